@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// `npm start`: the demo platforms plus the dashboard, and the /sources.json that joins them.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startAppServer } from './app-server.js';
+import { startCodebegenPlatform } from './codebegen/platform.js';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const HELP = `Usage: npm start -- [options]
+
+  --sources FILE   serve FILE as /sources.json instead of the demo sources
+  --no-demo        start no demo platforms
+  --dev            run the dashboard from source with hot reload (Vite)
+  --help           this text
+
+Environment:
+  PORT                      dashboard port (default 5173)
+  DEMO_PORT                 first demo platform port (default PORT + 1)
+  DEMO_JOB_SECONDS          length of one demo generation (default 40)
+  DEMO_START_EVERY_SECONDS  a new demo generation this often (default 4, 0 stops it)
+  DEMO_FAIL_RATE            share of demo generations that fail (default 0.1)
+`;
+
+const { values: args } = parseArgs({
+  options: {
+    sources: { type: 'string' },
+    'no-demo': { type: 'boolean', default: false },
+    dev: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const port = Number(process.env.PORT ?? 5173);
+const demoPort = Number(process.env.DEMO_PORT ?? port + 1);
+const closers = [];
+
+async function startDemo() {
+  const codebegen = await startCodebegenPlatform({
+    port: demoPort,
+    jobDurationMs: Number(process.env.DEMO_JOB_SECONDS ?? 40) * 1000,
+    autoStartEveryMs: Number(process.env.DEMO_START_EVERY_SECONDS ?? 4) * 1000,
+    initialJobs: 6,
+    failRate: Number(process.env.DEMO_FAIL_RATE ?? 0.1),
+  });
+  closers.push(codebegen.close);
+  console.log(`demo CodeBegen platform: ${codebegen.url}`);
+  return [{
+    id: 'codebegen-demo',
+    name: 'CodeBegen (demo)',
+    kind: 'codebegen',
+    baseUrl: codebegen.url,
+    token: codebegen.devToken,
+    discoveryUrl: `${codebegen.url}/demo/generations`,
+  }];
+}
+
+async function main() {
+  let readSources;
+  if (args.sources) {
+    const file = path.resolve(args.sources);
+    JSON.parse(await readFile(file, 'utf8')); // fail at start, not in the browser
+    readSources = () => readFile(file, 'utf8');
+  } else {
+    const sources = args['no-demo'] ? [] : await startDemo();
+    const file = path.join(projectRoot, '.genwatch', 'sources.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(sources, null, 2), { mode: 0o600 });
+    readSources = () => readFile(file, 'utf8');
+  }
+  if (args.sources && !args['no-demo']) await startDemo();
+
+  let url;
+  if (args.dev) {
+    const { createServer } = await import('vite');
+    const vite = await createServer({
+      root: projectRoot,
+      server: { port, strictPort: true, host: '127.0.0.1' },
+      plugins: [{
+        name: 'genwatch-sources',
+        configureServer(server) {
+          server.middlewares.use('/sources.json', async (_req, res) => {
+            res.setHeader('Content-Type', 'application/json; charset=utf-8');
+            res.setHeader('Cache-Control', 'no-store');
+            res.end(await readSources());
+          });
+        },
+      }],
+    });
+    await vite.listen();
+    closers.push(() => vite.close());
+    url = `http://localhost:${port}`;
+  } else {
+    const app = await startAppServer({ root: path.join(projectRoot, 'dist'), sources: readSources, port });
+    closers.push(app.close);
+    url = `http://localhost:${port}`;
+  }
+  console.log(`\n  genwatch is running: ${url}\n`);
+}
+
+async function shutdown() {
+  await Promise.allSettled(closers.map((close) => close()));
+  process.exit(0);
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
+main().catch((error) => {
+  console.error(`genwatch could not start: ${error.message}`);
+  process.exit(1);
+});
