@@ -1,0 +1,109 @@
+/** What went wrong on the wire, in terms the operator and the retry policy both understand. */
+export interface TransportError {
+  kind: 'network' | 'http' | 'content-type' | 'stream';
+  /** HTTP status, when there was a response */
+  status?: number;
+  /** plain words, safe to show and to log (never contains a token) */
+  message: string;
+  /** true when trying again may help */
+  retryable: boolean;
+  /** the server asked to wait this long (Retry-After) */
+  retryAfterMs?: number;
+}
+
+const STATUS_WORDS: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Not authorized: the token was rejected',
+  403: 'Forbidden: this token may not see it',
+  404: 'Not found',
+  408: 'Request timeout',
+  422: 'Request rejected',
+  429: 'Too many requests',
+  500: 'Server error',
+  502: 'Bad gateway',
+  503: 'Service unavailable',
+  504: 'Gateway timeout',
+};
+
+/** 408, 429 and 5xx may pass; any other 4xx will not fix itself by asking again. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Reads a little of an error body: platforms put the reason in `{"detail": ...}`. */
+export async function httpError(response: Response): Promise<TransportError> {
+  let detail: string | undefined;
+  try {
+    const text = (await response.text()).slice(0, 4096);
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object') {
+      const record = parsed as Record<string, unknown>;
+      const candidate = record.detail ?? record.error ?? record.message;
+      if (typeof candidate === 'string') detail = candidate.slice(0, 300);
+    }
+  } catch {
+    // not JSON: the status alone says enough
+  }
+  const words = STATUS_WORDS[response.status] ?? `HTTP ${response.status}`;
+  return {
+    kind: 'http',
+    status: response.status,
+    message: `${response.status} ${words}${detail ? ` (${detail})` : ''}`,
+    retryable: isRetryableStatus(response.status),
+    retryAfterMs: parseRetryAfter(response.headers.get('Retry-After')),
+  };
+}
+
+export function networkError(error: unknown): TransportError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return { kind: 'network', message: `Connection failed: ${reason}`, retryable: true };
+}
+
+/** Full jitter (AWS architecture blog): spreads reconnects of many clients over the window. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
+  return Math.round(random() * ceiling);
+}
+
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/** One JSON request with the same error vocabulary as the streams. Throws a TransportError. */
+export async function requestJson(url: string, init: RequestInit & { fetch?: typeof fetch } = {}): Promise<unknown> {
+  const { fetch: fetchImpl, ...rest } = init;
+  let response: Response;
+  try {
+    response = await (fetchImpl ?? globalThis.fetch.bind(globalThis))(url, rest);
+  } catch (error) {
+    throw networkError(error);
+  }
+  if (!response.ok) throw await httpError(response);
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw { kind: 'content-type', status: response.status, message: 'The response is not JSON', retryable: false } satisfies TransportError;
+  }
+}
+
+export function isTransportError(value: unknown): value is TransportError {
+  return !!value && typeof value === 'object' && 'kind' in value && 'message' in value && 'retryable' in value;
+}

@@ -1,0 +1,110 @@
+import { abortableSleep, backoffDelay, httpError, networkError, type TransportError } from './http';
+
+export type PollSignal =
+  | { type: 'response'; at: number; body: string }
+  | { type: 'failed'; at: number; error: TransportError; consecutive: number }
+  | { type: 'closed'; at: number; reason: 'stopped' | 'fatal' | 'gave-up'; error?: TransportError };
+
+export interface PollOptions {
+  url: string;
+  headers?: () => Record<string, string>;
+  /** @default 2000 (the CodeBegen guide's interval) */
+  intervalMs?: number;
+  /** errors in a row before giving up, so a dead endpoint is not hammered forever @default 30 */
+  maxConsecutiveErrors?: number;
+  onSignal: (signal: PollSignal) => void;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** Fetches a status URL on an interval. 401/403/404 stop with the reason; other errors back off. */
+export class Poller {
+  private readonly controller = new AbortController();
+  private readonly options: Required<Omit<PollOptions, 'headers'>> & Pick<PollOptions, 'headers'>;
+  private started = false;
+  private wake: (() => void) | undefined;
+
+  constructor(options: PollOptions) {
+    this.options = {
+      intervalMs: 2000,
+      maxConsecutiveErrors: 30,
+      ...options,
+      // an explicit `fetch: undefined` must not wipe out the default
+      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    };
+  }
+
+  get stopped(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  start(): this {
+    if (!this.started) {
+      this.started = true;
+      void this.run();
+    }
+    return this;
+  }
+
+  stop(): void {
+    this.controller.abort();
+  }
+
+  /** Poll now instead of waiting out the interval (e.g. the tab became visible). */
+  pollNow(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    let consecutiveErrors = 0;
+    while (!this.stopped) {
+      let error: TransportError | undefined;
+      try {
+        const response = await this.options.fetch(this.options.url, {
+          headers: { Accept: 'application/json', ...this.options.headers?.() },
+          signal: this.controller.signal,
+        });
+        if (response.ok) {
+          const body = await response.text();
+          if (this.stopped) break;
+          consecutiveErrors = 0;
+          this.options.onSignal({ type: 'response', at: Date.now(), body });
+        } else {
+          error = await httpError(response);
+        }
+      } catch (caught) {
+        if (this.stopped) break;
+        error = networkError(caught);
+      }
+      if (this.stopped) break;
+      let waitMs = this.options.intervalMs;
+      if (error) {
+        consecutiveErrors++;
+        if (!error.retryable) {
+          this.controller.abort();
+          this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'fatal', error });
+          return;
+        }
+        if (consecutiveErrors >= this.options.maxConsecutiveErrors) {
+          this.controller.abort();
+          this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'gave-up', error });
+          return;
+        }
+        this.options.onSignal({ type: 'failed', at: Date.now(), error, consecutive: consecutiveErrors });
+        waitMs = Math.max(waitMs, error.retryAfterMs ?? 0, backoffDelay(consecutiveErrors, this.options.intervalMs, 30_000));
+      }
+      await this.sleep(waitMs);
+    }
+    this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'stopped' });
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    const local = new AbortController();
+    this.wake = () => local.abort();
+    const onStop = () => local.abort();
+    this.controller.signal.addEventListener('abort', onStop, { once: true });
+    await abortableSleep(ms, local.signal);
+    this.controller.signal.removeEventListener('abort', onStop);
+    this.wake = undefined;
+  }
+}

@@ -1,0 +1,228 @@
+import { createParser } from 'eventsource-parser';
+import { abortableSleep, backoffDelay, httpError, networkError, type TransportError } from './http';
+import { IdOnlyBlockScanner } from './idOnlyBlocks';
+
+export type SseCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
+
+/** Everything a stream reports, each stamped with its arrival time. */
+export type SseSignal =
+  | { type: 'connecting'; at: number; attempt: number }
+  | { type: 'open'; at: number; status: number }
+  | { type: 'message'; at: number; data: string; event: string; lastEventId: string }
+  | { type: 'comment'; at: number; text: string }
+  | { type: 'retrying'; at: number; attempt: number; delayMs: number; error: TransportError }
+  | { type: 'closed'; at: number; reason: SseCloseReason; error?: TransportError };
+
+export interface SseOptions {
+  url: string;
+  /** @default 'GET' */
+  method?: 'GET' | 'POST';
+  /** asked before every attempt, so a renewed token is picked up */
+  headers?: () => Record<string, string>;
+  body?: string;
+  /** first reconnect delay before jitter; a `retry:` field from the server overrides it as a floor @default 1000 */
+  retryBaseMs?: number;
+  /** @default 30000 */
+  retryMaxMs?: number;
+  /** failed reconnects in a row before giving up (the caller falls back) @default Infinity */
+  maxReconnects?: number;
+  /** reconnect when the server ends the response, as EventSource does @default true */
+  reconnectOnEnd?: boolean;
+  /** resume from this id on the first request */
+  lastEventId?: string;
+  onSignal: (signal: SseSignal) => void;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** @default Math.random */
+  random?: () => number;
+}
+
+type AttemptOutcome =
+  | { kind: 'ended'; sawEvent: boolean }
+  | { kind: 'failed'; sawEvent: boolean; error: TransportError }
+  | { kind: 'fatal'; error: TransportError }
+  | { kind: 'no-content' }
+  | { kind: 'aborted' };
+
+const EVENT_STREAM = /^text\/event-stream\b/i;
+
+/**
+ * Server-sent events over fetch: any method, any header, a body, and the WHATWG reconnection
+ * rules (Last-Event-ID, retry:) plus a status policy EventSource lacks: 204 ends, 4xx other than
+ * 408/429 stop with the reason, 429/5xx wait for Retry-After. Knows nothing of any platform.
+ */
+export class SseConnection {
+  /** the WHATWG "last event ID string": sent as Last-Event-ID on reconnect */
+  lastEventId: string;
+  bytesReceived = 0;
+  eventsReceived = 0;
+  private serverRetryMs: number | undefined;
+  private readonly controller = new AbortController();
+  private attemptController: AbortController | undefined;
+  private started = false;
+  private readonly options: Required<Omit<SseOptions, 'headers' | 'body' | 'lastEventId'>> &
+    Pick<SseOptions, 'headers' | 'body'>;
+
+  constructor(options: SseOptions) {
+    this.options = {
+      method: 'GET',
+      retryBaseMs: 1000,
+      retryMaxMs: 30_000,
+      maxReconnects: Number.POSITIVE_INFINITY,
+      reconnectOnEnd: true,
+      random: Math.random,
+      ...options,
+      // an explicit `fetch: undefined` must not wipe out the default
+      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    };
+    this.lastEventId = options.lastEventId ?? '';
+  }
+
+  get closed(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  start(): this {
+    if (this.started) return this;
+    this.started = true;
+    void this.run();
+    return this;
+  }
+
+  /** Stops for good: aborts the request in flight and any pending reconnect. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.controller.abort();
+    this.attemptController?.abort();
+  }
+
+  private emit(signal: SseSignal): void {
+    this.options.onSignal(signal);
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    let failedReconnects = 0;
+    for (;;) {
+      this.emit({ type: 'connecting', at: Date.now(), attempt });
+      const outcome = await this.attempt();
+      if (this.closed || outcome.kind === 'aborted') {
+        this.emit({ type: 'closed', at: Date.now(), reason: 'aborted' });
+        return;
+      }
+      if (outcome.kind === 'fatal') {
+        this.close();
+        this.emit({ type: 'closed', at: Date.now(), reason: 'fatal', error: outcome.error });
+        return;
+      }
+      if (outcome.kind === 'no-content' || (outcome.kind === 'ended' && !this.options.reconnectOnEnd)) {
+        this.close();
+        this.emit({ type: 'closed', at: Date.now(), reason: 'ended' });
+        return;
+      }
+      if (outcome.sawEvent) failedReconnects = 0;
+      else if (attempt > 0) failedReconnects++;
+      const error: TransportError =
+        outcome.kind === 'failed' ? outcome.error : { kind: 'stream', message: 'The server ended the stream', retryable: true };
+      if (failedReconnects >= this.options.maxReconnects) {
+        this.close();
+        this.emit({ type: 'closed', at: Date.now(), reason: 'gave-up', error });
+        return;
+      }
+      attempt++;
+      const delayMs = Math.max(
+        this.serverRetryMs ?? 0,
+        error.retryAfterMs ?? 0,
+        backoffDelay(failedReconnects, this.options.retryBaseMs, this.options.retryMaxMs, this.options.random),
+      );
+      this.emit({ type: 'retrying', at: Date.now(), attempt, delayMs, error });
+      await abortableSleep(delayMs, this.controller.signal);
+      if (this.closed) {
+        this.emit({ type: 'closed', at: Date.now(), reason: 'aborted' });
+        return;
+      }
+    }
+  }
+
+  private async attempt(): Promise<AttemptOutcome> {
+    const controller = new AbortController();
+    this.attemptController = controller;
+    const headers: Record<string, string> = { Accept: 'text/event-stream', ...this.options.headers?.() };
+    if (this.lastEventId !== '') headers['Last-Event-ID'] = this.lastEventId;
+    let response: Response;
+    try {
+      response = await this.options.fetch(this.options.url, {
+        method: this.options.method,
+        headers,
+        body: this.options.body,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      return this.closed ? { kind: 'aborted' } : { kind: 'failed', sawEvent: false, error: networkError(error) };
+    }
+    if (response.status === 204) return { kind: 'no-content' };
+    if (!response.ok) {
+      const error = await httpError(response);
+      return error.retryable ? { kind: 'failed', sawEvent: false, error } : { kind: 'fatal', error };
+    }
+    const contentType = response.headers.get('Content-Type') ?? '';
+    if (!EVENT_STREAM.test(contentType)) {
+      void response.body?.cancel();
+      return {
+        kind: 'fatal',
+        error: {
+          kind: 'content-type',
+          status: response.status,
+          message: `Expected an event stream but got ${contentType || 'no Content-Type'}: a proxy or login page may be in the way`,
+          retryable: false,
+        },
+      };
+    }
+    if (!response.body) return { kind: 'failed', sawEvent: false, error: { kind: 'stream', message: 'Response has no body', retryable: true } };
+    this.emit({ type: 'open', at: Date.now(), status: response.status });
+    return this.read(response.body, controller);
+  }
+
+  private async read(body: ReadableStream<Uint8Array>, controller: AbortController): Promise<AttemptOutcome> {
+    let sawEvent = false;
+    // Always UTF-8, whatever charset the Content-Type claims; stream: true keeps a multi-byte
+    // character split across chunks whole, and the decoder strips only a leading BOM.
+    const decoder = new TextDecoder('utf-8');
+    const parser = createParser({
+      onEvent: (message) => {
+        sawEvent = true;
+        if (message.id !== undefined) this.lastEventId = message.id;
+        this.eventsReceived++;
+        this.emit({ type: 'message', at: Date.now(), data: message.data, event: message.event || 'message', lastEventId: this.lastEventId });
+      },
+      onComment: (text) => this.emit({ type: 'comment', at: Date.now(), text }),
+      onRetry: (ms) => {
+        this.serverRetryMs = ms;
+      },
+    });
+    const idOnly = new IdOnlyBlockScanner((id) => {
+      this.lastEventId = id;
+    });
+    const reader = body.getReader();
+    const abortRead = () => void reader.cancel().catch(() => {});
+    controller.signal.addEventListener('abort', abortRead, { once: true });
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (this.closed) return { kind: 'aborted' };
+        if (done) break;
+        this.bytesReceived += value.byteLength;
+        const text = decoder.decode(value, { stream: true });
+        parser.feed(text);
+        if (this.closed) return { kind: 'aborted' };
+        idOnly.feed(text);
+      }
+      return { kind: 'ended', sawEvent };
+    } catch (error) {
+      if (this.closed) return { kind: 'aborted' };
+      return { kind: 'failed', sawEvent, error: { ...networkError(error), kind: 'stream', message: `Stream interrupted: ${(error as Error).message ?? error}` } };
+    } finally {
+      controller.signal.removeEventListener('abort', abortRead);
+    }
+  }
+}
