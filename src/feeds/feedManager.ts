@@ -1,0 +1,113 @@
+import type { JobEvent } from '../model/events';
+import type { Dialect } from '../protocols/dialect';
+import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../protocols/source';
+import { DEFAULT_FEED_OPTIONS, JobFeed, type FeedOptions } from './jobFeed';
+
+/**
+ * Owns every job feed and shares out stream slots. Browsers give an HTTP/1.1 origin six
+ * connections across all tabs, so each origin gets at most `maxStreams` streams (default 4)
+ * and the rest of its jobs are polled. The job in front of the operator gets a stream first,
+ * then the newest jobs; a stream is not taken from a job for anything but the focused one.
+ */
+export class FeedManager {
+  private readonly feeds = new Map<string, JobFeed>();
+  private readonly priority = new Map<string, number>();
+  private nextPriority = 0;
+  private focusedKey: string | undefined;
+
+  constructor(
+    private readonly emit: (events: JobEvent[]) => void,
+    private readonly options: FeedOptions = DEFAULT_FEED_OPTIONS,
+  ) {}
+
+  get size(): number {
+    return this.feeds.size;
+  }
+
+  feed(key: string): JobFeed | undefined {
+    return this.feeds.get(key);
+  }
+
+  /** Start keeping a job current (no-op when a live feed exists). `renew` replaces a halted one. */
+  watch(source: Source, dialect: Dialect, jobId: string, { renew = false } = {}): JobFeed {
+    const existing = this.feeds.get(`${source.id}/${jobId}`);
+    if (existing && (existing.active || !renew)) return existing;
+    existing?.stop();
+    const feed = new JobFeed(source, dialect, jobId, this.emit, (changed) => this.onModeChange(changed), this.options);
+    this.feeds.set(feed.key, feed);
+    this.priority.set(feed.key, this.nextPriority++);
+    this.rebalance(originOf(source));
+    return feed;
+  }
+
+  focus(key: string | undefined): void {
+    this.focusedKey = key;
+    const feed = key ? this.feeds.get(key) : undefined;
+    if (feed) this.rebalance(originOf(feed.source));
+  }
+
+  forget(key: string): void {
+    const feed = this.feeds.get(key);
+    if (!feed) return;
+    feed.stop();
+    this.feeds.delete(key);
+    this.priority.delete(key);
+    this.rebalance(originOf(feed.source));
+  }
+
+  stopAll(): void {
+    for (const feed of this.feeds.values()) feed.stop();
+    this.feeds.clear();
+  }
+
+  /** streams held per origin, for the health view */
+  streamsByOrigin(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const feed of this.feeds.values()) {
+      if (feed.mode !== 'stream') continue;
+      const origin = originOf(feed.source);
+      counts.set(origin, (counts.get(origin) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  private onModeChange(feed: JobFeed): void {
+    // A halted feed stays, so the job page can show why and offer a retry.
+    if (feed.done) {
+      this.feeds.delete(feed.key);
+      this.priority.delete(feed.key);
+    }
+    this.rebalance(originOf(feed.source));
+  }
+
+  private rank(feed: JobFeed): number {
+    return feed.key === this.focusedKey ? Number.MAX_SAFE_INTEGER : (this.priority.get(feed.key) ?? 0);
+  }
+
+  private rebalance(origin: string): void {
+    const sameOrigin = [...this.feeds.values()].filter((feed) => feed.active && originOf(feed.source) === origin);
+    if (sameOrigin.length === 0) return;
+    const slots = sameOrigin[0].source.maxStreams ?? DEFAULT_MAX_STREAMS;
+    const contenders = sameOrigin.filter((feed) => !feed.streamFailed).sort((a, b) => this.rank(b) - this.rank(a));
+    const streaming = contenders.filter((feed) => feed.mode === 'stream');
+    const focused = contenders.find((feed) => feed.key === this.focusedKey);
+    if (focused && focused.mode !== 'stream' && streaming.length >= slots) {
+      const victim = streaming.at(-1);
+      if (victim && victim !== focused) {
+        victim.poll();
+        streaming.pop();
+      }
+    }
+    let free = slots - streaming.length;
+    for (const feed of contenders) {
+      if (feed.mode === 'stream') continue;
+      if (free > 0) {
+        feed.stream();
+        free--;
+      } else {
+        feed.poll();
+      }
+    }
+    for (const feed of sameOrigin) if (feed.streamFailed && feed.mode === 'idle') feed.poll();
+  }
+}

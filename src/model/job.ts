@@ -1,0 +1,78 @@
+/** The one job model every platform is normalized into. Progress is always 0-100. */
+
+export type PlatformKind = 'codebegen' | 'takoss' | 'smartforge' | 'imagegen';
+
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.has(status);
+
+/** How updates for a job currently reach the dashboard. */
+export type Transport = 'sse' | 'polling' | 'none';
+export type LinkState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'polling' | 'closed' | 'error';
+
+export interface Phase {
+  stage: string;
+  /** platform time, ms since the epoch */
+  startedAt: number;
+}
+
+export interface Job {
+  /** `${sourceId}/${jobId}`: also the tail of the job's URL */
+  key: string;
+  sourceId: string;
+  jobId: string;
+  platform: PlatformKind;
+  title: string;
+  status: JobStatus;
+  /** 0-100 */
+  progress: number;
+  stage?: string;
+  message?: string;
+  currentFile?: string;
+  /** when the platform expects the job to end, ms since the epoch */
+  etaAt?: number;
+  createdAt?: number;
+  /** platform time of the newest applied update */
+  updatedAt?: number;
+  finishedAt?: number;
+  error?: string;
+  output?: unknown;
+  /** stages in the order they started */
+  phases: readonly Phase[];
+  eventCount: number;
+  protocolErrors: number;
+  transport: Transport;
+  link: LinkState;
+  /** what the operator should know about the link, e.g. a 401 */
+  linkDetail?: string;
+  /** the link cannot recover by itself: the operator must act */
+  linkFatal: boolean;
+  reconnects: number;
+  /** arrival time of the last update or sign of life, ms since the epoch */
+  lastSeenAt?: number;
+}
+
+export function jobKey(sourceId: string, jobId: string): string {
+  return `${sourceId}/${jobId}`;
+}
+
+export function newJob(sourceId: string, jobId: string, platform: PlatformKind): Job {
+  return {
+    key: jobKey(sourceId, jobId),
+    sourceId,
+    jobId,
+    platform,
+    title: jobId,
+    status: 'pending',
+    progress: 0,
+    phases: [],
+    eventCount: 0,
+    protocolErrors: 0,
+    transport: 'none',
+    link: 'idle',
+    linkFatal: false,
+    reconnects: 0,
+  };
+}

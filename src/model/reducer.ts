@@ -1,0 +1,124 @@
+import type { JobEvent, JobUpdate } from './events';
+import { isTerminal, type Job, type JobStatus, type Phase } from './job';
+
+const STATUS_RANK: Record<JobStatus, number> = { pending: 0, running: 1, completed: 2, failed: 2, cancelled: 2 };
+
+export function clampProgress(value: number): number {
+  if (!Number.isFinite(value)) return 0;
+  return Math.min(100, Math.max(0, value));
+}
+
+/**
+ * Applies one event to a job and returns the next job (the same object when nothing changed).
+ * Order-tolerant: replays after a reconnect and snapshots from polling may arrive older than
+ * what the job already shows, so status only moves forward, progress never goes back, and
+ * fields from an event older than the newest applied one do not overwrite newer ones.
+ */
+export function reduceJob(job: Job, event: JobEvent): Job {
+  switch (event.kind) {
+    case 'link':
+      return {
+        ...job,
+        transport: event.transport,
+        link: event.link,
+        linkDetail: event.detail,
+        linkFatal: event.fatal ?? false,
+        reconnects: job.reconnects + (event.reconnect ? 1 : 0),
+        eventCount: job.eventCount + 1,
+      };
+    case 'notice':
+      return { ...job, eventCount: job.eventCount + 1, lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt) };
+    case 'protocol-error':
+      return {
+        ...job,
+        protocolErrors: job.protocolErrors + 1,
+        eventCount: job.eventCount + 1,
+        lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt),
+      };
+    case 'update':
+      return applyUpdate(job, event.update, event.at, event.receivedAt);
+  }
+}
+
+function applyUpdate(job: Job, update: JobUpdate, at: number, receivedAt: number): Job {
+  const next: Job = {
+    ...job,
+    eventCount: job.eventCount + 1,
+    lastSeenAt: Math.max(job.lastSeenAt ?? 0, receivedAt),
+    updatedAt: Math.max(job.updatedAt ?? at, at),
+  };
+  const stale = job.updatedAt !== undefined && at < job.updatedAt;
+  const wasFinished = isTerminal(job.status);
+
+  if (update.status && !wasFinished && STATUS_RANK[update.status] > STATUS_RANK[job.status]) {
+    next.status = update.status;
+  } else if (update.status && !wasFinished && update.status === job.status && isTerminal(update.status)) {
+    next.status = update.status;
+  }
+  const nowFinished = isTerminal(next.status);
+
+  if (update.progress !== undefined) next.progress = Math.max(job.progress, clampProgress(update.progress));
+  if (next.status === 'completed') next.progress = 100;
+
+  if (update.title) next.title = update.title;
+  if (update.createdAt !== undefined) next.createdAt = Math.min(job.createdAt ?? update.createdAt, update.createdAt);
+  if (update.error) next.error = update.error;
+
+  if (!stale && !wasFinished) {
+    if (update.stage !== undefined && update.stage !== job.stage) {
+      next.stage = update.stage;
+      next.currentFile = update.currentFile;
+    } else if (update.currentFile !== undefined) {
+      next.currentFile = update.currentFile;
+    }
+    if (update.message !== undefined) next.message = update.message;
+    if (update.etaSeconds !== undefined && Number.isFinite(update.etaSeconds)) {
+      next.etaAt = at + Math.max(0, update.etaSeconds) * 1000;
+    }
+    if (update.output !== undefined) next.output = update.output;
+  }
+  if (nowFinished) {
+    next.etaAt = undefined;
+    if (!wasFinished) {
+      next.finishedAt = update.finishedAt ?? at;
+      next.currentFile = undefined;
+    }
+  }
+  if (update.stage !== undefined) next.phases = notePhase(job.phases, update.stage, at);
+  return next;
+}
+
+/** Phases are the first sighting of each stage, kept in time order whatever order events come in. */
+function notePhase(phases: readonly Phase[], stage: string, at: number): readonly Phase[] {
+  const existing = phases.findIndex((phase) => phase.stage === stage);
+  if (existing >= 0 && phases[existing].startedAt <= at) return phases;
+  const others = existing >= 0 ? phases.filter((_, index) => index !== existing) : phases.slice();
+  let insertAt = others.length;
+  while (insertAt > 0 && others[insertAt - 1].startedAt > at) insertAt--;
+  others.splice(insertAt, 0, { stage, startedAt: at });
+  return others;
+}
+
+export interface PhaseSpan {
+  stage: string;
+  startedAt: number;
+  /** undefined while the phase runs */
+  endedAt?: number;
+  state: 'done' | 'running' | 'failed' | 'final';
+}
+
+const FINAL_STAGES = new Set(['completed', 'failed', 'cancelled', 'finished']);
+
+/** Start, end and outcome of each phase, for the stage list and timeline. */
+export function phaseSpans(job: Job): PhaseSpan[] {
+  const finished = isTerminal(job.status);
+  return job.phases.map((phase, index) => {
+    const following = job.phases[index + 1];
+    if (FINAL_STAGES.has(phase.stage)) return { ...phase, endedAt: phase.startedAt, state: 'final' };
+    const endedAt = following?.startedAt ?? (finished ? job.finishedAt : undefined);
+    const lastWorkingPhase = !following || FINAL_STAGES.has(following.stage);
+    let state: PhaseSpan['state'] = endedAt === undefined ? 'running' : 'done';
+    if (lastWorkingPhase && finished && job.status !== 'completed') state = 'failed';
+    return { ...phase, endedAt, state };
+  });
+}

@@ -1,0 +1,73 @@
+import { acceptHMRUpdate, defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import * as v from 'valibot';
+import type { DiscoveryState } from '../feeds/discovery';
+import { describeIssues, SourceSchema, type Source } from '../protocols/source';
+
+/**
+ * Platform sources: read from /sources.json at start-up, merged with those the operator adds.
+ * Tokens stay in memory only.
+ */
+export const useSourcesStore = defineStore('sources', () => {
+  const sources = shallowRef<readonly Source[]>([]);
+  const state = ref<'idle' | 'loading' | 'ready' | 'error'>('idle');
+  const loadError = ref<string>();
+  /** entries of /sources.json that were skipped, with the reason */
+  const rejected = shallowRef<readonly string[]>([]);
+  const discovery = shallowRef<ReadonlyMap<string, DiscoveryState>>(new Map());
+  let loading: Promise<void> | undefined;
+
+  function load(url = '/sources.json'): Promise<void> {
+    loading ??= (async () => {
+      state.value = 'loading';
+      try {
+        const response = await fetch(url, { headers: { Accept: 'application/json' } });
+        if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+        const list: unknown = await response.json();
+        if (!Array.isArray(list)) throw new Error(`${url} is not a JSON array`);
+        const accepted: Source[] = [];
+        const skipped: string[] = [];
+        list.forEach((entry, index) => {
+          const result = v.safeParse(SourceSchema, entry);
+          if (result.success) accepted.push(result.output);
+          else skipped.push(`entry ${index + 1}: ${describeIssues(result.issues)}`);
+        });
+        rejected.value = skipped;
+        merge(accepted);
+        state.value = 'ready';
+      } catch (error) {
+        loadError.value = (error as Error).message;
+        state.value = 'error';
+      }
+    })();
+    return loading;
+  }
+
+  function merge(incoming: readonly Source[]): void {
+    const byId = new Map(sources.value.map((source) => [source.id, source]));
+    for (const source of incoming) byId.set(source.id, source);
+    sources.value = [...byId.values()];
+  }
+
+  /** @returns an error message, or undefined when the source was added */
+  function add(entry: unknown): string | undefined {
+    const result = v.safeParse(SourceSchema, entry);
+    if (!result.success) return describeIssues(result.issues);
+    merge([result.output]);
+    return undefined;
+  }
+
+  function byId(id: string): Source | undefined {
+    return sources.value.find((source) => source.id === id);
+  }
+
+  function setDiscovery(id: string, value: DiscoveryState): void {
+    const next = new Map(discovery.value);
+    next.set(id, value);
+    discovery.value = next;
+  }
+
+  return { sources, state, loadError, rejected, discovery, load, add, byId, setDiscovery };
+});
+
+if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSourcesStore, import.meta.hot));
