@@ -1,0 +1,34 @@
+/** Display helpers: short, human units. */
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  const seconds = ms / 1000;
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} m ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${String(minutes % 60).padStart(2, '0')} m`;
+}
+
+export function formatAge(at: number | undefined, now: number): string {
+  if (at === undefined) return '—';
+  const ms = Math.max(0, now - at);
+  if (ms < 5000) return 'just now';
+  return `${formatDuration(ms).replace(/\.\d/, '')} ago`;
+}
+
+export function formatEta(etaAt: number | undefined, now: number): string {
+  if (etaAt === undefined) return '—';
+  const ms = etaAt - now;
+  return ms <= 0 ? 'any moment' : formatDuration(ms);
+}
+
+export function formatClock(at: number | undefined): string {
+  if (at === undefined) return '—';
+  const date = new Date(at);
+  return `${date.toLocaleTimeString(undefined, { hour12: false })}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** A job that should be moving but has not been heard from: shown as stale, never as live. */
+export const STALE_AFTER_MS = 20_000;

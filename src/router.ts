@@ -1,0 +1,15 @@
+import { createRouter, createWebHistory } from 'vue-router';
+import BoardView from './views/BoardView.vue';
+
+export function createAppRouter() {
+  return createRouter({
+    history: createWebHistory(),
+    routes: [
+      { path: '/', name: 'board', component: BoardView },
+      { path: '/jobs/:sourceId/:jobId', name: 'job', component: () => import('./views/JobView.vue'), props: true },
+      { path: '/connections', name: 'connections', component: () => import('./views/ConnectionsView.vue') },
+      { path: '/sources', name: 'sources', component: () => import('./views/SourcesView.vue') },
+      { path: '/:unknown(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
+    ],
+  });
+}
