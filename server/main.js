@@ -98,7 +98,7 @@ async function main() {
   } else {
     const app = await startAppServer({ root: path.join(projectRoot, 'dist'), sources: readSources, port });
     closers.push(app.close);
-    url = `http://localhost:${port}`;
+    url = `http://localhost:${new URL(app.url).port}`;
   }
   console.log(`\n  genwatch is running: ${url}\n`);
 }

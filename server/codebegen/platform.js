@@ -247,6 +247,13 @@ export async function startCodebegenPlatform(options = {}) {
       const body = await readJsonBody(req);
       const key = body.generation_id ?? '*';
       faults.set(key, { stream: body.stream, times: body.times });
+      if (body.stream === 'malformed') {
+        // one broken frame into the open streams, now; the job itself goes on
+        faults.delete(key);
+        for (const job of key === '*' ? jobs.values() : [jobs.get(key)].filter(Boolean)) {
+          for (const stream of job.streams) stream.write(sseFrame({ data: '{"generation_id": "' + job.id + '", "status": ' }));
+        }
+      }
       if (body.stream === 'kill') {
         for (const job of key === '*' ? jobs.values() : [jobs.get(key)].filter(Boolean)) {
           for (const stream of job.streams) stream.socket?.destroy();

@@ -48,6 +48,7 @@ export class JobFeed {
   private poller: Poller | undefined;
   private lastEventId = '';
   private lastLink = '';
+  private lastHeartbeatAt = 0;
   readonly key: string;
 
   constructor(
@@ -144,6 +145,9 @@ export class JobFeed {
         this.lastEventId = signal.lastEventId;
         this.deliver(this.dialect.parseStreamMessage(this.context(signal.at), signal));
         return;
+      case 'comment':
+        this.heartbeat(signal.at);
+        return;
       case 'retrying':
         this.link('sse', 'reconnecting', `${signal.error.message}; reconnect ${signal.attempt} in ${(signal.delayMs / 1000).toFixed(1)} s`, { reconnect: true });
         return;
@@ -200,6 +204,13 @@ export class JobFeed {
     this.halted = true;
     this.stop();
     this.link('none', 'error', detail, { fatal: true });
+  }
+
+  /** at most one heartbeat event a second: enough for staleness, cheap under chatty pings */
+  private heartbeat(at: number): void {
+    if (at - this.lastHeartbeatAt < 1000) return;
+    this.lastHeartbeatAt = at;
+    this.emit([{ key: this.key, sourceId: this.source.id, jobId: this.jobId, platform: this.dialect.kind, at, receivedAt: at, kind: 'heartbeat' }]);
   }
 
   private link(transport: Transport, link: LinkState, detail?: string, extra: { reconnect?: boolean; fatal?: boolean } = {}): void {

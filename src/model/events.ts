@@ -34,6 +34,8 @@ interface EventBase {
 export type JobEvent =
   | (EventBase & { kind: 'update'; update: JobUpdate; label?: string })
   | (EventBase & { kind: 'protocol-error'; error: string })
+  /** a sign of life without data (an SSE comment, a keep-alive): keeps the job from looking stale */
+  | (EventBase & { kind: 'heartbeat' })
   /** worth a line in the log, changes nothing on the job (e.g. "stream connected") */
   | (EventBase & { kind: 'notice'; level: 'info' | 'warn'; text: string })
   | (EventBase & { kind: 'link'; transport: Transport; link: LinkState; detail?: string; fatal?: boolean; reconnect?: boolean });

@@ -26,6 +26,8 @@ export function reduceJob(job: Job, event: JobEvent): Job {
         reconnects: job.reconnects + (event.reconnect ? 1 : 0),
         eventCount: job.eventCount + 1,
       };
+    case 'heartbeat':
+      return { ...job, lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt) };
     case 'notice':
       return { ...job, eventCount: job.eventCount + 1, lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt) };
     case 'protocol-error':

@@ -91,7 +91,7 @@ export const useJobsStore = defineStore('jobs', () => {
         added = true;
       }
       record.job = reduceJob(record.job, event);
-      record.log.push(event);
+      if (event.kind !== 'heartbeat') record.log.push(event);
     }
     if (added) {
       order = [...records.keys()];

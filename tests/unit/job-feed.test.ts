@@ -62,6 +62,28 @@ describe('JobFeed against the demo platform', () => {
     expect(requestLog.filter((line) => line === `GET /api/v2/generation/${jobId}/stream`)).toHaveLength(4);
   });
 
+  it('counts a malformed message, shows it in the log, and carries on to the end', async () => {
+    const jobId = platform.startGeneration({ prompt: 'p', __fail: false, __durationMs: 1500 });
+    const { feed, events, settled } = watch(sourceWith(platform.devToken), jobId);
+    feed.stream();
+    while (!events.some((event) => event.kind === 'update')) await new Promise((resolve) => setTimeout(resolve, 20));
+    await fetch(`${platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ generation_id: jobId, stream: 'malformed' }) });
+    await settled;
+    const invalid = events.filter((event) => event.kind === 'protocol-error');
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0].kind === 'protocol-error' && invalid[0].error).toMatch(/Malformed JSON/);
+    expect(invalid[0].raw).toContain('"status": ');
+    expect(updates(events).at(-1)).toMatchObject({ status: 'completed' });
+  });
+
+  it('turns SSE comments into heartbeats (signs of life, not log lines)', async () => {
+    const jobId = platform.startGeneration({ prompt: 'p', __fail: false, __durationMs: 1500 });
+    const { feed, events, settled } = watch(sourceWith(platform.devToken), jobId);
+    feed.stream();
+    await settled;
+    expect(events.filter((event) => event.kind === 'heartbeat').length).toBeGreaterThan(0);
+  });
+
   it.each([
     ['a rejected token', () => 'not-a-valid-jwt', () => platform.startGeneration({ prompt: 'p' }), /^401 /],
     ['another user’s job', () => platform.otherUserToken, () => platform.startGeneration({ prompt: 'p' }), /^403 /],

@@ -203,7 +203,9 @@ describe('SSE client conformance', () => {
   });
 
   it('gives up after the configured number of failed reconnects', async () => {
-    const server = await startScriptServer((req) => req.socket.destroy());
+    const server = await startScriptServer((req) => {
+      req.socket.destroy();
+    });
     servers.push(server);
     const signals: SseSignal[] = [];
     await new Promise<void>((resolve) => {
