@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startAppServer } from './app-server.js';
 import { startCodebegenPlatform } from './codebegen/platform.js';
+import { startImagegenPlatform } from './imagegen/platform.js';
+import { startSmartforgePlatform } from './smartforge/platform.js';
+import { startTakossPlatform } from './takoss/platform.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HELP = `Usage: npm start -- [options]
@@ -17,7 +20,7 @@ const HELP = `Usage: npm start -- [options]
 
 Environment:
   PORT                      dashboard port (default 5173)
-  DEMO_PORT                 first demo platform port (default PORT + 1)
+  DEMO_PORT                 first demo platform port (default PORT + 1; the four use four ports)
   DEMO_JOB_SECONDS          length of one demo generation (default 40)
   DEMO_START_EVERY_SECONDS  a new demo generation this often (default 4, 0 stops it)
   DEMO_FAIL_RATE            share of demo generations that fail (default 0.1)
@@ -41,23 +44,23 @@ const demoPort = Number(process.env.DEMO_PORT ?? port + 1);
 const closers = [];
 
 async function startDemo() {
-  const codebegen = await startCodebegenPlatform({
-    port: demoPort,
-    jobDurationMs: Number(process.env.DEMO_JOB_SECONDS ?? 40) * 1000,
-    autoStartEveryMs: Number(process.env.DEMO_START_EVERY_SECONDS ?? 4) * 1000,
-    initialJobs: 6,
-    failRate: Number(process.env.DEMO_FAIL_RATE ?? 0.1),
-  });
-  closers.push(codebegen.close);
-  console.log(`demo CodeBegen platform: ${codebegen.url}`);
-  return [{
-    id: 'codebegen-demo',
-    name: 'CodeBegen (demo)',
-    kind: 'codebegen',
-    baseUrl: codebegen.url,
-    token: codebegen.devToken,
-    discoveryUrl: `${codebegen.url}/demo/generations`,
-  }];
+  const seconds = Number(process.env.DEMO_JOB_SECONDS ?? 40);
+  const every = Number(process.env.DEMO_START_EVERY_SECONDS ?? 4) * 1000;
+  const failRate = Number(process.env.DEMO_FAIL_RATE ?? 0.1);
+  // Four platforms, four origins: each gets its own browser connection budget, as in real life.
+  const portFor = (offset) => (demoPort === 0 ? 0 : demoPort + offset);
+  const codebegen = await startCodebegenPlatform({ port: portFor(0), jobDurationMs: seconds * 1000, autoStartEveryMs: every, initialJobs: 6, failRate });
+  const takoss = await startTakossPlatform({ port: portFor(1), jobDurationMs: seconds * 500, autoStartEveryMs: every * 3, initialJobs: 2, failRate });
+  const smartforge = await startSmartforgePlatform({ port: portFor(2), jobDurationMs: seconds * 600, autoStartEveryMs: every * 3, initialJobs: 2, failRate });
+  const imagegen = await startImagegenPlatform({ port: portFor(3), stepMs: Math.max(50, seconds * 15), autoStartEveryMs: every * 2, initialJobs: 2, failRate });
+  closers.push(codebegen.close, takoss.close, smartforge.close, imagegen.close);
+  console.log(`demo platforms: CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}`);
+  return [
+    { id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: codebegen.url, token: codebegen.devToken, discoveryUrl: `${codebegen.url}/demo/generations` },
+    { id: 'takoss-demo', name: 'Takoss (demo)', kind: 'takoss', baseUrl: takoss.url, token: takoss.devToken, discoveryUrl: `${takoss.url}/demo/projects` },
+    { id: 'smartforge-demo', name: 'Smart Forge (demo)', kind: 'smartforge', baseUrl: smartforge.url, discoveryUrl: `${smartforge.url}/demo/projects` },
+    { id: 'imagegen-demo', name: 'Image generation (demo)', kind: 'imagegen', baseUrl: imagegen.url, token: imagegen.devToken, discoveryUrl: `${imagegen.url}/demo/tasks` },
+  ];
 }
 
 async function main() {

@@ -2,12 +2,12 @@
 // JWT Bearer auth, SSE with ids and Last-Event-ID replay, /status polling, a discovery
 // endpoint and a fault switch for tests.
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createJwtAuthority } from '../lib/auth.js';
 import {
   applyCors, closeServer, handlePreflight, listen, readJsonBody, sendDetail, sendJson, sseFrame, startSse,
 } from '../lib/http.js';
-import { DEMO_PROMPTS, planGeneration } from './scenario.js';
+import { DEMO_PROMPTS, planGeneration, planIteration } from './scenario.js';
 
 const API = '/api/v2/generation';
 const TECH_STACKS = ['fastapi_postgres', 'express_mongo', 'django'];
@@ -33,6 +33,7 @@ export async function startCodebegenPlatform(options = {}) {
     heartbeatMs: 15_000,
     failRate: 0,
     maxJobs: 500,
+    iterationIdleTimeoutMs: 5 * 60_000,
     log: () => {},
     ...options,
   };
@@ -52,7 +53,7 @@ export async function startCodebegenPlatform(options = {}) {
 
   function startGeneration(userId, request) {
     const now = new Date();
-    const id = `gen_${now.getTime()}_${randomUUID().slice(0, 8)}`;
+    const id = request.__id ?? `gen_${now.getTime()}_${randomUUID().slice(0, 8)}`;
     const techStack = TECH_STACKS.includes(request.tech_stack) ? request.tech_stack : 'fastapi_postgres';
     const requestedMode = MODES.includes(request.generation_mode) ? request.generation_mode : 'auto';
     const job = {
@@ -71,9 +72,11 @@ export async function startCodebegenPlatform(options = {}) {
       error: undefined,
       events: [],
       streams: new Set(),
+      parentId: request.__parentId,
+      sseToken: request.__sseToken,
     };
     const fail = request.__fail ?? Math.random() < config.failRate;
-    const steps = planGeneration({ techStack, fail });
+    const steps = request.__steps ?? planGeneration({ techStack, fail });
     const stepMs = Math.max(1, (request.__durationMs ?? config.jobDurationMs) / steps.length);
     jobs.set(id, job);
     forgetOldJobs();
@@ -100,6 +103,9 @@ export async function startCodebegenPlatform(options = {}) {
     if (step.status === 'processing') event.estimated_time_remaining = Math.round(remainingSeconds * 10) / 10;
     if (step.current_file) event.current_file = step.current_file;
     if (step.partial_output) event.partial_output = step.partial_output;
+    if (step.phase_info) event.phase_info = step.phase_info;
+    if (step.warning_type) Object.assign(event, { warning_type: step.warning_type, parent_file_count: step.parent_file_count, new_file_count: step.new_file_count });
+    if (step.error) event.error = step.error;
     job.events.push(event);
     job.updatedAt = new Date().toISOString();
     if (step.status === 'completed' || step.status === 'failed') {
@@ -107,6 +113,7 @@ export async function startCodebegenPlatform(options = {}) {
       job.completedAt = job.updatedAt;
       job.error = step.error;
     }
+    job.onEvent?.();
     const frame = sseFrame({ id: job.events.length, data: JSON.stringify(event) });
     for (const stream of job.streams) {
       stream.write(frame);
@@ -162,7 +169,7 @@ export async function startCodebegenPlatform(options = {}) {
     // The guide's first stage: the stream is connected. Its id is the resume cursor, so a
     // client that reconnects with it gets exactly the events after what it had.
     const atCursor = job.events[cursor - 1];
-    res.write(sseFrame({
+    if (!job.sseToken) res.write(sseFrame({
       id: cursor,
       data: JSON.stringify({
         generation_id: job.id,
@@ -182,8 +189,21 @@ export async function startCodebegenPlatform(options = {}) {
     }
     job.streams.add(res);
     const heartbeat = setInterval(() => res.write(': ping\n\n'), config.heartbeatMs);
+    let idle;
+    if (job.sseToken) {
+      // The iteration guide: the stream times out after 5 minutes without events.
+      const armIdle = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          res.end(sseFrame({ data: JSON.stringify({ generation_id: job.id, status: 'timeout', stage: 'timeout', progress: job.events.at(-1)?.progress ?? 0, message: 'Stream timed out: no events for 5 minutes', timestamp: Date.now() / 1000 }) }));
+        }, config.iterationIdleTimeoutMs);
+      };
+      armIdle();
+      job.onEvent = armIdle;
+    }
     res.on('close', () => {
       clearInterval(heartbeat);
+      clearTimeout(idle);
       job.streams.delete(res);
     });
   }
@@ -197,15 +217,61 @@ export async function startCodebegenPlatform(options = {}) {
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
     if (url.pathname === '/__faults') return faultAdmin(req, res);
 
+    const iterationStream = /^\/generations\/([^/]+)\/stream$/.exec(url.pathname);
+    if (req.method === 'GET' && iterationStream) {
+      const job = jobs.get(decodeURIComponent(iterationStream[1]));
+      if (!job || !job.sseToken) return sendDetail(res, 404, 'Generation not found');
+      // The guide shows the token both as ?token= (what EventSource can send) and as a Bearer
+      // header; a real client may use either, so both are accepted.
+      const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      const token = url.searchParams.get('token') ?? bearer;
+      if (token !== job.sseToken || (job.completedAt && Date.now() - Date.parse(job.completedAt) > config.iterationIdleTimeoutMs)) {
+        return sendDetail(res, 401, 'Invalid or expired SSE token');
+      }
+      return openStream(req, res, job);
+    }
+
     const userId = await auth.userFromRequest(req);
     if (!userId) return sendDetail(res, 401, 'Could not validate credentials', { 'WWW-Authenticate': 'Bearer' });
+
+    if (req.method === 'POST' && url.pathname === '/generations/iterate') {
+      const body = await readJsonBody(req);
+      if (typeof body.parent_generation_id !== 'string' || typeof body.modification_prompt !== 'string' || body.modification_prompt.trim() === '') {
+        return sendDetail(res, 422, 'parent_generation_id and modification_prompt are required');
+      }
+      const parent = jobs.get(body.parent_generation_id);
+      if (!parent) return sendDetail(res, 404, 'Parent generation not found');
+      if (parent.userId !== userId) return sendDetail(res, 403, "You don't have permission to iterate on this generation");
+      if (parent.status !== 'completed') return sendDetail(res, 409, 'Only a completed generation can be iterated on');
+      const parentFiles = parent.events.at(-1)?.partial_output?.files_generated?.length ?? 10;
+      const sseToken = randomBytes(24).toString('hex');
+      const job = startGeneration(userId, {
+        prompt: body.modification_prompt,
+        project_id: parent.projectId,
+        generation_mode: 'classic',
+        tech_stack: parent.techStack,
+        __durationMs: body.__durationMs,
+        __parentId: parent.id,
+        __sseToken: sseToken,
+        __steps: planIteration({ modificationPrompt: body.modification_prompt, parentFiles, fail: /\[fail\]/i.test(body.modification_prompt) }),
+        __id: randomUUID(),
+      });
+      return sendJson(res, 200, {
+        generation_id: job.id,
+        sse_token: sseToken,
+        status: 'processing',
+        parent_generation_id: parent.id,
+        message: 'Iteration started',
+      });
+    }
 
     if (req.method === 'POST' && url.pathname === `${API}/generate`) {
       const body = await readJsonBody(req);
       if (typeof body.prompt !== 'string' || body.prompt.trim() === '') {
         return sendDetail(res, 422, 'prompt is required');
       }
-      const job = startGeneration(userId, body);
+      const { prompt, project_id, generation_mode, tech_stack, constraints, __fail, __durationMs } = body;
+      const job = startGeneration(userId, { prompt, project_id, generation_mode, tech_stack, constraints, __fail, __durationMs });
       return sendJson(res, 200, {
         generation_id: job.id,
         status: job.status,
@@ -225,7 +291,7 @@ export async function startCodebegenPlatform(options = {}) {
       return sendJson(res, 200, {
         generations: mine.map((job) => {
           const { current_event: _omit, ...summary } = statusBody(job);
-          return { ...summary, prompt: job.prompt };
+          return { ...summary, prompt: job.prompt, ...(job.parentId ? { variant: 'iteration', parent_generation_id: job.parentId } : {}) };
         }),
       });
     }
@@ -233,7 +299,8 @@ export async function startCodebegenPlatform(options = {}) {
     const match = /^\/api\/v2\/generation\/([^/]+)\/(stream|status)$/.exec(url.pathname);
     if (req.method === 'GET' && match) {
       const job = jobs.get(decodeURIComponent(match[1]));
-      if (!job) return sendDetail(res, 404, 'Generation not found');
+      // iterations are served under /generations/{id}/stream, with their SSE token only
+      if (!job || job.sseToken) return sendDetail(res, 404, 'Generation not found');
       if (job.userId !== userId) return sendDetail(res, 403, "You don't have permission to view this generation");
       if (match[2] === 'status') return sendJson(res, 200, statusBody(job));
       return openStream(req, res, job);
