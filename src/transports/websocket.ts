@@ -1,0 +1,145 @@
+import { abortableSleep, backoffDelay, type TransportError } from './http';
+
+export type WsCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
+
+export type WsSignal =
+  | { type: 'connecting'; at: number; attempt: number }
+  | { type: 'open'; at: number }
+  | { type: 'message'; at: number; data: string }
+  | { type: 'retrying'; at: number; attempt: number; delayMs: number; error: TransportError }
+  | { type: 'closed'; at: number; reason: WsCloseReason; code?: number; error?: TransportError };
+
+export interface WsOptions {
+  url: string;
+  /** @default 1000 */
+  retryBaseMs?: number;
+  /** @default 30000 */
+  retryMaxMs?: number;
+  /** failed reconnects in a row before giving up @default Infinity */
+  maxReconnects?: number;
+  onSignal: (signal: WsSignal) => void;
+  /** @default globalThis.WebSocket (Node 20 has none: tests pass the `ws` package) */
+  WebSocket?: typeof WebSocket;
+}
+
+/** Codes after which trying again may help (RFC 6455 and the IANA registry). */
+const RECONNECT_CODES = new Set([1001, 1005, 1006, 1011, 1012, 1013, 1014]);
+
+/** 1008 and the 4000-4999 application range mean auth or policy: no blind loop. */
+export function isPolicyClose(code: number): boolean {
+  return code === 1008 || (code >= 4000 && code <= 4999);
+}
+
+/**
+ * A WebSocket that reconnects with full-jitter backoff on going-away and abnormal closes,
+ * ends on 1000, and stops with the reason on policy closes. Knows nothing of any platform.
+ */
+export class WsConnection {
+  messagesReceived = 0;
+  bytesReceived = 0;
+  private socket: WebSocket | undefined;
+  private readonly controller = new AbortController();
+  private started = false;
+  private readonly options: Required<Omit<WsOptions, 'WebSocket'>> & { WebSocket: typeof WebSocket };
+
+  constructor(options: WsOptions) {
+    const Impl = options.WebSocket ?? globalThis.WebSocket;
+    if (!Impl) throw new Error('No WebSocket implementation available');
+    this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, ...options, WebSocket: Impl };
+  }
+
+  get closed(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  start(): this {
+    if (!this.started) {
+      this.started = true;
+      void this.run();
+    }
+    return this;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.controller.abort();
+    this.socket?.close(1000);
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    let failedReconnects = 0;
+    for (;;) {
+      this.options.onSignal({ type: 'connecting', at: Date.now(), attempt });
+      const outcome = await this.connectOnce();
+      if (this.closed) {
+        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted', code: outcome.code });
+        return;
+      }
+      if (outcome.code === 1000) {
+        this.controller.abort();
+        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'ended', code: 1000 });
+        return;
+      }
+      const error: TransportError = {
+        kind: 'network',
+        status: outcome.code,
+        message: `WebSocket closed with ${outcome.code}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.code === 1006 ? ': connection lost or refused' : ''}`,
+        retryable: RECONNECT_CODES.has(outcome.code) || !isPolicyClose(outcome.code),
+      };
+      if (isPolicyClose(outcome.code)) {
+        this.controller.abort();
+        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'fatal', code: outcome.code, error: { ...error, retryable: false } });
+        return;
+      }
+      if (outcome.sawMessage) failedReconnects = 0;
+      else if (attempt > 0) failedReconnects++;
+      if (failedReconnects >= this.options.maxReconnects) {
+        this.controller.abort();
+        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'gave-up', code: outcome.code, error });
+        return;
+      }
+      attempt++;
+      const delayMs = backoffDelay(failedReconnects, this.options.retryBaseMs, this.options.retryMaxMs);
+      this.options.onSignal({ type: 'retrying', at: Date.now(), attempt, delayMs, error });
+      await abortableSleep(delayMs, this.controller.signal);
+      if (this.closed) {
+        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });
+        return;
+      }
+    }
+  }
+
+  private connectOnce(): Promise<{ code: number; reason: string; sawMessage: boolean }> {
+    return new Promise((resolve) => {
+      let sawMessage = false;
+      let socket: WebSocket;
+      try {
+        socket = new this.options.WebSocket(this.options.url);
+      } catch {
+        resolve({ code: 1006, reason: 'invalid URL', sawMessage });
+        return;
+      }
+      this.socket = socket;
+      // Handlers check the socket is still the current one: a replaced socket must stay quiet.
+      socket.onopen = () => {
+        if (this.socket === socket) this.options.onSignal({ type: 'open', at: Date.now() });
+      };
+      socket.onmessage = (event: MessageEvent) => {
+        if (this.socket !== socket || this.closed) return;
+        sawMessage = true;
+        const data = typeof event.data === 'string' ? event.data : String(event.data);
+        this.messagesReceived++;
+        this.bytesReceived += data.length;
+        this.options.onSignal({ type: 'message', at: Date.now(), data });
+      };
+      socket.onerror = () => {
+        // onclose follows with the code; nothing to do here
+      };
+      socket.onclose = (event: CloseEvent) => {
+        if (this.socket === socket) this.socket = undefined;
+        resolve({ code: event.code, reason: event.reason, sawMessage });
+      };
+    });
+  }
+}
