@@ -1,5 +1,5 @@
 import type { JobEvent } from '../model/events';
-import type { Dialect } from '../protocols/dialect';
+import type { Dialect, JobRef, StreamRequest } from '../protocols/dialect';
 import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../protocols/source';
 import { DEFAULT_FEED_OPTIONS, JobFeed, type FeedOptions } from './jobFeed';
 
@@ -28,12 +28,15 @@ export class FeedManager {
     return this.feeds.get(key);
   }
 
-  /** Start keeping a job current (no-op when a live feed exists). `renew` replaces a halted one. */
-  watch(source: Source, dialect: Dialect, jobId: string, { renew = false } = {}): JobFeed {
-    const existing = this.feeds.get(`${source.id}/${jobId}`);
+  /**
+   * Start keeping a job current (no-op when a live feed exists). `renew` replaces a halted
+   * one; `pinnedStream` is a stream that is the job itself and is opened at once.
+   */
+  watch(source: Source, dialect: Dialect, ref: JobRef, { renew = false, pinnedStream }: { renew?: boolean; pinnedStream?: StreamRequest } = {}): JobFeed {
+    const existing = this.feeds.get(`${source.id}/${ref.jobId}`);
     if (existing && (existing.active || !renew)) return existing;
     existing?.stop();
-    const feed = new JobFeed(source, dialect, jobId, this.emit, (changed) => this.onModeChange(changed), this.options);
+    const feed = new JobFeed(source, dialect, ref, this.emit, (changed) => this.onModeChange(changed), this.options, pinnedStream);
     this.feeds.set(feed.key, feed);
     this.priority.set(feed.key, this.nextPriority++);
     this.rebalance(originOf(source));
@@ -87,8 +90,10 @@ export class FeedManager {
   private rebalance(origin: string): void {
     const sameOrigin = [...this.feeds.values()].filter((feed) => feed.active && originOf(feed.source) === origin);
     if (sameOrigin.length === 0) return;
-    const slots = sameOrigin[0].source.maxStreams ?? DEFAULT_MAX_STREAMS;
-    const contenders = sameOrigin.filter((feed) => !feed.streamFailed).sort((a, b) => this.rank(b) - this.rank(a));
+    for (const feed of sameOrigin) if (feed.pinned) feed.stream();
+    const pinned = sameOrigin.filter((feed) => feed.pinned).length;
+    const slots = Math.max(0, (sameOrigin[0].source.maxStreams ?? DEFAULT_MAX_STREAMS) - pinned);
+    const contenders = sameOrigin.filter((feed) => !feed.streamFailed && !feed.pinned).sort((a, b) => this.rank(b) - this.rank(a));
     const streaming = contenders.filter((feed) => feed.mode === 'stream');
     const focused = contenders.find((feed) => feed.key === this.focusedKey);
     if (focused && focused.mode !== 'stream' && streaming.length >= slots) {

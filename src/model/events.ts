@@ -1,4 +1,4 @@
-import type { JobStatus, LinkState, PlatformKind, Transport } from './job';
+import type { JobStatus, LinkState, PhaseFiles, PlatformKind, StepCount, StepSample, Transport } from './job';
 
 /** Fields a platform message may set on a job; a dialect fills only what it knows. */
 export interface JobUpdate {
@@ -14,6 +14,24 @@ export interface JobUpdate {
   finishedAt?: number;
   error?: string;
   output?: unknown;
+  variant?: string;
+  parentKey?: string;
+  step?: StepCount;
+  /** appended to the job's warnings */
+  warning?: string;
+  /** one phase's files, merged by phase number */
+  phaseFiles?: PhaseFiles;
+  /** one phase's progress, 0-100 */
+  phaseProgress?: { phase: string; progress: number };
+  fileStarted?: { path: string; language?: string };
+  /** text appended to a live file */
+  chunk?: { path: string; text: string };
+  /** a file is complete; `content`, when given, replaces what the chunks built */
+  fileDone?: { path: string; content?: string };
+  /** every file at once, from a snapshot */
+  filesSnapshot?: { path: string; language?: string; content: string; done: boolean }[];
+  imageUrl?: string;
+  sample?: StepSample;
 }
 
 interface EventBase {

@@ -9,13 +9,50 @@ export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', '
 export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.has(status);
 
 /** How updates for a job currently reach the dashboard. */
-export type Transport = 'sse' | 'polling' | 'none';
+export type Transport = 'sse' | 'websocket' | 'polling' | 'none';
 export type LinkState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'polling' | 'closed' | 'error';
 
 export interface Phase {
   stage: string;
   /** platform time, ms since the epoch */
   startedAt: number;
+}
+
+/** "phase N of M", "step N of M": where a platform counts its work */
+export interface StepCount {
+  current: number;
+  total?: number;
+  label?: string;
+}
+
+/** files a phase produced (CodeBegen iteration saves files phase by phase) */
+export interface PhaseFiles {
+  phase: number;
+  name: string;
+  files: number;
+  /** running total the platform reported after this phase */
+  totalFiles?: number;
+}
+
+/** a file being written live (Smart Forge), assembled from its chunks */
+export interface LiveFile {
+  path: string;
+  language?: string;
+  content: string;
+  done: boolean;
+}
+
+/** one progress sample of a stepped job (image generation), for its charts */
+export interface StepSample {
+  /** seconds since the job started, as the platform counts them */
+  elapsed: number;
+  step: number;
+  totalSteps: number;
+  stage: string;
+  /** the platform's estimate, seconds */
+  estimatedRemaining?: number;
+  /** when it arrived, ms since the epoch */
+  at: number;
 }
 
 export interface Job {
@@ -52,6 +89,22 @@ export interface Job {
   reconnects: number;
   /** arrival time of the last update or sign of life, ms since the epoch */
   lastSeenAt?: number;
+  /** what kind of job of its platform (e.g. 'iteration' for CodeBegen) */
+  variant?: string;
+  /** the job this one was made from (an iteration's parent) */
+  parentKey?: string;
+  step?: StepCount;
+  warnings: readonly string[];
+  phaseFiles: readonly PhaseFiles[];
+  /** progress of each phase, 0-100, where the platform reports it */
+  phaseProgress: Readonly<Record<string, number>>;
+  files: Readonly<Record<string, LiveFile>>;
+  /** file paths in the order they started */
+  fileOrder: readonly string[];
+  /** the file being written now */
+  activeFile?: string;
+  imageUrl?: string;
+  samples: readonly StepSample[];
 }
 
 export function jobKey(sourceId: string, jobId: string): string {
@@ -74,5 +127,11 @@ export function newJob(sourceId: string, jobId: string, platform: PlatformKind):
     link: 'idle',
     linkFatal: false,
     reconnects: 0,
+    warnings: [],
+    phaseFiles: [],
+    phaseProgress: {},
+    files: {},
+    fileOrder: [],
+    samples: [],
   };
 }

@@ -1,5 +1,8 @@
 import type { JobEvent, JobUpdate } from './events';
-import { isTerminal, type Job, type JobStatus, type Phase } from './job';
+import { isTerminal, type Job, type JobStatus, type LiveFile, type Phase } from './job';
+
+/** samples kept per job for its charts */
+export const MAX_SAMPLES = 5000;
 
 const STATUS_RANK: Record<JobStatus, number> = { pending: 0, running: 1, completed: 2, failed: 2, cancelled: 2 };
 
@@ -87,7 +90,67 @@ function applyUpdate(job: Job, update: JobUpdate, at: number, receivedAt: number
     }
   }
   if (update.stage !== undefined) next.phases = notePhase(job.phases, update.stage, at);
+  applyDetails(next, job, update, stale);
   return next;
+}
+
+/** Platform details: phase files, warnings, live files, samples. Accumulated, never lost. */
+function applyDetails(next: Job, job: Job, update: JobUpdate, stale: boolean): void {
+  if (update.variant) next.variant = update.variant;
+  if (update.parentKey) next.parentKey = update.parentKey;
+  if (update.imageUrl) next.imageUrl = update.imageUrl;
+  if (update.step && !stale) next.step = { ...job.step, ...update.step };
+  if (update.warning && !job.warnings.includes(update.warning)) next.warnings = [...job.warnings, update.warning];
+  if (update.phaseFiles) {
+    const others = job.phaseFiles.filter((entry) => entry.phase !== update.phaseFiles!.phase);
+    next.phaseFiles = [...others, update.phaseFiles].sort((a, b) => a.phase - b.phase);
+  }
+  if (update.phaseProgress) {
+    const { phase, progress } = update.phaseProgress;
+    const value = clampProgress(progress);
+    if ((job.phaseProgress[phase] ?? -1) < value) next.phaseProgress = { ...job.phaseProgress, [phase]: value };
+  }
+  if (update.sample) {
+    const samples = job.samples.length >= MAX_SAMPLES ? job.samples.slice(1) : job.samples.slice();
+    samples.push(update.sample);
+    next.samples = samples;
+  }
+  if (update.fileStarted || update.chunk || update.fileDone || update.filesSnapshot) applyFiles(next, job, update);
+}
+
+function applyFiles(next: Job, job: Job, update: JobUpdate): void {
+  const files: Record<string, LiveFile> = { ...job.files };
+  let order = job.fileOrder;
+  const ensure = (path: string, language?: string): LiveFile => {
+    if (!files[path]) {
+      files[path] = { path, language, content: '', done: false };
+      order = [...order, path];
+    }
+    return files[path];
+  };
+  if (update.filesSnapshot) {
+    for (const file of update.filesSnapshot) {
+      const current = ensure(file.path, file.language);
+      // a snapshot may be older than the chunks already seen: keep whichever holds more
+      if (file.done || file.content.length > current.content.length) {
+        files[file.path] = { ...current, language: current.language ?? file.language, content: file.content, done: current.done || file.done };
+      }
+    }
+  }
+  if (update.fileStarted) {
+    ensure(update.fileStarted.path, update.fileStarted.language);
+    next.activeFile = update.fileStarted.path;
+  }
+  if (update.chunk) {
+    const current = ensure(update.chunk.path);
+    if (!current.done) files[update.chunk.path] = { ...current, content: current.content + update.chunk.text };
+  }
+  if (update.fileDone) {
+    const current = ensure(update.fileDone.path);
+    files[update.fileDone.path] = { ...current, content: update.fileDone.content ?? current.content, done: true };
+  }
+  next.files = files;
+  next.fileOrder = order;
 }
 
 /** Phases are the first sighting of each stage, kept in time order whatever order events come in. */
@@ -109,7 +172,7 @@ export interface PhaseSpan {
   state: 'done' | 'running' | 'failed' | 'final';
 }
 
-const FINAL_STAGES = new Set(['completed', 'failed', 'cancelled', 'finished']);
+const FINAL_STAGES = new Set(['completed', 'failed', 'cancelled', 'finished', 'error', 'complete', 'Complete']);
 
 /** Start, end and outcome of each phase, for the stage list and timeline. */
 export function phaseSpans(job: Job): PhaseSpan[] {

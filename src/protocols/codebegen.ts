@@ -3,14 +3,16 @@ import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
 import { jobKey } from '../model/job';
 import { requestJson } from '../transports/http';
-import type { Dialect, WireContext } from './dialect';
+import type { Dialect, Launched, WireContext } from './dialect';
 import { describeIssues, type Source } from './source';
+import { eventBase, isoDate, parseJson, protocolError } from './wire';
 
 // CodeBegen API v2 generation monitoring (codebegen-generation-monitoring.md).
 
 const API = '/api/v2/generation';
 
 const nullableNumber = v.optional(v.nullable(v.pipe(v.number(), v.finite())));
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 export const StreamingProgressEventSchema = v.object({
   generation_id: v.string(),
@@ -24,11 +26,24 @@ export const StreamingProgressEventSchema = v.object({
   estimated_time_remaining: nullableNumber,
   current_file: v.optional(v.nullable(v.string())),
   partial_output: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+  // iteration (codebegen-iteration-sse.md)
+  phase_info: v.optional(v.nullable(v.object({
+    total_phases: v.optional(count),
+    current_phase: v.optional(count),
+    entities_count: v.optional(count),
+    phase: v.optional(count),
+    name: v.optional(v.string()),
+    files_generated: v.optional(count),
+    total_files: v.optional(count),
+  }))),
+  warning_type: v.optional(v.string()),
+  parent_file_count: v.optional(count),
+  new_file_count: v.optional(count),
+  error: v.optional(v.nullable(v.string())),
   timestamp: v.pipe(v.number(), v.finite()),
 });
 export type StreamingProgressEvent = v.InferOutput<typeof StreamingProgressEventSchema>;
 
-const isoDate = v.pipe(v.string(), v.check((value) => !Number.isNaN(Date.parse(value)), 'not an ISO 8601 date'));
 
 export const GenerationStatusResponseSchema = v.object({
   generation_id: v.string(),
@@ -47,7 +62,18 @@ export const GenerationStatusResponseSchema = v.object({
 export type GenerationStatusResponse = v.InferOutput<typeof GenerationStatusResponseSchema>;
 
 const DiscoverySchema = v.object({
-  generations: v.array(v.object({ ...GenerationStatusResponseSchema.entries, prompt: v.optional(v.string()) })),
+  generations: v.array(v.object({
+    ...GenerationStatusResponseSchema.entries,
+    prompt: v.optional(v.string()),
+    variant: v.optional(v.string()),
+    parent_generation_id: v.optional(v.string()),
+  })),
+});
+
+const IterateResponseSchema = v.object({
+  generation_id: v.pipe(v.string(), v.minLength(1)),
+  sse_token: v.pipe(v.string(), v.minLength(1)),
+  parent_generation_id: v.optional(v.string()),
 });
 
 const GenerateResponseSchema = v.object({
@@ -77,29 +103,7 @@ const POLL_STATUS: Record<GenerationStatusResponse['status'], JobStatus> = {
   failed: 'failed',
 };
 
-function base(context: WireContext, at: number, raw?: string) {
-  return {
-    key: jobKey(context.source.id, context.jobId),
-    sourceId: context.source.id,
-    jobId: context.jobId,
-    platform: 'codebegen' as const,
-    at,
-    receivedAt: context.receivedAt,
-    raw,
-  };
-}
-
-function protocolError(context: WireContext, raw: string, error: string): JobEvent {
-  return { ...base(context, context.receivedAt, raw), kind: 'protocol-error', error };
-}
-
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    return { ok: false, error: `Malformed JSON: ${(error as Error).message}` };
-  }
-}
+const base = (context: WireContext, at: number, raw?: string) => eventBase('codebegen', context, at, raw);
 
 /** The guide's Unix timestamps are seconds. */
 const fromUnixSeconds = (seconds: number) => Math.round(seconds * 1000);
@@ -115,7 +119,16 @@ function updateFromProgressEvent(event: StreamingProgressEvent): JobUpdate {
   if (event.current_file) update.currentFile = event.current_file;
   if (event.estimated_time_remaining != null) update.etaSeconds = event.estimated_time_remaining;
   if (event.partial_output) update.output = event.partial_output;
-  if (status === 'failed') update.error = event.message;
+  if (status === 'failed') update.error = event.error ?? event.message;
+  const info = event.phase_info;
+  if (info?.total_phases !== undefined) update.step = { current: info.current_phase ?? 0, total: info.total_phases, label: 'phases' };
+  if (info?.phase !== undefined) {
+    update.step = { current: info.phase, label: info.name };
+    if (info.files_generated !== undefined) {
+      update.phaseFiles = { phase: info.phase, name: info.name ?? `Phase ${info.phase}`, files: info.files_generated, totalFiles: info.total_files };
+    }
+  }
+  if (event.warning_type) update.warning = event.message;
   return update;
 }
 
@@ -139,6 +152,44 @@ function snapshotEvent(context: WireContext, status: GenerationStatusResponse, r
   return { ...base(context, at, raw), kind: 'update', update, label: 'status' };
 }
 
+export interface IterationRequest {
+  parent_generation_id: string;
+  modification_prompt: string;
+}
+
+/** POST /generations/iterate: a child generation and the SSE token that alone can stream it. */
+export async function startIteration(source: Source, request: IterationRequest, fetchImpl?: typeof fetch): Promise<Launched> {
+  const body = await requestJson(`${source.baseUrl}/generations/iterate`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...codebegenDialect.authHeaders(source) },
+    body: JSON.stringify(request),
+    fetch: fetchImpl,
+  });
+  const result = v.safeParse(IterateResponseSchema, body);
+  if (!result.success) throw new Error(`Unexpected answer to iterate: ${describeIssues(result.issues)}`);
+  const { generation_id: jobId, sse_token: secret } = result.output;
+  const now = Date.now();
+  const context: WireContext = { source, jobId, receivedAt: now };
+  // the raw answer holds the token: the log keeps only its shape
+  const logged = JSON.stringify({ ...(body as object), sse_token: '[redacted]' });
+  return {
+    ref: { jobId, variant: 'iteration', secret },
+    events: [{
+      ...base(context, now, logged),
+      kind: 'update',
+      label: 'started',
+      update: {
+        status: 'pending',
+        title: request.modification_prompt,
+        createdAt: now,
+        variant: 'iteration',
+        parentKey: jobKey(source.id, request.parent_generation_id),
+        message: 'Iteration started',
+      },
+    }],
+  };
+}
+
 export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
   kind: 'codebegen',
   label: 'CodeBegen',
@@ -147,22 +198,36 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
     return source.token ? { Authorization: `Bearer ${source.token}` } : {};
   },
 
-  streamRequest(source, jobId) {
-    return { url: `${source.baseUrl}${API}/${encodeURIComponent(jobId)}/stream`, method: 'GET' };
+  streamRequest(source, job) {
+    const id = encodeURIComponent(job.jobId);
+    if (job.variant === 'iteration') {
+      if (!job.secret) {
+        return {
+          transport: 'none',
+          reason: 'This iteration streams only with the SSE token handed to whoever started it, and this browser does not have it. Its status here comes from the source listing.',
+        };
+      }
+      // The protocol puts the SSE token in the query string; genwatch keeps this URL in
+      // memory only and shows `displayUrl` wherever a URL is shown.
+      const url = `${source.baseUrl}/generations/${id}/stream?token=${encodeURIComponent(job.secret)}`;
+      return { transport: 'sse', method: 'GET', url, displayUrl: `${source.baseUrl}/generations/${id}/stream?token=[redacted]`, resumable: true, headers: {} };
+    }
+    return { transport: 'sse', url: `${source.baseUrl}${API}/${id}/stream`, method: 'GET', resumable: true };
   },
 
-  statusUrl(source, jobId) {
-    return `${source.baseUrl}${API}/${encodeURIComponent(jobId)}/status`;
+  statusUrl(source, job) {
+    // The iteration guide has no status endpoint.
+    return job.variant === 'iteration' ? undefined : `${source.baseUrl}${API}/${encodeURIComponent(job.jobId)}/status`;
   },
 
   parseStreamMessage(context, message) {
     const json = parseJson(message.data);
-    if (!json.ok) return [protocolError(context, message.data, json.error)];
+    if (!json.ok) return [protocolError('codebegen', context, message.data, json.error)];
     const result = v.safeParse(StreamingProgressEventSchema, json.value);
-    if (!result.success) return [protocolError(context, message.data, `Invalid progress event: ${describeIssues(result.issues)}`)];
+    if (!result.success) return [protocolError('codebegen', context, message.data, `Invalid progress event: ${describeIssues(result.issues)}`)];
     const event = result.output;
     if (event.generation_id !== context.jobId) {
-      return [protocolError(context, message.data, `Event for another generation (${event.generation_id.slice(0, 80)})`)];
+      return [protocolError('codebegen', context, message.data, `Event for another generation (${event.generation_id.slice(0, 80)})`)];
     }
     const at = fromUnixSeconds(event.timestamp);
     const common = { ...base(context, at, message.data), wireId: message.lastEventId || undefined };
@@ -173,18 +238,26 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
       // A stream-level problem, not the generation's: the job goes on, the transport recovers.
       return [{ ...common, kind: 'notice', level: 'warn', text: `${event.status}: ${event.message}` }];
     }
-    return [{ ...common, kind: 'update', update: updateFromProgressEvent(event), label: event.stage }];
+    return [{ ...common, kind: 'update', update: updateFromProgressEvent(event), label: event.warning_type ? 'warning' : event.stage }];
   },
 
   parseStatus(context, body) {
     const json = parseJson(body);
-    if (!json.ok) return [protocolError(context, body, json.error)];
+    if (!json.ok) return [protocolError('codebegen', context, body, json.error)];
     const result = v.safeParse(GenerationStatusResponseSchema, json.value);
-    if (!result.success) return [protocolError(context, body, `Invalid status response: ${describeIssues(result.issues)}`)];
+    if (!result.success) return [protocolError('codebegen', context, body, `Invalid status response: ${describeIssues(result.issues)}`)];
     if (result.output.generation_id !== context.jobId) {
-      return [protocolError(context, body, `Status of another generation (${result.output.generation_id.slice(0, 80)})`)];
+      return [protocolError('codebegen', context, body, `Status of another generation (${result.output.generation_id.slice(0, 80)})`)];
     }
     return [snapshotEvent(context, result.output, body)];
+  },
+
+  validateLaunch(request) {
+    const problems: Record<string, string> = {};
+    if (!request.prompt?.trim()) problems.prompt = 'Describe what to generate.';
+    else if (request.prompt.length > 10_000) problems.prompt = 'Keep the prompt under 10,000 characters.';
+    if (request.project_id && !/^[\w.-]{1,100}$/.test(request.project_id)) problems.project_id = 'Letters, digits, dot, dash and underscore only.';
+    return Object.keys(problems).length ? problems : undefined;
   },
 
   async launch(source, request, fetchImpl) {
@@ -201,8 +274,7 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
     const context: WireContext = { source, jobId: response.generation_id, receivedAt };
     const createdAt = response.created_at ? Date.parse(response.created_at) : receivedAt;
     return {
-      jobId: response.generation_id,
-      finished: false,
+      ref: { jobId: response.generation_id },
       events: [{
         ...base(context, createdAt, JSON.stringify(body)),
         kind: 'update',
@@ -217,10 +289,18 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
     if (!json.ok) return { error: json.error };
     const result = v.safeParse(DiscoverySchema, json.value);
     if (!result.success) return { error: `Invalid discovery listing: ${describeIssues(result.issues)}` };
-    return result.output.generations.map((generation) => ({
-      jobId: generation.generation_id,
-      finished: generation.status === 'completed' || generation.status === 'failed',
-      events: [snapshotEvent({ source, jobId: generation.generation_id, receivedAt }, generation, undefined, generation.prompt)],
-    }));
+    return result.output.generations.map((generation) => {
+      const event = snapshotEvent({ source, jobId: generation.generation_id, receivedAt }, generation, undefined, generation.prompt);
+      if (event.kind === 'update' && generation.variant) {
+        event.update.variant = generation.variant;
+        if (generation.parent_generation_id) event.update.parentKey = jobKey(source.id, generation.parent_generation_id);
+      }
+      return {
+        jobId: generation.generation_id,
+        variant: generation.variant,
+        finished: generation.status === 'completed' || generation.status === 'failed',
+        events: [event],
+      };
+    });
   },
 };

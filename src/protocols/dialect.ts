@@ -2,11 +2,31 @@ import type { JobEvent } from '../model/events';
 import type { PlatformKind } from '../model/job';
 import type { Source } from './source';
 
-export interface StreamRequest {
-  url: string;
-  method: 'GET' | 'POST';
-  body?: string;
+/**
+ * What genwatch holds about one job beyond its ids: its variant and, for platforms that hand
+ * out per-job credentials (a CodeBegen iteration's sse_token), that secret. Memory only.
+ */
+export interface JobRef {
+  jobId: string;
+  variant?: string;
+  secret?: string;
 }
+
+export type StreamRequest =
+  | {
+      transport: 'sse';
+      url: string;
+      method: 'GET' | 'POST';
+      body?: string;
+      headers?: Record<string, string>;
+      /** false where reconnecting would start something new (a POST that is the job) */
+      resumable: boolean;
+      /** the same URL with its credentials masked, for anything shown or logged */
+      displayUrl?: string;
+    }
+  | { transport: 'websocket'; url: string; displayUrl?: string }
+  /** the platform offers no stream for this job to this viewer, and why */
+  | { transport: 'none'; reason: string };
 
 export interface WireContext {
   source: Source;
@@ -19,6 +39,16 @@ export interface JobSighting {
   jobId: string;
   events: JobEvent[];
   finished: boolean;
+  variant?: string;
+}
+
+export interface Launched {
+  ref: JobRef;
+  events: JobEvent[];
+  /** the stream that is the job itself (a Takoss POST), opened at once and never queued */
+  pinnedStream?: StreamRequest;
+  /** what the start request still has to say when it answers late (image generation) */
+  outcome?: Promise<JobEvent[]>;
 }
 
 /**
@@ -29,11 +59,15 @@ export interface Dialect<LaunchRequest = unknown> {
   kind: PlatformKind;
   label: string;
   authHeaders(source: Source): Record<string, string>;
-  streamRequest(source: Source, jobId: string): StreamRequest;
-  /** absent when the platform has no polling endpoint */
-  statusUrl?(source: Source, jobId: string): string;
+  streamRequest(source: Source, job: JobRef): StreamRequest;
+  /** absent (or undefined for a job) when there is nothing to poll */
+  statusUrl?(source: Source, job: JobRef): string | undefined;
+  /** the stream sends only what happens from now on: fetch the state first */
+  snapshotBeforeStream?: boolean;
   parseStreamMessage(context: WireContext, message: { data: string; event: string; lastEventId: string }): JobEvent[];
   parseStatus?(context: WireContext, body: string): JobEvent[];
-  launch?(source: Source, request: LaunchRequest, fetchImpl?: typeof fetch): Promise<JobSighting>;
+  /** checks a launch request; returns messages per field, or nothing when it is fine */
+  validateLaunch?(request: LaunchRequest): Record<string, string> | undefined;
+  launch?(source: Source, request: LaunchRequest, fetchImpl?: typeof fetch): Promise<Launched>;
   parseDiscovery?(source: Source, body: string, receivedAt: number): JobSighting[] | { error: string };
 }

@@ -1,10 +1,16 @@
 import type { PlatformKind } from '../model/job';
 import { codebegenDialect } from './codebegen';
 import type { Dialect } from './dialect';
+import { imagegenDialect } from './imagegen';
+import { smartforgeDialect } from './smartforge';
+import { takossDialect } from './takoss';
 
-/** Dialects by platform kind; a source whose kind has none is listed but not watched. */
-export const DIALECTS: Partial<Record<PlatformKind, Dialect<any>>> = {
+/** Dialects by platform kind. */
+export const DIALECTS: Record<PlatformKind, Dialect<any>> = {
   codebegen: codebegenDialect,
+  takoss: takossDialect,
+  smartforge: smartforgeDialect,
+  imagegen: imagegenDialect,
 };
 
 export function dialectFor(kind: PlatformKind): Dialect<any> | undefined {

@@ -4,10 +4,13 @@ import { SourceDiscovery } from '../feeds/discovery';
 import { FeedManager } from '../feeds/feedManager';
 import { DEFAULT_FEED_OPTIONS, type FeedOptions } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
-import { JOB_STATUSES, isTerminal, newJob, type Job, type JobStatus } from '../model/job';
+import { JOB_STATUSES, isTerminal, jobKey, newJob, type Job, type JobStatus } from '../model/job';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
 import { dialectFor } from '../protocols';
+import { startIteration } from '../protocols/codebegen';
+import type { Dialect, JobRef, JobSighting, Launched } from '../protocols/dialect';
+import { imagegenDialect, type ImagegenLaunchRequest } from '../protocols/imagegen';
 import type { Source } from '../protocols/source';
 import { useSourcesStore } from './sources';
 
@@ -17,6 +20,13 @@ export const EVENT_LOG_CAPACITY = 1000;
 interface JobRecord {
   job: Job;
   log: RingBuffer<JobEvent>;
+}
+
+/** A launch request the platform's rules reject, with a message per field. */
+export class LaunchValidationError extends Error {
+  constructor(readonly fields: Record<string, string>) {
+    super(Object.values(fields).join(' '));
+  }
 }
 
 /** Overridable for tests and the benchmark (shorter retries, a given fetch). */
@@ -32,6 +42,8 @@ export const jobsConfig: { feed: FeedOptions; discoveryIntervalMs: number } = {
  */
 export const useJobsStore = defineStore('jobs', () => {
   const records = new Map<string, JobRecord>();
+  /** per-job handles, secrets included (an iteration's sse_token): memory only, never rendered */
+  const refs = new Map<string, JobRef>();
   let order: string[] = [];
   let queue: JobEvent[] = [];
   let flushScheduled = false;
@@ -93,11 +105,17 @@ export const useJobsStore = defineStore('jobs', () => {
       record.job = reduceJob(record.job, event);
       if (event.kind !== 'heartbeat') record.log.push(event);
     }
-    if (added) {
-      order = [...records.keys()];
-      const created = (key: string) => records.get(key)!.job.createdAt ?? 0;
-      order.sort((a, b) => created(b) - created(a));
-    }
+    if (added) sortOrder();
+    publish();
+  }
+
+  function sortOrder(): void {
+    order = [...records.keys()];
+    const created = (key: string) => records.get(key)!.job.createdAt ?? 0;
+    order.sort((a, b) => created(b) - created(a));
+  }
+
+  function publish(): void {
     jobs.value = order.map((key) => records.get(key)!.job);
     revision.value++;
   }
@@ -111,10 +129,50 @@ export const useJobsStore = defineStore('jobs', () => {
     return records.get(key)?.log.toArray() ?? [];
   }
 
-  function feedFor(source: Source, jobId: string, renew = false) {
+  function refFor(source: Source, jobId: string): JobRef {
+    const key = jobKey(source.id, jobId);
+    return refs.get(key) ?? { jobId, variant: records.get(key)?.job.variant };
+  }
+
+  function feedFor(source: Source, ref: JobRef, options: { renew?: boolean; pinnedStream?: Launched['pinnedStream'] } = {}) {
     const dialect = dialectFor(source.kind);
     if (!dialect) return undefined;
-    return feeds.watch(source, dialect, jobId, { renew });
+    return feeds.watch(source, dialect, ref, options);
+  }
+
+  /** Whether genwatch can follow this job at all (a stream or a status to poll). */
+  function followable(dialect: Dialect, source: Source, ref: JobRef): boolean {
+    return dialect.streamRequest(source, ref).transport !== 'none' || dialect.statusUrl?.(source, ref) !== undefined;
+  }
+
+  function onSightings(source: Source, dialect: Dialect, sightings: JobSighting[]): void {
+    for (const sighting of sightings) {
+      const key = jobKey(source.id, sighting.jobId);
+      const known = records.get(key)?.job;
+      const feed = feeds.feed(key);
+      if (!known && !feed) {
+        ingestMany(sighting.events);
+        const ref = { jobId: sighting.jobId, variant: sighting.variant };
+        if (!sighting.finished && followable(dialect, source, ref)) feedFor(source, ref);
+        continue;
+      }
+      if (!known) continue;
+      if (feed?.halted && sighting.variant !== feed.ref.variant) {
+        // opened by URL before the listing said what kind of job it is: try again as that kind
+        feedFor(source, { jobId: sighting.jobId, variant: sighting.variant }, { renew: true });
+      }
+      if (!feed?.active && !isTerminal(known.status)) {
+        // nothing else keeps this job current: the listing is its only news
+        for (const event of sighting.events) if (event.at > (known.updatedAt ?? 0)) ingest(event);
+      } else if (known.createdAt === undefined) {
+        // streams do not carry the prompt or creation time; a listing does
+        for (const event of sighting.events) {
+          if (event.kind !== 'update') continue;
+          const { title, createdAt, variant, parentKey } = event.update;
+          ingest({ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt, variant, parentKey } });
+        }
+      }
+    }
   }
 
   /** Watch a source: discover its jobs and keep the running ones current. */
@@ -125,23 +183,7 @@ export const useJobsStore = defineStore('jobs', () => {
     const discovery = new SourceDiscovery(
       source,
       dialect,
-      (sightings) => {
-        for (const sighting of sightings) {
-          const key = `${source.id}/${sighting.jobId}`;
-          const known = records.get(key)?.job;
-          if (!known && !feeds.feed(key)) {
-            ingestMany(sighting.events);
-            if (!sighting.finished) feedFor(source, sighting.jobId);
-          } else if (known && known.createdAt === undefined) {
-            // Streams do not carry the prompt or creation time; a listing does.
-            for (const event of sighting.events) {
-              if (event.kind !== 'update') continue;
-              const { title, createdAt } = event.update;
-              ingest({ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt } });
-            }
-          }
-        }
-      },
+      (sightings) => onSightings(source, dialect, sightings),
       (state) => sources.setDiscovery(source.id, state),
       jobsConfig.discoveryIntervalMs,
       jobsConfig.feed.fetch,
@@ -155,11 +197,11 @@ export const useJobsStore = defineStore('jobs', () => {
    * have is a summary (a job from a listing, a shared URL).
    */
   function open(source: Source, jobId: string): void {
-    const key = `${source.id}/${jobId}`;
+    const key = jobKey(source.id, jobId);
     const job = get(key);
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     feeds.focus(key);
-    if (needsHistory) feedFor(source, jobId);
+    if (needsHistory) feedFor(source, refFor(source, jobId));
   }
 
   /** The operator left the job page: its stream may go to another job. */
@@ -169,16 +211,88 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** After the operator fixed what halted a job (a token, a source), try again. */
   function retry(source: Source, jobId: string): void {
-    feedFor(source, jobId, true);
+    feedFor(source, refFor(source, jobId), { renew: true });
   }
 
+  /** Drops a job that never started (its start request failed). */
+  function remove(key: string): void {
+    feeds.forget(key);
+    refs.delete(key);
+    queue = queue.filter((event) => event.key !== key);
+    if (records.delete(key)) {
+      order = order.filter((item) => item !== key);
+      publish();
+    }
+  }
+
+  function validate(dialect: Dialect, request: unknown): void {
+    const problems = dialect.validateLaunch?.(request);
+    if (problems) throw new LaunchValidationError(problems);
+  }
+
+  /** Starts a job on a source; resolves with its id once the platform has accepted it. */
   async function launch(source: Source, request: unknown): Promise<string> {
     const dialect = dialectFor(source.kind);
     if (!dialect?.launch) throw new Error(`${source.name} cannot start jobs from genwatch`);
-    const sighting = await dialect.launch(source, request, jobsConfig.feed.fetch);
-    ingestMany(sighting.events);
-    feedFor(source, sighting.jobId);
-    return sighting.jobId;
+    validate(dialect, request);
+    const launched = await dialect.launch(source, request, jobsConfig.feed.fetch);
+    const key = jobKey(source.id, launched.ref.jobId);
+    refs.set(key, launched.ref);
+    ingestMany(launched.events);
+    const feed = feedFor(source, launched.ref, { pinnedStream: launched.pinnedStream })!;
+    try {
+      if (launched.pinnedStream) {
+        // the stream is the start request: it has started once it opens
+        await feed.whenOpen;
+      } else if (dialect === imagegenDialect) {
+        await startImageTask(source, launched.ref.jobId, request as ImagegenLaunchRequest, feed);
+      }
+    } catch (error) {
+      remove(key);
+      throw error;
+    }
+    return launched.ref.jobId;
+  }
+
+  /** The image guide's order: socket open first, then the POST, which answers only at the end. */
+  async function startImageTask(source: Source, taskId: string, request: ImagegenLaunchRequest, feed: NonNullable<ReturnType<typeof feedFor>>): Promise<void> {
+    await Promise.race([feed.whenOpen, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    const answer = imagegenDialect.startTask(source, taskId, request, jobsConfig.feed.fetch);
+    // Started is when the first progress arrives; a start that fails fails before that.
+    await Promise.race([answer, feed.firstUpdate]);
+    answer.then(ingestMany, (error: { message?: string }) => {
+      ingest({
+        key: jobKey(source.id, taskId),
+        sourceId: source.id,
+        jobId: taskId,
+        platform: 'imagegen',
+        at: Date.now(),
+        receivedAt: Date.now(),
+        kind: 'update',
+        label: 'result',
+        update: { status: 'failed', error: `The generate request failed: ${error.message ?? String(error)}` },
+      });
+    });
+  }
+
+  /** CodeBegen iteration of a finished generation; the child keeps its SSE token in memory. */
+  async function iterate(source: Source, parentJobId: string, modificationPrompt: string): Promise<string> {
+    if (!modificationPrompt.trim()) throw new LaunchValidationError({ modification_prompt: 'Say what to change.' });
+    const launched = await startIteration(source, { parent_generation_id: parentJobId, modification_prompt: modificationPrompt.trim() }, jobsConfig.feed.fetch);
+    refs.set(jobKey(source.id, launched.ref.jobId), launched.ref);
+    ingestMany(launched.events);
+    feedFor(source, launched.ref);
+    return launched.ref.jobId;
+  }
+
+  /** Cancel where the platform allows it: a job whose stream is its own request. */
+  function cancel(key: string): void {
+    feeds.feed(key)?.cancel();
+  }
+
+  function canCancel(key: string): boolean {
+    const feed = feeds.feed(key);
+    return !!feed?.pinned && feed.active;
   }
 
   function linkOf(key: string) {
@@ -191,12 +305,13 @@ export const useJobsStore = defineStore('jobs', () => {
     for (const discovery of discoveries.values()) discovery.stop();
     discoveries.clear();
     records.clear();
+    refs.clear();
     order = [];
     queue = [];
     jobs.value = [];
   }
 
-  return { jobs, revision, counts, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, launch, linkOf, $reset };
+  return { jobs, revision, counts, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, linkOf, $reset };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot));

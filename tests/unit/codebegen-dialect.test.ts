@@ -95,7 +95,7 @@ describe('CodeBegen dialect', () => {
 
   it('puts the token only in the Authorization header, never in a URL', () => {
     expect(codebegenDialect.authHeaders(source)).toEqual({ Authorization: 'Bearer secret-token' });
-    expect(codebegenDialect.streamRequest(source, 'gen_1').url).not.toContain('secret-token');
-    expect(codebegenDialect.statusUrl!(source, 'gen/1')).toBe('http://127.0.0.1:9/api/v2/generation/gen%2F1/status');
+    expect(JSON.stringify(codebegenDialect.streamRequest(source, { jobId: 'gen_1' }))).not.toContain('secret-token');
+    expect(codebegenDialect.statusUrl!(source, { jobId: 'gen/1' })).toBe('http://127.0.0.1:9/api/v2/generation/gen%2F1/status');
   });
 });

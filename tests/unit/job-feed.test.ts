@@ -26,7 +26,7 @@ function watch(source: Source, jobId: string) {
   const events: JobEvent[] = [];
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  const feed = new JobFeed(source, codebegenDialect, jobId, (batch) => events.push(...batch), (changed) => {
+  const feed = new JobFeed(source, codebegenDialect, { jobId }, (batch) => events.push(...batch), (changed) => {
     if (!changed.active) settle();
   }, fast);
   feeds.push(feed);
@@ -109,7 +109,7 @@ describe('FeedManager stream budget', () => {
     feeds.push({ stop: () => manager.stopAll() });
     const source = sourceWith(platform.devToken, { maxStreams: 2 });
     const ids = Array.from({ length: 5 }, () => platform.startGeneration({ prompt: 'p', __durationMs: 4000 }));
-    for (const id of ids) manager.watch(source, codebegenDialect, id);
+    for (const id of ids) manager.watch(source, codebegenDialect, { jobId: id });
     const modes = () => ids.map((id) => manager.feed(`demo/${id}`)!.mode);
     expect(modes().filter((mode) => mode === 'stream')).toHaveLength(2);
     expect(modes().filter((mode) => mode === 'poll')).toHaveLength(3);
