@@ -1,45 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser';
-import { startStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, headerStatus as statusText, jobUrl as anyJobUrl } from '../support/suite';
 
-// The built app in headless Chromium against the real demo platform on loopback.
+// The built app in headless Chromium against the real demo platforms on loopback.
 
-let stack: Awaited<ReturnType<typeof startStack>>;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  stack = await startStack({ jobDurationMs: 4000, autoStartEveryMs: 1500, initialJobs: 2, heartbeatMs: 1000, failRate: 0 });
-  browser = await launchBrowser();
+const suite = browserSuite({
+  codebegen: { jobDurationMs: 4000, autoStartEveryMs: 1500, initialJobs: 2, heartbeatMs: 1000, failRate: 0 },
 });
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-/** A fresh browser context: nothing shared with earlier pages, like a new browser. */
-async function freshPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  return page;
-}
-
-const jobUrl = (base: string, jobId: string) => `${base}/jobs/codebegen-demo/${jobId}`;
-const statusText = (page: Page) => page.locator('header [data-testid="status"]');
+const freshPage = () => suite.freshPage();
+const jobUrl = (base: string, jobId: string) => anyJobUrl(base, 'codebegen-demo', jobId);
 
 describe('dashboard in a browser', () => {
   it('shows live jobs moving on the board within seconds', async () => {
     const page = await freshPage();
     const opened = Date.now();
-    await page.goto(stack.appUrl);
+    await page.goto(suite.stack.appUrl);
     const rows = page.locator('tbody tr');
     await rows.first().waitFor({ timeout: 5000 });
     expect(Date.now() - opened).toBeLessThan(5000);
@@ -51,11 +25,11 @@ describe('dashboard in a browser', () => {
 
   it('starts a generation from the form and watches it complete', async () => {
     const page = await freshPage();
-    await page.goto(stack.appUrl);
+    await page.goto(suite.stack.appUrl);
     await page.getByRole('button', { name: 'New generation' }).click();
     await page.getByLabel('Prompt').fill('Recipe API with ratings ⭐ from the browser test');
     await page.getByLabel('Tech stack').fill('django');
-    await page.getByRole('button', { name: 'Start generation' }).click();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForURL(/\/jobs\/codebegen-demo\/gen_/);
     await expect.poll(() => statusText(page).textContent(), { timeout: 20_000 }).toBe('completed');
     await expect.poll(() => page.getByTestId('message').textContent()).toBe('✅ Generation completed successfully!');
@@ -72,10 +46,10 @@ describe('dashboard in a browser', () => {
   });
 
   it('opens the shared URL of a finished job in a fresh browser with its whole history', async () => {
-    const jobId = stack.platform.startGeneration({ prompt: 'Shared after the end', __durationMs: 300, __fail: false });
+    const jobId = suite.stack.platform.startGeneration({ prompt: 'Shared after the end', __durationMs: 300, __fail: false });
     await new Promise((resolve) => setTimeout(resolve, 800));
     const page = await freshPage();
-    await page.goto(jobUrl(stack.appUrl, jobId));
+    await page.goto(jobUrl(suite.stack.appUrl, jobId));
     await expect.poll(() => statusText(page).textContent(), { timeout: 10_000 }).toBe('completed');
     expect(await page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
     const stages = await page.getByRole('list', { name: 'Stages' }).getByRole('listitem').allTextContents();
@@ -86,10 +60,10 @@ describe('dashboard in a browser', () => {
   });
 
   it('opens the shared URL of a running job live, and follows it to the end', async () => {
-    const jobId = stack.platform.startGeneration({ prompt: 'Shared while running', __durationMs: 6000, __fail: false });
+    const jobId = suite.stack.platform.startGeneration({ prompt: 'Shared while running', __durationMs: 6000, __fail: false });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const page = await freshPage();
-    await page.goto(jobUrl(stack.appUrl, jobId));
+    await page.goto(jobUrl(suite.stack.appUrl, jobId));
     await expect.poll(() => statusText(page).textContent(), { timeout: 5000 }).toBe('running');
     const stages = page.getByRole('list', { name: 'Stages' }).getByRole('listitem');
     await expect.poll(async () => (await stages.allTextContents())[0] ?? '').toContain('initializing');
@@ -100,8 +74,8 @@ describe('dashboard in a browser', () => {
   });
 
   it('shows a rejected token as a visible error and does not retry in a loop', async () => {
-    const badApp = await stack.appWithToken('expired-or-revoked-token');
-    const jobId = stack.platform.startGeneration({ prompt: 'Needs a valid token', __durationMs: 5000 });
+    const badApp = await suite.stack.appWithToken('expired-or-revoked-token');
+    const jobId = suite.stack.platform.startGeneration({ prompt: 'Needs a valid token', __durationMs: 5000 });
     const page = await freshPage();
     await page.goto(badApp);
     await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 8000 }).toContain('401');
@@ -111,19 +85,19 @@ describe('dashboard in a browser', () => {
     expect(await error.textContent()).toContain('401');
     expect(await error.textContent()).toContain('Could not validate credentials');
     await page.waitForTimeout(2500);
-    const streamRequests = stack.requestLog.filter((line) => line === `GET /api/v2/generation/${jobId}/stream`);
+    const streamRequests = suite.stack.requestLog.filter((line) => line === `GET /api/v2/generation/${jobId}/stream`);
     expect(streamRequests).toHaveLength(1);
     expect(await page.getByRole('button', { name: 'Retry connection' }).isVisible()).toBe(true);
   });
 
   it('falls back to polling when the stream keeps dying, and still reaches completed', async () => {
-    const jobId = stack.platform.startGeneration({ prompt: 'Stream gets killed', __durationMs: 9000, __fail: false });
-    await fetch(`${stack.platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ generation_id: jobId, stream: 'kill', times: 1000 }) });
+    const jobId = suite.stack.platform.startGeneration({ prompt: 'Stream gets killed', __durationMs: 9000, __fail: false });
+    await fetch(`${suite.stack.platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ generation_id: jobId, stream: 'kill', times: 1000 }) });
     const page = await freshPage();
-    await page.goto(jobUrl(stack.appUrl, jobId));
+    await page.goto(jobUrl(suite.stack.appUrl, jobId));
     await page.getByText(/Stream failed 3 reconnects/).first().waitFor({ timeout: 15_000 });
     await expect.poll(() => page.getByTestId('transport').textContent()).toMatch(/polling/);
     await expect.poll(() => statusText(page).textContent(), { timeout: 20_000 }).toBe('completed');
-    expect(stack.requestLog.filter((line) => line === `GET /api/v2/generation/${jobId}/status`).length).toBeGreaterThan(0);
+    expect(suite.stack.requestLog.filter((line) => line === `GET /api/v2/generation/${jobId}/status`).length).toBeGreaterThan(0);
   });
 });

@@ -36,7 +36,7 @@ describe('JobRow', () => {
     expect(wrapper.text()).toContain('code generation');
     expect(wrapper.text()).toContain('30 s');
     expect(wrapper.text()).toContain('1 m 05 s ago');
-    expect(wrapper.get('[data-testid="transport"]').text()).toBe('live');
+    expect(wrapper.get('[data-testid="transport"]').text()).toBe('live · stream');
   });
 
   it('links to the shareable job URL', () => {

@@ -2,39 +2,57 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startAppServer } from '../../server/app-server.js';
 import { startCodebegenPlatform } from '../../server/codebegen/platform.js';
+import { startImagegenPlatform } from '../../server/imagegen/platform.js';
+import { startSmartforgePlatform } from '../../server/smartforge/platform.js';
+import { startTakossPlatform } from '../../server/takoss/platform.js';
 
 export const DIST = path.resolve(import.meta.dirname, '../../dist');
 
 export type Platform = Awaited<ReturnType<typeof startCodebegenPlatform>>;
 
-/** The demo platform and the built dashboard, both on 127.0.0.1, as npm start runs them. */
-export async function startStack(platformOptions: Parameters<typeof startCodebegenPlatform>[0] = {}) {
+interface StackOptions {
+  codebegen?: Parameters<typeof startCodebegenPlatform>[0];
+  takoss?: Parameters<typeof startTakossPlatform>[0];
+  smartforge?: Parameters<typeof startSmartforgePlatform>[0];
+  imagegen?: Parameters<typeof startImagegenPlatform>[0];
+}
+
+/** The four demo platforms and the built dashboard, all on 127.0.0.1, as npm start runs them. */
+export async function startStack(options: StackOptions = {}) {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
   const requestLog: string[] = [];
-  const platform = await startCodebegenPlatform({ ...platformOptions, log: (line: string) => requestLog.push(line) });
+  const log = (line: string) => requestLog.push(line);
+  const platform = await startCodebegenPlatform({ ...options.codebegen, log });
+  const takoss = await startTakossPlatform({ ...options.takoss, log });
+  const smartforge = await startSmartforgePlatform({ ...options.smartforge, log });
+  const imagegen = await startImagegenPlatform({ ...options.imagegen, log });
   const apps: { close(): Promise<void> }[] = [];
-  async function app(token: string) {
-    const sources = [{
-      id: 'codebegen-demo',
-      name: 'CodeBegen (demo)',
-      kind: 'codebegen',
-      baseUrl: platform.url,
-      token,
-      discoveryUrl: `${platform.url}/demo/generations`,
-    }];
+
+  /** a dashboard whose sources carry the given tokens (the platforms' own by default) */
+  async function app(tokens: { codebegen?: string; takoss?: string; imagegen?: string } = {}) {
+    const sources = [
+      { id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: platform.url, token: tokens.codebegen ?? platform.devToken, discoveryUrl: `${platform.url}/demo/generations` },
+      { id: 'takoss-demo', name: 'Takoss (demo)', kind: 'takoss', baseUrl: takoss.url, token: tokens.takoss ?? takoss.devToken, discoveryUrl: `${takoss.url}/demo/projects` },
+      { id: 'smartforge-demo', name: 'Smart Forge (demo)', kind: 'smartforge', baseUrl: smartforge.url, discoveryUrl: `${smartforge.url}/demo/projects` },
+      { id: 'imagegen-demo', name: 'Image generation (demo)', kind: 'imagegen', baseUrl: imagegen.url, token: tokens.imagegen ?? imagegen.devToken, discoveryUrl: `${imagegen.url}/demo/tasks` },
+    ];
     const server = await startAppServer({ root: DIST, sources: async () => JSON.stringify(sources) });
     apps.push(server);
     return server.url;
   }
   return {
     platform,
+    takoss,
+    smartforge,
+    imagegen,
     requestLog,
-    appUrl: await app(platform.devToken),
-    /** another dashboard whose source carries the given token */
-    appWithToken: app,
+    appUrl: await app(),
+    /** another dashboard whose CodeBegen source carries the given token */
+    appWithToken: (token: string) => app({ codebegen: token }),
+    appWithTokens: app,
     async close() {
       await Promise.all(apps.map((server) => server.close()));
-      await platform.close();
+      await Promise.all([platform.close(), takoss.close(), smartforge.close(), imagegen.close()]);
     },
   };
 }
