@@ -7,16 +7,59 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
-for (const colorScheme of ['dark']) {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 820 }, colorScheme });
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, colorScheme: 'dark' });
+const shot = (name) => page.screenshot({ path: `docs/${name}.png`, fullPage: false });
+
+async function openRunning(platform) {
   await page.goto(base);
-  await page.locator('tbody tr').nth(5).waitFor({ timeout: 15_000 });
-  await page.waitForTimeout(2500);
-  await page.screenshot({ path: 'docs/board.png' });
-  const running = page.locator('tbody tr', { has: page.getByText('running', { exact: true }) }).first();
-  await running.getByRole('link').click();
-  await page.getByRole('list', { name: 'Stages' }).waitFor();
-  await page.waitForTimeout(4000);
-  await page.screenshot({ path: 'docs/job.png' });
+  const row = page.locator('tbody tr', { has: page.getByText(platform, { exact: true }) }).filter({ has: page.getByText('running', { exact: true }) }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.getByRole('link').click();
+  await page.waitForURL(/\/jobs\//);
 }
+
+async function launch(source, fill) {
+  await page.goto(base);
+  await page.getByRole('button', { name: 'New generation' }).click();
+  await page.getByLabel('Source').selectOption({ label: source });
+  await fill();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.waitForURL(/\/jobs\//);
+}
+
+await page.goto(base);
+await page.locator('tbody tr').nth(8).waitFor({ timeout: 15_000 });
+await page.waitForTimeout(3000);
+await shot('board');
+
+await openRunning('CodeBegen');
+await page.waitForTimeout(4000);
+await shot('job-codebegen');
+
+await launch('Smart Forge (demo) (Smart Forge)', () => page.getByLabel('Prompt').fill('REST API for a bookstore with authors and reviews'));
+await page.getByRole('button', { name: /^index\.js/ }).waitFor({ timeout: 30_000 });
+await page.getByTestId('writing').first().waitFor({ timeout: 30_000 });
+await page.waitForTimeout(1500);
+await shot('job-smartforge');
+
+await openRunning('Image gen');
+await page.waitForTimeout(5000);
+await shot('job-imagegen');
+
+await launch('Takoss (demo) (Takoss)', async () => {
+  await page.getByLabel('Project name').fill('Blog Platform');
+  await page.getByLabel('Description').fill('A blog with authors and comments');
+  await page.getByLabel('Requirements').fill('Build a blog with authentication and comments');
+});
+await page.waitForTimeout(9000);
+await shot('job-takoss');
+
+const done = page.locator('tbody tr', { has: page.getByText('CodeBegen', { exact: true }) }).filter({ has: page.getByText('completed', { exact: true }) }).first();
+await page.goto(base);
+await done.waitFor({ timeout: 60_000 });
+await done.getByRole('link').click();
+await page.getByPlaceholder('Add user authentication').fill('Remove the legacy endpoints and add audit logging');
+await page.getByRole('button', { name: 'Iterate' }).click();
+await page.waitForTimeout(12_000);
+await shot('job-iteration');
 await browser.close();

@@ -1,33 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIST } from '../support/stack';
 import { existsSync } from 'node:fs';
+import { runStartCommand, stopStartCommands } from '../support/startCommand';
 
 // `npm start -- --sources FILE --no-demo`: the contract outside tools rely on.
 
-const children: ChildProcess[] = [];
-afterEach(() => children.splice(0).forEach((child) => child.kill('SIGTERM')));
-
-function start(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, ['server/main.js', ...args], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, PORT: '0', DEMO_PORT: '0' },
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = /genwatch is running: (http:\/\/localhost:\d+)/.exec(output);
-      if (match) resolve(match[1].replace('localhost', '127.0.0.1'));
-    });
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
-  });
-}
+afterEach(stopStartCommands);
+const start = (args: string[]) => runStartCommand(args);
 
 describe.runIf(existsSync(path.join(DIST, 'index.html')))('start command', () => {
   it('serves a given sources file and starts no demo platform', async () => {
@@ -44,8 +26,9 @@ describe.runIf(existsSync(path.join(DIST, 'index.html')))('start command', () =>
 
   it('writes the demo sources, with a working dev token, to /sources.json', async () => {
     const url = await start([]);
-    const [source] = await (await fetch(`${url}/sources.json`)).json();
-    expect(source).toMatchObject({ id: 'codebegen-demo', kind: 'codebegen' });
+    const sources = await (await fetch(`${url}/sources.json`)).json();
+    expect(sources.map((entry: { kind: string }) => entry.kind)).toEqual(['codebegen', 'takoss', 'smartforge', 'imagegen']);
+    const [source] = sources;
     const listing = await fetch(source.discoveryUrl, { headers: { Authorization: `Bearer ${source.token}` } });
     expect(listing.status).toBe(200);
   });
