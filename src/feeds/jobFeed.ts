@@ -246,7 +246,7 @@ export class JobFeed {
         this.heartbeat(signal.at);
         return;
       case 'retrying':
-        this.link('sse', 'reconnecting', `${signal.error.message}; reconnect ${signal.attempt} in ${(signal.delayMs / 1000).toFixed(1)} s`, { reconnect: true });
+        this.reconnecting('sse', signal);
         return;
       case 'closed':
         this.sse = undefined;
@@ -267,7 +267,7 @@ export class JobFeed {
         this.deliver(this.dialect.parseStreamMessage(this.context(signal.at), { data: signal.data, event: 'message', lastEventId: '' }));
         return;
       case 'retrying':
-        this.link('websocket', 'reconnecting', `${signal.error.message}; reconnect ${signal.attempt} in ${(signal.delayMs / 1000).toFixed(1)} s`, { reconnect: true });
+        this.reconnecting('websocket', signal);
         return;
       case 'closed': {
         this.ws = undefined;
@@ -279,6 +279,10 @@ export class JobFeed {
       default:
         return;
     }
+  }
+
+  private reconnecting(transport: Transport, signal: { error: TransportError; attempt: number; delayMs: number }): void {
+    this.link(transport, 'reconnecting', `${signal.error.message}; reconnect ${signal.attempt} in ${(signal.delayMs / 1000).toFixed(1)} s`, { reconnect: true });
   }
 
   private onStreamClosed(reason: 'ended' | 'aborted' | 'gave-up' | 'fatal', error?: TransportError): void {

@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser';
-import { abortableSleep, backoffDelay, httpError, networkError, type TransportError } from './http';
+import { ManagedConnection, ReconnectBudget } from './connection';
+import { abortableSleep, httpError, networkError, type TransportError } from './http';
 import { IdOnlyBlockScanner } from './idOnlyBlocks';
 
 export type SseCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
@@ -51,19 +52,18 @@ const EVENT_STREAM = /^text\/event-stream\b/i;
  * rules (Last-Event-ID, retry:) plus a status policy EventSource lacks: 204 ends, 4xx other than
  * 408/429 stop with the reason, 429/5xx wait for Retry-After. Knows nothing of any platform.
  */
-export class SseConnection {
+export class SseConnection extends ManagedConnection {
   /** the WHATWG "last event ID string": sent as Last-Event-ID on reconnect */
   lastEventId: string;
   bytesReceived = 0;
   eventsReceived = 0;
   private serverRetryMs: number | undefined;
-  private readonly controller = new AbortController();
   private attemptController: AbortController | undefined;
-  private started = false;
   private readonly options: Required<Omit<SseOptions, 'headers' | 'body' | 'lastEventId'>> &
     Pick<SseOptions, 'headers' | 'body'>;
 
   constructor(options: SseOptions) {
+    super();
     this.options = {
       method: 'GET',
       retryBaseMs: 1000,
@@ -78,17 +78,6 @@ export class SseConnection {
     this.lastEventId = options.lastEventId ?? '';
   }
 
-  get closed(): boolean {
-    return this.controller.signal.aborted;
-  }
-
-  start(): this {
-    if (this.started) return this;
-    this.started = true;
-    void this.run();
-    return this;
-  }
-
   /** Stops for good: aborts the request in flight and any pending reconnect. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -100,11 +89,10 @@ export class SseConnection {
     this.options.onSignal(signal);
   }
 
-  private async run(): Promise<void> {
-    let attempt = 0;
-    let failedReconnects = 0;
+  protected async run(): Promise<void> {
+    const budget = new ReconnectBudget(this.options.maxReconnects, this.options.retryBaseMs, this.options.retryMaxMs, this.options.random);
     for (;;) {
-      this.emit({ type: 'connecting', at: Date.now(), attempt });
+      this.emit({ type: 'connecting', at: Date.now(), attempt: budget.attempt });
       const outcome = await this.attempt();
       if (this.closed || outcome.kind === 'aborted') {
         this.emit({ type: 'closed', at: Date.now(), reason: 'aborted' });
@@ -120,22 +108,17 @@ export class SseConnection {
         this.emit({ type: 'closed', at: Date.now(), reason: 'ended' });
         return;
       }
-      if (outcome.sawEvent) failedReconnects = 0;
-      else if (attempt > 0) failedReconnects++;
       const error: TransportError =
         outcome.kind === 'failed' ? outcome.error : { kind: 'stream', message: 'The server ended the stream', retryable: true };
-      if (failedReconnects >= this.options.maxReconnects) {
+      const backoffMs = budget.next(outcome.sawEvent);
+      if (backoffMs === undefined) {
         this.close();
         this.emit({ type: 'closed', at: Date.now(), reason: 'gave-up', error });
         return;
       }
-      attempt++;
-      const delayMs = Math.max(
-        this.serverRetryMs ?? 0,
-        error.retryAfterMs ?? 0,
-        backoffDelay(failedReconnects, this.options.retryBaseMs, this.options.retryMaxMs, this.options.random),
-      );
-      this.emit({ type: 'retrying', at: Date.now(), attempt, delayMs, error });
+      // retry: from the server and Retry-After are floors under the jittered backoff
+      const delayMs = Math.max(this.serverRetryMs ?? 0, error.retryAfterMs ?? 0, backoffMs);
+      this.emit({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs, error });
       await abortableSleep(delayMs, this.controller.signal);
       if (this.closed) {
         this.emit({ type: 'closed', at: Date.now(), reason: 'aborted' });

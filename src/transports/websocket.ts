@@ -1,4 +1,5 @@
-import { abortableSleep, backoffDelay, type TransportError } from './http';
+import { ManagedConnection, ReconnectBudget } from './connection';
+import { abortableSleep, type TransportError } from './http';
 
 export type WsCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
 
@@ -34,30 +35,17 @@ export function isPolicyClose(code: number): boolean {
  * A WebSocket that reconnects with full-jitter backoff on going-away and abnormal closes,
  * ends on 1000, and stops with the reason on policy closes. Knows nothing of any platform.
  */
-export class WsConnection {
+export class WsConnection extends ManagedConnection {
   messagesReceived = 0;
   bytesReceived = 0;
   private socket: WebSocket | undefined;
-  private readonly controller = new AbortController();
-  private started = false;
   private readonly options: Required<Omit<WsOptions, 'WebSocket'>> & { WebSocket: typeof WebSocket };
 
   constructor(options: WsOptions) {
+    super();
     const Impl = options.WebSocket ?? globalThis.WebSocket;
     if (!Impl) throw new Error('No WebSocket implementation available');
     this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, ...options, WebSocket: Impl };
-  }
-
-  get closed(): boolean {
-    return this.controller.signal.aborted;
-  }
-
-  start(): this {
-    if (!this.started) {
-      this.started = true;
-      void this.run();
-    }
-    return this;
   }
 
   close(): void {
@@ -66,11 +54,10 @@ export class WsConnection {
     this.socket?.close(1000);
   }
 
-  private async run(): Promise<void> {
-    let attempt = 0;
-    let failedReconnects = 0;
+  protected async run(): Promise<void> {
+    const budget = new ReconnectBudget(this.options.maxReconnects, this.options.retryBaseMs, this.options.retryMaxMs);
     for (;;) {
-      this.options.onSignal({ type: 'connecting', at: Date.now(), attempt });
+      this.options.onSignal({ type: 'connecting', at: Date.now(), attempt: budget.attempt });
       const outcome = await this.connectOnce();
       if (this.closed) {
         this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted', code: outcome.code });
@@ -92,16 +79,13 @@ export class WsConnection {
         this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'fatal', code: outcome.code, error: { ...error, retryable: false } });
         return;
       }
-      if (outcome.sawMessage) failedReconnects = 0;
-      else if (attempt > 0) failedReconnects++;
-      if (failedReconnects >= this.options.maxReconnects) {
+      const delayMs = budget.next(outcome.sawMessage);
+      if (delayMs === undefined) {
         this.controller.abort();
         this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'gave-up', code: outcome.code, error });
         return;
       }
-      attempt++;
-      const delayMs = backoffDelay(failedReconnects, this.options.retryBaseMs, this.options.retryMaxMs);
-      this.options.onSignal({ type: 'retrying', at: Date.now(), attempt, delayMs, error });
+      this.options.onSignal({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs, error });
       await abortableSleep(delayMs, this.controller.signal);
       if (this.closed) {
         this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });
