@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startAppServer } from './app-server.js';
+import { parseFaultFlags } from './lib/faults.js';
 import { startCodebegenPlatform } from './codebegen/platform.js';
 import { startImagegenPlatform } from './imagegen/platform.js';
 import { startSmartforgePlatform } from './smartforge/platform.js';
@@ -16,6 +17,9 @@ const HELP = `Usage: npm start -- [options]
   --sources FILE   serve FILE as /sources.json instead of the demo sources
   --no-demo        start no demo platforms
   --dev            run the dashboard from source with hot reload (Vite)
+  --fault P:JSON   inject a fault into demo platform P (codebegen, takoss, smartforge,
+                   imagegen) from the start, e.g. 'codebegen:{"kind":"close-after","events":3}';
+                   repeatable; kinds are listed in server/lib/faults.js
   --help           this text
 
 Environment:
@@ -31,6 +35,7 @@ const { values: args } = parseArgs({
     sources: { type: 'string' },
     'no-demo': { type: 'boolean', default: false },
     dev: { type: 'boolean', default: false },
+    fault: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', default: false },
   },
 });
@@ -49,10 +54,11 @@ async function startDemo() {
   const failRate = Number(process.env.DEMO_FAIL_RATE ?? 0.1);
   // Four platforms, four origins: each gets its own browser connection budget, as in real life.
   const portFor = (offset) => (demoPort === 0 ? 0 : demoPort + offset);
-  const codebegen = await startCodebegenPlatform({ port: portFor(0), jobDurationMs: seconds * 1000, autoStartEveryMs: every, initialJobs: 6, failRate });
-  const takoss = await startTakossPlatform({ port: portFor(1), jobDurationMs: seconds * 500, autoStartEveryMs: every * 3, initialJobs: 2, failRate });
-  const smartforge = await startSmartforgePlatform({ port: portFor(2), jobDurationMs: seconds * 600, autoStartEveryMs: every * 3, initialJobs: 2, failRate });
-  const imagegen = await startImagegenPlatform({ port: portFor(3), stepMs: Math.max(50, seconds * 15), autoStartEveryMs: every * 2, initialJobs: 2, failRate });
+  const faults = parseFaultFlags(args.fault);
+  const codebegen = await startCodebegenPlatform({ port: portFor(0), jobDurationMs: seconds * 1000, autoStartEveryMs: every, initialJobs: 6, failRate, faults: faults.codebegen });
+  const takoss = await startTakossPlatform({ port: portFor(1), jobDurationMs: seconds * 500, autoStartEveryMs: every * 3, initialJobs: 2, failRate, faults: faults.takoss });
+  const smartforge = await startSmartforgePlatform({ port: portFor(2), jobDurationMs: seconds * 600, autoStartEveryMs: every * 3, initialJobs: 2, failRate, faults: faults.smartforge });
+  const imagegen = await startImagegenPlatform({ port: portFor(3), stepMs: Math.max(50, seconds * 15), autoStartEveryMs: every * 2, initialJobs: 2, failRate, faults: faults.imagegen });
   closers.push(codebegen.close, takoss.close, smartforge.close, imagegen.close);
   console.log(`demo platforms: CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}`);
   return [

@@ -8,6 +8,7 @@ import {
   applyCors, closeServer, handlePreflight, listen, readJsonBody, sendDetail, sendJson, sseFrame, startSse,
 } from '../lib/http.js';
 import { DEMO_PROMPTS, planGeneration, planIteration } from './scenario.js';
+import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 
 const API = '/api/v2/generation';
 const TECH_STACKS = ['fastapi_postgres', 'express_mongo', 'django'];
@@ -23,6 +24,7 @@ const MODES = ['classic', 'enhanced', 'auto'];
  * @param {number} [options.failRate] share of generations that fail (0-1)
  * @param {number} [options.maxJobs] oldest finished generations are forgotten beyond this
  * @param {(line: string) => void} [options.log] request log
+ * @param {object[]} [options.faults] faults in force from the start (see lib/faults.js)
  */
 export async function startCodebegenPlatform(options = {}) {
   const config = {
@@ -42,7 +44,8 @@ export async function startCodebegenPlatform(options = {}) {
   /** @type {Map<string, any>} */
   const jobs = new Map();
   /** fault switches: key is a generation id or '*' */
-  const faults = new Map();
+  const faults = createFaultBook();
+  for (const spec of config.faults ?? []) faults.add(spec);
   const timers = new Set();
 
   function later(fn, ms) {
@@ -148,29 +151,26 @@ export async function startCodebegenPlatform(options = {}) {
     return body;
   }
 
-  function takeFault(id) {
-    for (const key of [id, '*']) {
-      const fault = faults.get(key);
-      if (!fault) continue;
-      if (fault.times !== undefined && --fault.times <= 0) faults.delete(key);
-      return fault;
-    }
-    return undefined;
-  }
+  let openStreams = 0;
+  let peakStreams = 0;
 
   function openStream(req, res, job) {
-    if (takeFault(job.id)?.stream === 'kill') {
-      req.socket.destroy();
-      return;
-    }
+    const fault = faults.take(job.id);
+    if (answerInstead(req, res, fault)) return;
     const lastId = Number.parseInt(String(req.headers['last-event-id'] ?? ''), 10);
-    const cursor = Number.isInteger(lastId) && lastId >= 0 && lastId <= job.events.length ? lastId : 0;
+    const known = Number.isInteger(lastId) && lastId >= 0 && lastId <= job.events.length;
+    // After a restart the events before `replayFrom` are gone: a resume from before it gets
+    // only what is left, and the client sees the gap in the ids.
+    const cursor = Math.max(known ? lastId : 0, job.replayFrom ?? 0);
     startSse(res);
+    const out = faultyWriter(res, fault);
+    openStreams++;
+    peakStreams = Math.max(peakStreams, openStreams);
     // The guide's first stage: the stream is connected. Its id is the resume cursor, so a
     // client that reconnects with it gets exactly the events after what it had.
     const atCursor = job.events[cursor - 1];
-    if (!job.sseToken) res.write(sseFrame({
-      id: cursor,
+    if (!job.sseToken) out.write(sseFrame({
+      id: known ? lastId : cursor,
       data: JSON.stringify({
         generation_id: job.id,
         status: 'connected',
@@ -181,31 +181,42 @@ export async function startCodebegenPlatform(options = {}) {
       }),
     }));
     for (let i = cursor; i < job.events.length; i++) {
-      res.write(sseFrame({ id: i + 1, data: JSON.stringify(job.events[i]) }));
+      out.write(sseFrame({ id: i + 1, data: JSON.stringify(job.events[i]) }));
     }
+    const heartbeat = setInterval(() => out.write(': ping\n\n', { isEvent: false }), config.heartbeatMs);
+    let idle;
+    res.on('close', () => {
+      openStreams--;
+      clearInterval(heartbeat);
+      clearTimeout(idle);
+      job.streams.delete(out);
+    });
     if (job.completedAt) {
-      res.end();
+      out.end();
       return;
     }
-    job.streams.add(res);
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), config.heartbeatMs);
-    let idle;
+    out.socket = res.socket;
+    job.streams.add(out);
     if (job.sseToken) {
       // The iteration guide: the stream times out after 5 minutes without events.
       const armIdle = () => {
         clearTimeout(idle);
         idle = setTimeout(() => {
-          res.end(sseFrame({ data: JSON.stringify({ generation_id: job.id, status: 'timeout', stage: 'timeout', progress: job.events.at(-1)?.progress ?? 0, message: 'Stream timed out: no events for 5 minutes', timestamp: Date.now() / 1000 }) }));
+          out.write(sseFrame({ data: JSON.stringify({ generation_id: job.id, status: 'timeout', stage: 'timeout', progress: job.events.at(-1)?.progress ?? 0, message: 'Stream timed out: no events for 5 minutes', timestamp: Date.now() / 1000 }) }));
+          out.end();
         }, config.iterationIdleTimeoutMs);
       };
       armIdle();
       job.onEvent = armIdle;
     }
-    res.on('close', () => {
-      clearInterval(heartbeat);
-      clearTimeout(idle);
-      job.streams.delete(res);
-    });
+  }
+
+  /** What a restarted platform loses: its replay buffers and every open connection. */
+  function restart() {
+    for (const job of jobs.values()) {
+      job.replayFrom = job.events.length;
+      for (const stream of job.streams) stream.socket?.destroy();
+    }
   }
 
   async function route(req, res) {
@@ -215,7 +226,8 @@ export async function startCodebegenPlatform(options = {}) {
     applyCors(req, res);
 
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
-    if (url.pathname === '/__faults') return faultAdmin(req, res);
+    if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults, { restart });
+    if (url.pathname === '/__stats') return sendJson(res, 200, { openStreams, peakStreams });
 
     const iterationStream = /^\/generations\/([^/]+)\/stream$/.exec(url.pathname);
     if (req.method === 'GET' && iterationStream) {
@@ -308,28 +320,6 @@ export async function startCodebegenPlatform(options = {}) {
     return sendDetail(res, 404, 'Not Found');
   }
 
-  async function faultAdmin(req, res) {
-    if (req.method === 'DELETE') faults.clear();
-    if (req.method === 'POST') {
-      const body = await readJsonBody(req);
-      const key = body.generation_id ?? '*';
-      faults.set(key, { stream: body.stream, times: body.times });
-      if (body.stream === 'malformed') {
-        // one broken frame into the open streams, now; the job itself goes on
-        faults.delete(key);
-        for (const job of key === '*' ? jobs.values() : [jobs.get(key)].filter(Boolean)) {
-          for (const stream of job.streams) stream.write(sseFrame({ data: '{"generation_id": "' + job.id + '", "status": ' }));
-        }
-      }
-      if (body.stream === 'kill') {
-        for (const job of key === '*' ? jobs.values() : [jobs.get(key)].filter(Boolean)) {
-          for (const stream of job.streams) stream.socket?.destroy();
-        }
-      }
-    }
-    return sendJson(res, 200, { faults: Object.fromEntries(faults) });
-  }
-
   const server = http.createServer((req, res) => {
     route(req, res).catch((error) => {
       if (!res.headersSent) sendDetail(res, error.status ?? 500, error.status ? error.message : 'Internal Server Error');
@@ -355,6 +345,8 @@ export async function startCodebegenPlatform(options = {}) {
     /** Start a generation directly (tests), as the given user. */
     startGeneration: (request, userId = demoUser) => startGeneration(userId, request).id,
     signToken: (userId) => auth.sign(userId),
+    /** streams open now, and the most ever open at once */
+    stats: () => ({ openStreams, peakStreams }),
     async close() {
       clearInterval(autoTimer);
       for (const timer of timers) clearTimeout(timer);

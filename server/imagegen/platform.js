@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import { createJwtAuthority } from '../lib/auth.js';
 import { pick, startDemoServer, timerSet } from '../lib/demo.js';
 import { readJsonBody, sendJson } from '../lib/http.js';
+import { createFaultBook, handleFaultAdmin } from '../lib/faults.js';
 
 const PROMPTS = ['A lighthouse at dusk, oil painting', 'Isometric city block in pastel colours', 'A fox reading a newspaper, watercolour', 'Mountain lake at sunrise, photo'];
 
@@ -29,13 +30,26 @@ export async function startImagegenPlatform(options = {}) {
   /** sockets by task id; a socket may come before its task exists */
   const sockets = new Map();
   let baseUrl = '';
+  const faults = createFaultBook();
+  for (const spec of config.faults ?? []) faults.add(spec);
+  let openSockets = 0;
+  let peakSockets = 0;
 
   function send(taskId, message) {
     const text = JSON.stringify(message);
-    for (const socket of sockets.get(taskId) ?? []) {
-      socket.send(text);
-      socket.lastSentAt = Date.now();
-    }
+    for (const socket of sockets.get(taskId) ?? []) sendTo(socket, text);
+  }
+
+  /** One message to one socket, through the socket's fault. */
+  function sendTo(socket, text) {
+    const fault = socket.fault;
+    if (fault?.kind === 'stall' || socket.readyState !== 1) return;
+    socket.lastSentAt = Date.now();
+    socket.sent = (socket.sent ?? 0) + 1;
+    socket.send(text);
+    if (fault?.kind === 'duplicate') socket.send(text);
+    if (fault?.kind === 'ws-close' && socket.sent >= (fault.events ?? 1)) socket.close(fault.code ?? 1011, 'injected');
+    if (fault?.kind === 'close-after' && socket.sent >= (fault.events ?? 3)) socket.close(1001, 'going away');
   }
 
   function runTask(request) {
@@ -100,6 +114,8 @@ export async function startImagegenPlatform(options = {}) {
 
   async function route(req, res, url) {
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
+    if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults, { restart: () => { for (const set of sockets.values()) for (const ws of set) ws.terminate(); } });
+    if (url.pathname === '/__stats') return sendJson(res, 200, { openStreams: openSockets, peakStreams: peakSockets });
     const media = /^\/media\/([^/]+)\.svg$/.exec(url.pathname);
     if (req.method === 'GET' && media) {
       const task = tasks.get(decodeURIComponent(media[1]));
@@ -134,14 +150,32 @@ export async function startImagegenPlatform(options = {}) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
+    const taskId = match[1];
+    const fault = faults.take(taskId);
+    if (fault?.kind === 'reset') {
+      socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      socket.end(`HTTP/1.1 ${fault.status ?? 503} Injected\r\n\r\n`);
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const taskId = match[1];
+      ws.fault = fault;
+      openSockets++;
+      peakSockets = Math.max(peakSockets, openSockets);
+      ws.on('close', () => openSockets--);
+      if (fault?.kind === 'malformed') ws.send('{"type": "progress", "task_id": ');
+      if (fault?.kind === 'ws-close' && (fault.events ?? 0) === 0) {
+        ws.close(fault.code ?? 1011, 'injected');
+        return;
+      }
       if (!sockets.has(taskId)) sockets.set(taskId, new Set());
       sockets.get(taskId).add(ws);
       ws.lastSentAt = Date.now();
       const task = tasks.get(taskId);
       // a late viewer gets where the task is now, then what follows
-      if (task?.last) ws.send(JSON.stringify(task.last));
+      if (task?.last) sendTo(ws, JSON.stringify(task.last));
       if (task && task.status !== 'generating') ws.close(1000, 'task finished');
       ws.on('close', () => {
         sockets.get(taskId)?.delete(ws);
@@ -153,7 +187,7 @@ export async function startImagegenPlatform(options = {}) {
     const now = Date.now();
     for (const set of sockets.values()) {
       for (const ws of set) {
-        if (now - ws.lastSentAt >= config.keepAliveMs) {
+        if (now - ws.lastSentAt >= config.keepAliveMs && ws.fault?.kind !== 'stall' && ws.readyState === 1) {
           ws.send(JSON.stringify({ type: 'keep-alive' }));
           ws.lastSentAt = now;
         }
@@ -172,6 +206,7 @@ export async function startImagegenPlatform(options = {}) {
   return {
     url: server.url,
     devToken: await auth.sign('user_demo'),
+    stats: () => ({ openStreams: openSockets, peakStreams: peakSockets }),
     async close() {
       timers.clear();
       for (const client of wss.clients) client.terminate();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { pick, startDemoServer, timerSet } from '../lib/demo.js';
 import { readJsonBody, sendJson, sseFrame, startSse } from '../lib/http.js';
+import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 
 const CHUNK = 100;
 const PROMPTS = [
@@ -40,6 +41,10 @@ export async function startSmartforgePlatform(options = {}) {
   const config = { port: 0, jobDurationMs: 20_000, heartbeatMs: 30_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, maxJobs: 300, log: () => {}, ...options };
   const timers = timerSet();
   const projects = new Map();
+  const faults = createFaultBook();
+  for (const spec of config.faults ?? []) faults.add(spec);
+  let openStreams = 0;
+  let peakStreams = 0;
 
   function broadcast(project, type, payload) {
     const event = { type, projectId: project.id, timestamp: new Date().toISOString(), ...payload };
@@ -142,27 +147,44 @@ export async function startSmartforgePlatform(options = {}) {
   }
 
   function openStream(req, res, project) {
+    const fault = faults.take(project.id);
+    if (answerInstead(req, res, fault)) return;
     startSse(res);
+    const out = faultyWriter(res, fault);
+    openStreams++;
+    peakStreams = Math.max(peakStreams, openStreams);
     // The guide's stream has no resume; a reconnect that names the last id it saw gets the
-    // rest, so several viewers and dropped connections all end up with every event.
+    // rest (what a restart has not wiped), so dropped connections still end up with every event.
     const lastId = Number.parseInt(String(req.headers['last-event-id'] ?? ''), 10);
     if (Number.isInteger(lastId) && lastId >= 0) {
-      project.events.slice(lastId).forEach((event, offset) => res.write(sseFrame({ id: lastId + offset + 1, event: event.type, data: JSON.stringify(event) })));
+      const from = Math.max(lastId, project.replayFrom ?? 0);
+      project.events.slice(from).forEach((event, offset) => out.write(sseFrame({ id: from + offset + 1, event: event.type, data: JSON.stringify(event) })));
     }
+    const heartbeat = setInterval(() => out.write(`: heartbeat ${new Date().toISOString()}\n\n`, { isEvent: false }), config.heartbeatMs);
+    res.on('close', () => {
+      openStreams--;
+      clearInterval(heartbeat);
+      project.viewers.delete(out);
+    });
     if (project.status === 'complete' || project.status === 'error') {
-      res.end();
+      out.end();
       return;
     }
-    project.viewers.add(res);
-    const heartbeat = setInterval(() => res.write(`: heartbeat ${new Date().toISOString()}\n\n`), config.heartbeatMs);
-    res.on('close', () => {
-      clearInterval(heartbeat);
-      project.viewers.delete(res);
-    });
+    out.socket = res.socket;
+    project.viewers.add(out);
+  }
+
+  function restart() {
+    for (const project of projects.values()) {
+      project.replayFrom = project.events.length;
+      for (const viewer of project.viewers) viewer.socket?.destroy();
+    }
   }
 
   async function route(req, res, url) {
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
+    if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults, { restart });
+    if (url.pathname === '/__stats') return sendJson(res, 200, { openStreams, peakStreams });
     if (req.method === 'POST' && url.pathname === '/api/projects') {
       const body = await readJsonBody(req);
       if (typeof body.prompt !== 'string' || body.prompt.trim().length < 3) return sendJson(res, 400, { error: 'prompt must be at least 3 characters' });
@@ -189,9 +211,10 @@ export async function startSmartforgePlatform(options = {}) {
   return {
     url: server.url,
     startProject: (prompt, options) => startProject(prompt, options).id,
+    stats: () => ({ openStreams, peakStreams }),
     async close() {
       timers.clear();
-      for (const project of projects.values()) for (const viewer of project.viewers) viewer.destroy();
+      for (const project of projects.values()) for (const viewer of project.viewers) viewer.socket?.destroy();
       await server.close();
     },
   };

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createJwtAuthority } from '../lib/auth.js';
 import { pick, startDemoServer, timerSet } from '../lib/demo.js';
 import { readJsonBody, sendJson, sseFrame, startSse } from '../lib/http.js';
+import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 
 const DEMO_REQUESTS = [
   { projectName: 'Blog Platform', description: 'A blog with authors', requirements: 'Build a blog with authentication and comments' },
@@ -47,6 +48,8 @@ export async function startTakossPlatform(options = {}) {
   const config = { port: 0, jobDurationMs: 20_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, apiKey: 'tk_demo_key', maxJobs: 300, log: () => {}, ...options };
   const auth = createJwtAuthority({ secret: config.jwtSecret, issuer: 'takoss-demo' });
   const timers = timerSet();
+  const faults = createFaultBook();
+  for (const spec of config.faults ?? []) faults.add(spec);
   /** runs the demo started by itself, listed by the discovery endpoint */
   const listed = new Map();
 
@@ -89,6 +92,7 @@ export async function startTakossPlatform(options = {}) {
 
   async function route(req, res, url) {
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
+    if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults);
     if (!(await authorized(req))) return sendJson(res, 401, { error: 'Unauthorized: a valid JWT or API key is required' });
 
     if (req.method === 'GET' && url.pathname === '/demo/projects') {
@@ -105,13 +109,17 @@ export async function startTakossPlatform(options = {}) {
       const result = await run(body, () => {}).done;
       return result ? sendJson(res, 200, result) : sendJson(res, 500, { success: false, error: 'Generation failed: API rate limit exceeded' });
     }
+    // Takoss jobs have no id before they start: faults here apply to the next stream(s).
+    const fault = faults.take('*');
+    if (answerInstead(req, res, fault)) return;
     startSse(res);
-    const generation = run(body, (event) => res.write(sseFrame({ data: JSON.stringify(event) })), { durationMs: body.__durationMs ?? config.jobDurationMs });
+    const out = faultyWriter(res, fault);
+    const generation = run(body, (event) => out.write(sseFrame({ data: JSON.stringify(event) })), { durationMs: body.__durationMs ?? config.jobDurationMs });
     // The stream is the job: a client that goes away takes the generation with it.
     res.on('close', () => generation.abort());
     const result = await generation.done;
-    if (result) res.write(sseFrame({ data: JSON.stringify({ type: 'result', data: result }) }));
-    res.end();
+    if (result) out.write(sseFrame({ data: JSON.stringify({ type: 'result', data: result }) }));
+    out.end();
   }
 
   function autoStart() {

@@ -92,7 +92,7 @@ describe('dashboard in a browser', () => {
 
   it('falls back to polling when the stream keeps dying, and still reaches completed', async () => {
     const jobId = suite.stack.platform.startGeneration({ prompt: 'Stream gets killed', __durationMs: 9000, __fail: false });
-    await fetch(`${suite.stack.platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ generation_id: jobId, stream: 'kill', times: 1000 }) });
+    await fetch(`${suite.stack.platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ job: jobId, kind: 'reset', times: 1000 }) });
     const page = await freshPage();
     await page.goto(jobUrl(suite.stack.appUrl, jobId));
     await page.getByText(/Stream failed 3 reconnects/).first().waitFor({ timeout: 15_000 });

@@ -50,7 +50,7 @@ describe('JobFeed against the demo platform', () => {
 
   it('falls back to polling after three failed reconnects and still sees the end', async () => {
     const jobId = platform.startGeneration({ prompt: 'p', __fail: false, __durationMs: 2500 });
-    await fetch(`${platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ generation_id: jobId, stream: 'kill', times: 100 }) });
+    await fetch(`${platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ job: jobId, kind: 'reset', times: 100 }) });
     const { feed, events, settled } = watch(sourceWith(platform.devToken), jobId);
     feed.stream();
     await settled;
@@ -64,15 +64,14 @@ describe('JobFeed against the demo platform', () => {
 
   it('counts a malformed message, shows it in the log, and carries on to the end', async () => {
     const jobId = platform.startGeneration({ prompt: 'p', __fail: false, __durationMs: 1500 });
+    await fetch(`${platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ job: jobId, kind: 'malformed', times: 1 }) });
     const { feed, events, settled } = watch(sourceWith(platform.devToken), jobId);
     feed.stream();
-    while (!events.some((event) => event.kind === 'update')) await new Promise((resolve) => setTimeout(resolve, 20));
-    await fetch(`${platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ generation_id: jobId, stream: 'malformed' }) });
     await settled;
     const invalid = events.filter((event) => event.kind === 'protocol-error');
     expect(invalid).toHaveLength(1);
     expect(invalid[0].kind === 'protocol-error' && invalid[0].error).toMatch(/Malformed JSON/);
-    expect(invalid[0].raw).toContain('"status": ');
+    expect(invalid[0].raw).toContain('"progress": ');
     expect(updates(events).at(-1)).toMatchObject({ status: 'completed' });
   });
 
