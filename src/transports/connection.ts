@@ -1,4 +1,4 @@
-import { backoffDelay } from './http';
+import { abortableSleep, backoffDelay } from './http';
 
 /** Start once, close for good: the life cycle every streaming transport shares. */
 export abstract class ManagedConnection {
@@ -18,6 +18,44 @@ export abstract class ManagedConnection {
   }
 
   protected abstract run(): Promise<void>;
+
+  private waking: AbortController | undefined;
+
+  /** Waits out a backoff; `wake()` or `close()` ends the wait early. */
+  protected async sleep(ms: number): Promise<void> {
+    const waking = new AbortController();
+    this.waking = waking;
+    const onClose = () => waking.abort();
+    this.controller.signal.addEventListener('abort', onClose, { once: true });
+    await abortableSleep(ms, waking.signal);
+    this.controller.signal.removeEventListener('abort', onClose);
+    this.waking = undefined;
+  }
+
+  /** Try now instead of waiting out the backoff (the network is back, the page is visible). */
+  wake(): void {
+    this.waking?.abort();
+  }
+}
+
+/** Calls `onStall` when `touch()` has not been called for `ms`; `ms` of 0 or less disables it. */
+export class StallWatchdog {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onStall: () => void,
+  ) {}
+
+  touch(): void {
+    if (!(this.ms > 0)) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.onStall, this.ms);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createParser } from 'eventsource-parser';
-import { ManagedConnection, ReconnectBudget } from './connection';
-import { abortableSleep, httpError, networkError, type TransportError } from './http';
+import { ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
+import { httpError, networkError, type TransportError } from './http';
 import { IdOnlyBlockScanner } from './idOnlyBlocks';
 
 export type SseCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
@@ -9,8 +9,11 @@ export type SseCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
 export type SseSignal =
   | { type: 'connecting'; at: number; attempt: number }
   | { type: 'open'; at: number; status: number }
-  | { type: 'message'; at: number; data: string; event: string; lastEventId: string }
+  /** `id` is this event's own id field, if it had one; `lastEventId` is the running one */
+  | { type: 'message'; at: number; data: string; event: string; id?: string; lastEventId: string }
   | { type: 'comment'; at: number; text: string }
+  /** no byte for `stallTimeoutMs`: the attempt is dropped and a reconnect follows */
+  | { type: 'stalled'; at: number; silentMs: number }
   | { type: 'retrying'; at: number; attempt: number; delayMs: number; error: TransportError }
   | { type: 'closed'; at: number; reason: SseCloseReason; error?: TransportError };
 
@@ -31,6 +34,8 @@ export interface SseOptions {
   reconnectOnEnd?: boolean;
   /** resume from this id on the first request */
   lastEventId?: string;
+  /** no byte for this long means the connection is dead (3x the expected heartbeat); 0 disables @default 0 */
+  stallTimeoutMs?: number;
   onSignal: (signal: SseSignal) => void;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -70,6 +75,7 @@ export class SseConnection extends ManagedConnection {
       retryMaxMs: 30_000,
       maxReconnects: Number.POSITIVE_INFINITY,
       reconnectOnEnd: true,
+      stallTimeoutMs: 0,
       random: Math.random,
       ...options,
       // an explicit `fetch: undefined` must not wipe out the default
@@ -119,7 +125,7 @@ export class SseConnection extends ManagedConnection {
       // retry: from the server and Retry-After are floors under the jittered backoff
       const delayMs = Math.max(this.serverRetryMs ?? 0, error.retryAfterMs ?? 0, backoffMs);
       this.emit({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs, error });
-      await abortableSleep(delayMs, this.controller.signal);
+      await this.sleep(delayMs);
       if (this.closed) {
         this.emit({ type: 'closed', at: Date.now(), reason: 'aborted' });
         return;
@@ -176,7 +182,7 @@ export class SseConnection extends ManagedConnection {
         sawEvent = true;
         if (message.id !== undefined) this.lastEventId = message.id;
         this.eventsReceived++;
-        this.emit({ type: 'message', at: Date.now(), data: message.data, event: message.event || 'message', lastEventId: this.lastEventId });
+        this.emit({ type: 'message', at: Date.now(), data: message.data, event: message.event || 'message', id: message.id, lastEventId: this.lastEventId });
       },
       onComment: (text) => this.emit({ type: 'comment', at: Date.now(), text }),
       onRetry: (ms) => {
@@ -189,11 +195,20 @@ export class SseConnection extends ManagedConnection {
     const reader = body.getReader();
     const abortRead = () => void reader.cancel().catch(() => {});
     controller.signal.addEventListener('abort', abortRead, { once: true });
+    let stalled = false;
+    const watchdog = new StallWatchdog(this.options.stallTimeoutMs, () => {
+      stalled = true;
+      this.emit({ type: 'stalled', at: Date.now(), silentMs: this.options.stallTimeoutMs });
+      controller.abort();
+    });
+    watchdog.touch();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (this.closed) return { kind: 'aborted' };
+        if (stalled) throw new Error('stalled');
         if (done) break;
+        watchdog.touch();
         this.bytesReceived += value.byteLength;
         const text = decoder.decode(value, { stream: true });
         parser.feed(text);
@@ -203,8 +218,12 @@ export class SseConnection extends ManagedConnection {
       return { kind: 'ended', sawEvent };
     } catch (error) {
       if (this.closed) return { kind: 'aborted' };
+      if (stalled) {
+        return { kind: 'failed', sawEvent, error: { kind: 'stream', message: `No data for ${Math.round(this.options.stallTimeoutMs / 1000)} s: the stream stalled`, retryable: true } };
+      }
       return { kind: 'failed', sawEvent, error: { ...networkError(error), kind: 'stream', message: `Stream interrupted: ${(error as Error).message ?? error}` } };
     } finally {
+      watchdog.stop();
       controller.signal.removeEventListener('abort', abortRead);
     }
   }

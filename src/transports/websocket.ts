@@ -1,5 +1,5 @@
-import { ManagedConnection, ReconnectBudget } from './connection';
-import { abortableSleep, type TransportError } from './http';
+import { ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
+import type { TransportError } from './http';
 
 export type WsCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
 
@@ -7,6 +7,7 @@ export type WsSignal =
   | { type: 'connecting'; at: number; attempt: number }
   | { type: 'open'; at: number }
   | { type: 'message'; at: number; data: string }
+  | { type: 'stalled'; at: number; silentMs: number }
   | { type: 'retrying'; at: number; attempt: number; delayMs: number; error: TransportError }
   | { type: 'closed'; at: number; reason: WsCloseReason; code?: number; error?: TransportError };
 
@@ -18,6 +19,8 @@ export interface WsOptions {
   retryMaxMs?: number;
   /** failed reconnects in a row before giving up @default Infinity */
   maxReconnects?: number;
+  /** no message for this long means the socket is dead; 0 disables @default 0 */
+  stallTimeoutMs?: number;
   onSignal: (signal: WsSignal) => void;
   /** @default globalThis.WebSocket (Node 20 has none: tests pass the `ws` package) */
   WebSocket?: typeof WebSocket;
@@ -45,7 +48,7 @@ export class WsConnection extends ManagedConnection {
     super();
     const Impl = options.WebSocket ?? globalThis.WebSocket;
     if (!Impl) throw new Error('No WebSocket implementation available');
-    this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, ...options, WebSocket: Impl };
+    this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, stallTimeoutMs: 0, ...options, WebSocket: Impl };
   }
 
   close(): void {
@@ -86,7 +89,7 @@ export class WsConnection extends ManagedConnection {
         return;
       }
       this.options.onSignal({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs, error });
-      await abortableSleep(delayMs, this.controller.signal);
+      await this.sleep(delayMs);
       if (this.closed) {
         this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });
         return;
@@ -105,12 +108,22 @@ export class WsConnection extends ManagedConnection {
         return;
       }
       this.socket = socket;
+      let stalled = false;
+      const watchdog = new StallWatchdog(this.options.stallTimeoutMs, () => {
+        stalled = true;
+        this.options.onSignal({ type: 'stalled', at: Date.now(), silentMs: this.options.stallTimeoutMs });
+        if (this.socket === socket) this.socket = undefined;
+        socket.close();
+        resolve({ code: 1006, reason: 'no message: the socket stalled', sawMessage });
+      });
       // Handlers check the socket is still the current one: a replaced socket must stay quiet.
       socket.onopen = () => {
+        watchdog.touch();
         if (this.socket === socket) this.options.onSignal({ type: 'open', at: Date.now() });
       };
       socket.onmessage = (event: MessageEvent) => {
         if (this.socket !== socket || this.closed) return;
+        watchdog.touch();
         sawMessage = true;
         const data = typeof event.data === 'string' ? event.data : String(event.data);
         this.messagesReceived++;
@@ -121,6 +134,8 @@ export class WsConnection extends ManagedConnection {
         // onclose follows with the code; nothing to do here
       };
       socket.onclose = (event: CloseEvent) => {
+        watchdog.stop();
+        if (stalled) return;
         if (this.socket === socket) this.socket = undefined;
         resolve({ code: event.code, reason: event.reason, sawMessage });
       };
