@@ -2,7 +2,10 @@ import type { Dialect, JobSighting } from '../protocols/dialect';
 import type { Source } from '../protocols/source';
 import { Poller } from '../transports/poll';
 
-export type DiscoveryState = { state: 'starting' } | { state: 'ok'; at: number; jobs: number } | { state: 'error'; at: number; detail: string; fatal: boolean };
+export type DiscoveryState =
+  | { state: 'starting' }
+  | { state: 'ok'; at: number; jobs: number }
+  | { state: 'error'; at: number; detail: string; fatal: boolean; status?: number };
 
 /**
  * Polls a source's optional discovery endpoint (the platforms themselves list no jobs) and
@@ -40,7 +43,7 @@ export class SourceDiscovery {
         } else if (signal.type === 'failed') {
           this.onState({ state: 'error', at: signal.at, detail: signal.error.message, fatal: false });
         } else if (signal.reason !== 'stopped') {
-          this.onState({ state: 'error', at: signal.at, detail: signal.error?.message ?? 'Discovery stopped', fatal: true });
+          this.onState({ state: 'error', at: signal.at, detail: signal.error?.message ?? 'Discovery stopped', fatal: true, status: signal.error?.status });
         }
       },
     }).start();

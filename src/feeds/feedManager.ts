@@ -14,11 +14,42 @@ export class FeedManager {
   private readonly priority = new Map<string, number>();
   private nextPriority = 0;
   private focusedKey: string | undefined;
+  private visible: ReadonlySet<string> = new Set();
+  private ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly emit: (events: JobEvent[]) => void,
     private readonly options: FeedOptions = DEFAULT_FEED_OPTIONS,
   ) {}
+
+  /** every feed, for the health view */
+  all(): JobFeed[] {
+    return [...this.feeds.values()];
+  }
+
+  /** Jobs on screen on the board: after the focused job, they get streams first. */
+  setVisible(keys: ReadonlySet<string>): void {
+    this.visible = keys;
+    for (const origin of new Set([...this.feeds.values()].map((feed) => originOf(feed.source)))) this.rebalance(origin);
+  }
+
+  /** Everything waiting out a backoff or a poll interval tries now (back online, page visible again). */
+  wakeAll(): void {
+    for (const feed of this.feeds.values()) feed.wake();
+  }
+
+  /** Feeds that fell back to polling try their stream again once `streamRetryMs` has passed. */
+  private tick(): void {
+    const due = Date.now() - (this.options.streamRetryMs ?? 30_000);
+    for (const feed of this.feeds.values()) {
+      if (feed.active && feed.streamFailed && feed.mode === 'poll' && feed.streamFailedAt <= due) {
+        const origin = originOf(feed.source);
+        const streaming = [...this.feeds.values()].filter((other) => other.mode === 'stream' && originOf(other.source) === origin).length;
+        if (streaming < (feed.source.maxStreams ?? DEFAULT_MAX_STREAMS)) feed.probeStream();
+        else feed.streamFailedAt = Date.now();
+      }
+    }
+  }
 
   get size(): number {
     return this.feeds.size;
@@ -39,6 +70,10 @@ export class FeedManager {
     const feed = new JobFeed(source, dialect, ref, this.emit, (changed) => this.onModeChange(changed), this.options, pinnedStream);
     this.feeds.set(feed.key, feed);
     this.priority.set(feed.key, this.nextPriority++);
+    if (!this.ticker) {
+      this.ticker = setInterval(() => this.tick(), Math.min(5000, this.options.streamRetryMs ?? 30_000));
+      (this.ticker as { unref?: () => void }).unref?.();
+    }
     this.rebalance(originOf(source));
     return feed;
   }
@@ -61,6 +96,8 @@ export class FeedManager {
   stopAll(): void {
     for (const feed of this.feeds.values()) feed.stop();
     this.feeds.clear();
+    clearInterval(this.ticker);
+    this.ticker = undefined;
   }
 
   /** streams held per origin, for the health view */
@@ -83,8 +120,15 @@ export class FeedManager {
     this.rebalance(originOf(feed.source));
   }
 
+  /** 2: the job page in front of the operator; 1: on screen on the board; 0: the rest */
+  private tier(feed: JobFeed): number {
+    if (feed.key === this.focusedKey) return 2;
+    return this.visible.has(feed.key) ? 1 : 0;
+  }
+
+  /** higher first: tier, then the newest */
   private rank(feed: JobFeed): number {
-    return feed.key === this.focusedKey ? Number.MAX_SAFE_INTEGER : (this.priority.get(feed.key) ?? 0);
+    return this.tier(feed) * 1e12 + (this.priority.get(feed.key) ?? 0);
   }
 
   private rebalance(origin: string): void {
@@ -95,15 +139,18 @@ export class FeedManager {
     const slots = Math.max(0, (sameOrigin[0].source.maxStreams ?? DEFAULT_MAX_STREAMS) - pinned);
     const contenders = sameOrigin.filter((feed) => !feed.streamFailed && !feed.pinned).sort((a, b) => this.rank(b) - this.rank(a));
     const streaming = contenders.filter((feed) => feed.mode === 'stream');
-    const focused = contenders.find((feed) => feed.key === this.focusedKey);
-    if (focused && focused.mode !== 'stream' && streaming.length >= slots) {
-      const victim = streaming.at(-1);
-      if (victim && victim !== focused) {
-        victim.poll();
-        streaming.pop();
-      }
+    // A stream moves only to a job of a higher tier, so equal jobs do not trade it back and forth.
+    for (const wanting of contenders) {
+      if (wanting.mode === 'stream' || streaming.length < slots) continue;
+      const weakest = streaming.at(-1);
+      if (!weakest || this.tier(weakest) >= this.tier(wanting)) break;
+      weakest.poll();
+      streaming.pop();
+      streaming.push(wanting);
+      wanting.stream();
+      streaming.sort((a, b) => this.rank(b) - this.rank(a));
     }
-    let free = slots - streaming.length;
+    let free = slots - contenders.filter((feed) => feed.mode === 'stream').length;
     for (const feed of contenders) {
       if (feed.mode === 'stream') continue;
       if (free > 0) {

@@ -6,6 +6,7 @@ import { isTransportError, requestJson, type TransportError } from '../transport
 import { Poller, type PollSignal } from '../transports/poll';
 import { SseConnection, type SseSignal } from '../transports/sse';
 import { WsConnection, type WsSignal } from '../transports/websocket';
+import { WireOrder } from './wireOrder';
 
 export interface FeedOptions {
   /** @default 1000 */
@@ -16,6 +17,8 @@ export interface FeedOptions {
   maxReconnects: number;
   /** @default 2000 */
   pollIntervalMs: number;
+  /** how long a feed that fell back to polling waits before trying its stream again @default 30000 */
+  streamRetryMs?: number;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
 }
@@ -26,6 +29,34 @@ export const DEFAULT_FEED_OPTIONS: FeedOptions = {
   maxReconnects: 3,
   pollIntervalMs: 2000,
 };
+
+/** What the connections page shows of a feed; counters only ever grow. */
+export interface FeedHealth {
+  startedAt: number;
+  /** when the current stream opened */
+  connectedAt?: number;
+  /** time spent with a stream open, closed connections only */
+  uptimeMs: number;
+  firstEventAt?: number;
+  reconnects: number;
+  fallbacks: number;
+  stalls: number;
+  events: number;
+  heartbeats: number;
+  lastHeartbeatAt?: number;
+  /** the longest silence between two signs of life on a stream */
+  maxHeartbeatGapMs: number;
+  expectedHeartbeatMs?: number;
+  protocolErrors: number;
+  duplicates: number;
+  gaps: number;
+  /** arrival minus the platform's timestamp, last and running sum */
+  lastLagMs?: number;
+  lagSumMs: number;
+  lagCount: number;
+  /** transport and state over time, newest last (bounded) */
+  history: { at: number; transport: Transport; state: LinkState }[];
+}
 
 /** What the feed is doing now: 'queued' waits for a stream slot where a platform cannot be polled. */
 export type FeedMode = 'stream' | 'poll' | 'queued' | 'idle';
@@ -74,6 +105,38 @@ export class JobFeed {
   private lastLink = '';
   private lastHeartbeatAt = 0;
   private snapshotTaken = false;
+  /** when the stream last failed past its budget; a retry is due `streamRetryMs` later */
+  streamFailedAt = 0;
+  private probing = false;
+  private lastPollBody: string | undefined;
+  private closedBytes = 0;
+  private lastSignAt: number | undefined;
+  readonly health: FeedHealth = {
+    startedAt: Date.now(),
+    uptimeMs: 0,
+    reconnects: 0,
+    fallbacks: 0,
+    stalls: 0,
+    events: 0,
+    heartbeats: 0,
+    maxHeartbeatGapMs: 0,
+    protocolErrors: 0,
+    duplicates: 0,
+    gaps: 0,
+    lagSumMs: 0,
+    lagCount: 0,
+    history: [],
+  };
+  private readonly wire = new WireOrder<JobEvent[]>(
+    (events) => this.deliver(events),
+    () => this.integrity({ duplicates: 1 }),
+    (missing) => {
+      if (missing > 0) {
+        this.integrity({ gaps: 1 });
+        void this.fetchSnapshot();
+      }
+    },
+  );
   private readonly opened = deferred();
   private readonly updated = deferred();
   /** settles when the stream first opens, or fails when the feed halts before that */
@@ -95,6 +158,33 @@ export class JobFeed {
     this.jobId = ref.jobId;
     this.key = jobKey(source.id, ref.jobId);
     this.pinned = pinnedStream !== undefined;
+    const heartbeatMs = source.heartbeatMs ?? dialect.heartbeatMs;
+    this.health.expectedHeartbeatMs = heartbeatMs;
+    this.stallTimeoutMs = heartbeatMs ? heartbeatMs * 3 : 0;
+  }
+
+  /** no byte for 3x the expected heartbeat means the stream is dead */
+  private readonly stallTimeoutMs: number;
+
+  /** bytes received over every connection of this feed */
+  get bytes(): number {
+    return this.closedBytes + (this.sse?.bytesReceived ?? this.ws?.bytesReceived ?? 0);
+  }
+
+  /** Try again now instead of waiting out a backoff or a poll interval. */
+  wake(): void {
+    this.sse?.wake();
+    this.ws?.wake();
+    this.poller?.pollNow();
+  }
+
+  /** After a fallback, try the stream once more (the manager calls this when it is due). */
+  probeStream(): void {
+    if (!this.active || !this.streamFailed) return;
+    this.streamFailed = false;
+    this.probing = true;
+    this.mode = 'poll';
+    this.stream();
   }
 
   get active(): boolean {
@@ -125,14 +215,18 @@ export class JobFeed {
       return;
     }
     this.mode = 'stream';
-    if (this.dialect.snapshotBeforeStream && !this.snapshotTaken && this.canPoll) void this.snapshot();
+    if (this.dialect.snapshotBeforeStream && !this.snapshotTaken && this.canPoll) {
+      this.snapshotTaken = true;
+      void this.fetchSnapshot();
+    }
     if (request.transport === 'websocket') {
       this.link('websocket', 'connecting');
       this.ws = new WsConnection({
         url: request.url,
         retryBaseMs: this.options.retryBaseMs,
         retryMaxMs: this.options.retryMaxMs,
-        maxReconnects: this.options.maxReconnects,
+        maxReconnects: this.probing ? 0 : this.options.maxReconnects,
+        stallTimeoutMs: this.stallTimeoutMs,
         WebSocket: this.options.WebSocket,
         onSignal: (signal) => this.onWs(signal),
       }).start();
@@ -147,8 +241,9 @@ export class JobFeed {
       lastEventId: this.lastEventId,
       retryBaseMs: this.options.retryBaseMs,
       retryMaxMs: this.options.retryMaxMs,
-      maxReconnects: request.resumable ? this.options.maxReconnects : 0,
+      maxReconnects: !request.resumable || this.probing ? 0 : this.options.maxReconnects,
       reconnectOnEnd: request.resumable,
+      stallTimeoutMs: this.stallTimeoutMs,
       fetch: this.options.fetch,
       onSignal: (signal) => this.onSse(signal),
     }).start();
@@ -178,6 +273,7 @@ export class JobFeed {
 
   stop(): void {
     this.stopTransports();
+    this.wire.flush();
     this.mode = 'idle';
   }
 
@@ -193,6 +289,7 @@ export class JobFeed {
   }
 
   private stopTransports(): void {
+    this.closedBytes = this.bytes;
     this.sse?.close();
     this.sse = undefined;
     this.ws?.close();
@@ -209,14 +306,52 @@ export class JobFeed {
     return { source: this.source, jobId: this.jobId, receivedAt };
   }
 
-  private async snapshot(): Promise<void> {
-    this.snapshotTaken = true;
+  /** One fresh state from the status endpoint: before a stream that does not replay, or after a gap. */
+  private async fetchSnapshot(): Promise<void> {
+    const url = this.statusUrl;
+    if (!url) return;
     try {
-      const body = await requestJson(this.statusUrl!, { headers: this.dialect.authHeaders(this.source), fetch: this.options.fetch });
+      const body = await requestJson(url, { headers: this.dialect.authHeaders(this.source), fetch: this.options.fetch });
       if (this.active) this.deliver(this.dialect.parseStatus!(this.context(Date.now()), JSON.stringify(body)));
     } catch (error) {
       if (isTransportError(error) && this.active) this.mustOperatorAct(error);
     }
+  }
+
+  private integrity(counts: { duplicates?: number; gaps?: number }): void {
+    this.health.duplicates += counts.duplicates ?? 0;
+    this.health.gaps += counts.gaps ?? 0;
+    this.emit([{ ...this.base(Date.now()), kind: 'integrity', ...counts }]);
+  }
+
+  private fromWire(events: JobEvent[]): void {
+    const now = Date.now();
+    this.signOfLife(now);
+    for (const event of events) {
+      if (event.kind === 'protocol-error') this.health.protocolErrors++;
+      if (event.kind === 'heartbeat') {
+        this.health.heartbeats++;
+        this.health.lastHeartbeatAt = now;
+      }
+      if (event.kind === 'update') {
+        this.health.events++;
+        this.health.firstEventAt ??= now;
+        if (event.at !== event.receivedAt) {
+          this.health.lastLagMs = event.receivedAt - event.at;
+          this.health.lagSumMs += this.health.lastLagMs;
+          this.health.lagCount++;
+        }
+      }
+    }
+    const key = events.find((event) => event.kind === 'update')?.wireId;
+    this.wire.push(key, events);
+  }
+
+  private signOfLife(at: number): void {
+    if (this.lastSignAt !== undefined && this.mode === 'stream') {
+      this.health.maxHeartbeatGapMs = Math.max(this.health.maxHeartbeatGapMs, at - this.lastSignAt);
+    }
+    this.lastSignAt = at;
   }
 
   private deliver(events: JobEvent[]): void {
@@ -236,14 +371,18 @@ export class JobFeed {
     switch (signal.type) {
       case 'open':
         this.opened.resolve();
+        this.onOpen();
         this.link('sse', 'live');
         return;
       case 'message':
         this.lastEventId = signal.lastEventId;
-        this.deliver(this.dialect.parseStreamMessage(this.context(signal.at), signal));
+        this.fromWire(this.dialect.parseStreamMessage(this.context(signal.at), signal));
         return;
       case 'comment':
         this.heartbeat(signal.at);
+        return;
+      case 'stalled':
+        this.onStalled('sse', signal.silentMs);
         return;
       case 'retrying':
         this.reconnecting('sse', signal);
@@ -261,10 +400,14 @@ export class JobFeed {
     switch (signal.type) {
       case 'open':
         this.opened.resolve();
+        this.onOpen();
         this.link('websocket', 'live');
         return;
       case 'message':
-        this.deliver(this.dialect.parseStreamMessage(this.context(signal.at), { data: signal.data, event: 'message', lastEventId: '' }));
+        this.fromWire(this.dialect.parseStreamMessage(this.context(signal.at), { data: signal.data, event: 'message', lastEventId: '' }));
+        return;
+      case 'stalled':
+        this.onStalled('websocket', signal.silentMs);
         return;
       case 'retrying':
         this.reconnecting('websocket', signal);
@@ -281,13 +424,39 @@ export class JobFeed {
     }
   }
 
+  private onOpen(): void {
+    this.health.connectedAt = Date.now();
+    this.lastSignAt = this.health.connectedAt;
+    if (this.probing) {
+      // the stream is back: stay on it
+      this.probing = false;
+    }
+  }
+
+  private onDisconnected(): void {
+    if (this.health.connectedAt !== undefined) this.health.uptimeMs += Date.now() - this.health.connectedAt;
+    this.health.connectedAt = undefined;
+  }
+
+  private onStalled(transport: Transport, silentMs: number): void {
+    this.health.stalls++;
+    this.onDisconnected();
+    // shown stale at once; the transport drops the connection and reconnects
+    this.link(transport, 'stale', `No data for ${Math.round(silentMs / 1000)} s: the connection looks dead, reconnecting`);
+  }
+
   private reconnecting(transport: Transport, signal: { error: TransportError; attempt: number; delayMs: number }): void {
+    this.onDisconnected();
+    this.health.reconnects++;
     this.link(transport, 'reconnecting', `${signal.error.message}; reconnect ${signal.attempt} in ${(signal.delayMs / 1000).toFixed(1)} s`, { reconnect: true });
   }
 
   private onStreamClosed(reason: 'ended' | 'aborted' | 'gave-up' | 'fatal', error?: TransportError): void {
+    this.onDisconnected();
     if (reason === 'aborted' || !this.active) return;
     this.mode = 'idle';
+    const probe = this.probing;
+    this.probing = false;
     if (reason === 'fatal' && error && this.mustOperatorAct(error)) return;
     if (this.pinned) {
       this.halt(error?.message ?? 'The stream ended before the job finished; this platform cannot resume it');
@@ -295,8 +464,12 @@ export class JobFeed {
       return;
     }
     this.streamFailed = true;
+    this.streamFailedAt = Date.now();
+    if (!probe) this.health.fallbacks++;
     if (this.canPoll) {
-      const why = reason === 'gave-up'
+      const why = probe
+        ? `Stream still unavailable (${error?.message ?? 'no reason'}): polling every ${this.options.pollIntervalMs / 1000} s`
+        : reason === 'gave-up'
         ? `Stream failed ${this.options.maxReconnects} reconnects (${error?.message ?? 'no reason'}): polling every ${this.options.pollIntervalMs / 1000} s`
         : `Stream unusable (${error?.message ?? 'ended early'}): polling every ${this.options.pollIntervalMs / 1000} s`;
       this.poll(why);
@@ -310,8 +483,16 @@ export class JobFeed {
     if (!this.active) return;
     switch (signal.type) {
       case 'response':
+        this.closedBytes += signal.body.length;
         if (!this.lastLink.startsWith('polling|polling|')) this.link('polling', 'polling', 'Polling recovered');
-        this.deliver(this.dialect.parseStatus!(this.context(signal.at), signal.body));
+        // an unchanged status says nothing new: neither the job nor its log needs it again
+        if (signal.body === this.lastPollBody) {
+          this.signOfLife(signal.at);
+          this.emit([{ ...this.base(signal.at), kind: 'heartbeat' }]);
+          return;
+        }
+        this.lastPollBody = signal.body;
+        this.fromWire(this.dialect.parseStatus!(this.context(signal.at), signal.body));
         return;
       case 'failed':
         this.link('polling', 'reconnecting', `${signal.error.message} (${signal.consecutive} in a row)`);
@@ -329,29 +510,34 @@ export class JobFeed {
 
   private mustOperatorAct(error: TransportError): boolean {
     if (error.status === undefined || !OPERATOR_MUST_ACT.has(error.status)) return false;
-    this.halt(error.message);
+    this.halt(error.message, true, error.status === 401);
     this.onModeChange(this);
     return true;
   }
 
-  private halt(detail: string, fatal = true): void {
+  private halt(detail: string, fatal = true, needsToken = false): void {
     this.halted = true;
     this.stop();
     if (!this.opened.settled) this.opened.reject(new Error(detail));
-    this.link('none', fatal ? 'error' : 'idle', detail, { fatal });
+    this.link('none', fatal ? 'error' : 'idle', detail, { fatal, needsToken });
   }
 
   /** at most one heartbeat event a second: enough for staleness, cheap under chatty pings */
   private heartbeat(at: number): void {
+    this.health.heartbeats++;
+    this.health.lastHeartbeatAt = at;
+    this.signOfLife(at);
     if (at - this.lastHeartbeatAt < 1000) return;
     this.lastHeartbeatAt = at;
     this.emit([{ ...this.base(at), kind: 'heartbeat' }]);
   }
 
-  private link(transport: Transport, link: LinkState, detail?: string, extra: { reconnect?: boolean; fatal?: boolean } = {}): void {
+  private link(transport: Transport, link: LinkState, detail?: string, extra: { reconnect?: boolean; fatal?: boolean; needsToken?: boolean } = {}): void {
     const signature = `${transport}|${link}|${detail ?? ''}`;
     if (signature === this.lastLink && !extra.reconnect) return;
     this.lastLink = signature;
+    this.health.history.push({ at: Date.now(), transport, state: link });
+    if (this.health.history.length > 100) this.health.history.shift();
     this.emit([{ ...this.base(Date.now()), kind: 'link', transport, link, detail, ...extra }]);
   }
 }

@@ -56,6 +56,8 @@ export type JobEvent =
   | (EventBase & { kind: 'heartbeat' })
   /** worth a line in the log, changes nothing on the job (e.g. "stream connected") */
   | (EventBase & { kind: 'notice'; level: 'info' | 'warn'; text: string })
-  | (EventBase & { kind: 'link'; transport: Transport; link: LinkState; detail?: string; fatal?: boolean; reconnect?: boolean });
+  | (EventBase & { kind: 'link'; transport: Transport; link: LinkState; detail?: string; fatal?: boolean; reconnect?: boolean; needsToken?: boolean })
+  /** the transport dropped duplicates or found a gap it could not fill from the stream */
+  | (EventBase & { kind: 'integrity'; duplicates?: number; gaps?: number });
 
 export type JobEventKind = JobEvent['kind'];

@@ -10,7 +10,7 @@ export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.has(
 
 /** How updates for a job currently reach the dashboard. */
 export type Transport = 'sse' | 'websocket' | 'polling' | 'none';
-export type LinkState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'polling' | 'closed' | 'error';
+export type LinkState = 'idle' | 'connecting' | 'live' | 'stale' | 'reconnecting' | 'polling' | 'closed' | 'error';
 
 export interface Phase {
   stage: string;
@@ -86,7 +86,13 @@ export interface Job {
   linkDetail?: string;
   /** the link cannot recover by itself: the operator must act */
   linkFatal: boolean;
+  /** the platform rejected the source's token: a new one is needed */
+  needsToken?: boolean;
   reconnects: number;
+  /** wire events dropped because they had been seen already */
+  duplicates: number;
+  /** events the platform could not replay (ids skipped), each answered with a fresh snapshot */
+  gaps: number;
   /** arrival time of the last update or sign of life, ms since the epoch */
   lastSeenAt?: number;
   /** what kind of job of its platform (e.g. 'iteration' for CodeBegen) */
@@ -127,6 +133,8 @@ export function newJob(sourceId: string, jobId: string, platform: PlatformKind):
     link: 'idle',
     linkFatal: false,
     reconnects: 0,
+    duplicates: 0,
+    gaps: 0,
     warnings: [],
     phaseFiles: [],
     phaseProgress: {},

@@ -26,9 +26,12 @@ export function reduceJob(job: Job, event: JobEvent): Job {
         link: event.link,
         linkDetail: event.detail,
         linkFatal: event.fatal ?? false,
+        needsToken: event.needsToken,
         reconnects: job.reconnects + (event.reconnect ? 1 : 0),
         eventCount: job.eventCount + 1,
       };
+    case 'integrity':
+      return { ...job, duplicates: job.duplicates + (event.duplicates ?? 0), gaps: job.gaps + (event.gaps ?? 0) };
     case 'heartbeat':
       return { ...job, lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt) };
     case 'notice':

@@ -193,6 +193,8 @@ export async function startIteration(source: Source, request: IterationRequest, 
 export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
   kind: 'codebegen',
   label: 'CodeBegen',
+  // The guide names no heartbeat; 15 s is what its streams are seen to send (SSE comments).
+  heartbeatMs: 15_000,
 
   authHeaders(source: Source): Record<string, string> {
     return source.token ? { Authorization: `Bearer ${source.token}` } : {};
@@ -230,7 +232,7 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
       return [protocolError('codebegen', context, message.data, `Event for another generation (${event.generation_id.slice(0, 80)})`)];
     }
     const at = fromUnixSeconds(event.timestamp);
-    const common = { ...base(context, at, message.data), wireId: message.lastEventId || undefined };
+    const common = { ...base(context, at, message.data), wireId: message.id || undefined };
     if (event.status === 'connected') {
       return [{ ...common, kind: 'notice', level: 'info', text: event.message || 'Stream connected' }];
     }

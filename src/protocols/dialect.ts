@@ -28,6 +28,16 @@ export type StreamRequest =
   /** the platform offers no stream for this job to this viewer, and why */
   | { transport: 'none'; reason: string };
 
+/** One message off a stream: SSE fields, or a WebSocket message as `data`. */
+export interface WireMessage {
+  data: string;
+  /** the SSE event name ('message' when none) */
+  event: string;
+  /** this event's own SSE id, when it carried one */
+  id?: string;
+  lastEventId: string;
+}
+
 export interface WireContext {
   source: Source;
   jobId: string;
@@ -64,7 +74,9 @@ export interface Dialect<LaunchRequest = unknown> {
   statusUrl?(source: Source, job: JobRef): string | undefined;
   /** the stream sends only what happens from now on: fetch the state first */
   snapshotBeforeStream?: boolean;
-  parseStreamMessage(context: WireContext, message: { data: string; event: string; lastEventId: string }): JobEvent[];
+  /** how often the platform sends a sign of life on an idle stream; 3x this without a byte means dead */
+  heartbeatMs?: number;
+  parseStreamMessage(context: WireContext, message: WireMessage): JobEvent[];
   parseStatus?(context: WireContext, body: string): JobEvent[];
   /** checks a launch request; returns messages per field, or nothing when it is fine */
   validateLaunch?(request: LaunchRequest): Record<string, string> | undefined;

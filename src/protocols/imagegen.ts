@@ -66,6 +66,7 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
 } = {
   kind: 'imagegen',
   label: 'Image generation',
+  heartbeatMs: 30_000,
 
   authHeaders(source: Source): Record<string, string> {
     return source.token ? { Authorization: `Bearer ${source.token}` } : {};
@@ -84,6 +85,8 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
     if (wire.type === 'keep-alive') return [{ ...eventBase('imagegen', context, context.receivedAt), kind: 'heartbeat' }];
     if (wire.task_id !== context.jobId) return [protocolError('imagegen', context, message.data, `Message for another task (${wire.task_id.slice(0, 80)})`)];
     const at = isoToMs(wire.timestamp, context.receivedAt);
+    // no ids on this socket: the same step at the same time is the same message
+    const wireId = `${wire.status}|${wire.current_stage ?? ''}|${wire.current_step ?? ''}|${wire.timestamp ?? ''}`;
     if (wire.status === 'failed') {
       return [updateEvent('imagegen', context, at, { status: 'failed', error: wire.error ?? wire.message ?? 'Generation failed', message: wire.message, stage: 'failed' }, 'failed', message.data)];
     }
@@ -107,7 +110,7 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
       if (image) update.imageUrl = image;
       else return [updateEvent('imagegen', context, at, update, wire.status, message.data), protocolError('imagegen', context, message.data, 'image_url is not an http(s) URL of the platform: not shown')];
     }
-    return [updateEvent('imagegen', context, at, update, wire.status === 'completed' ? 'completed' : 'progress', message.data)];
+    return [{ ...updateEvent('imagegen', context, at, update, wire.status === 'completed' ? 'completed' : 'progress', message.data), wireId }];
   },
 
   validateLaunch(request) {

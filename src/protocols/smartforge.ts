@@ -80,6 +80,7 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
   kind: 'smartforge',
   label: 'Smart Forge',
   snapshotBeforeStream: true,
+  heartbeatMs: 30_000,
 
   authHeaders(source: Source): Record<string, string> {
     return source.token ? { Authorization: `Bearer ${source.token}` } : {};
@@ -102,7 +103,7 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
       return [protocolError('smartforge', context, message.data, `SSE event "${message.event.slice(0, 40)}" carries a "${wire.type}" payload`)];
     }
     const at = isoToMs(wire.timestamp, context.receivedAt);
-    const emit = (update: JobUpdate) => [updateEvent('smartforge', context, at, update, wire.type, wire.type === 'code:chunk' ? undefined : message.data)];
+    const emit = (update: JobUpdate) => [{ ...updateEvent('smartforge', context, at, update, wire.type, wire.type === 'code:chunk' ? undefined : message.data), wireId: message.id }];
     switch (wire.type) {
       case 'project:created':
         return emit({ status: 'running', title: wire.prompt, message: 'Project created' });

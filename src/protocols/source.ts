@@ -9,6 +9,8 @@ export const SourceSchema = v.object({
   token: v.optional(v.string()),
   maxStreams: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64))),
   discoveryUrl: v.optional(v.pipe(v.string(), v.url())),
+  /** the platform's heartbeat interval, when it differs from its guide's */
+  heartbeatMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(50))),
 });
 
 export type Source = v.InferOutput<typeof SourceSchema>;

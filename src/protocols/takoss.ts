@@ -81,7 +81,8 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
     if (wire.type === 'phase_complete') update.phaseProgress = { phase: wire.phase, progress: 100 };
     // `complete` is not the end yet: the `result` event follows it on the same stream.
     if (wire.type === 'complete') update.output = wire.data;
-    return [event(context, update, wire.type, message.data)];
+    // Takoss sends no ids; the same message twice on one stream is a repeat
+    return [{ ...event(context, update, wire.type, message.data), wireId: message.data }];
   },
 
   validateLaunch(request) {

@@ -295,8 +295,39 @@ export const useJobsStore = defineStore('jobs', () => {
     return !!feed?.pinned && feed.active;
   }
 
+  /** A source got a new token: its discovery and every job it halted start again with it. */
+  function renewSource(source: Source): void {
+    discoveries.get(source.id)?.stop();
+    discoveries.delete(source.id);
+    attachSource(source);
+    for (const feed of feeds.all()) {
+      if (feed.source.id === source.id && feed.halted) feedFor(source, refFor(source, feed.jobId), { renew: true });
+    }
+  }
+
+  /** Jobs on screen on the board get streams before the rest. */
+  function setVisible(keys: ReadonlySet<string>): void {
+    feeds.setVisible(keys);
+  }
+
+  if (typeof window !== 'undefined') {
+    // back online or back in front of the operator: try now rather than after the backoff
+    window.addEventListener('online', () => feeds.wakeAll());
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') {
+        feeds.wakeAll();
+        flush();
+      }
+    });
+  }
+
   function linkOf(key: string) {
     return feeds.feed(key);
+  }
+
+  /** every feed, for the connections page */
+  function allFeeds() {
+    return feeds.all();
   }
 
   /** for tests: stop every connection and forget everything */
@@ -311,7 +342,7 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs.value = [];
   }
 
-  return { jobs, revision, counts, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, linkOf, $reset };
+  return { jobs, revision, counts, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, linkOf, allFeeds, renewSource, setVisible, $reset };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot));

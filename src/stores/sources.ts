@@ -57,6 +57,15 @@ export const useSourcesStore = defineStore('sources', () => {
     return undefined;
   }
 
+  /** A new token from the operator (the old one was rejected); memory only. */
+  function setToken(id: string, token: string): Source | undefined {
+    const current = byId(id);
+    if (!current) return undefined;
+    const next = { ...current, token };
+    merge([next]);
+    return next;
+  }
+
   function byId(id: string): Source | undefined {
     return sources.value.find((source) => source.id === id);
   }
@@ -67,7 +76,7 @@ export const useSourcesStore = defineStore('sources', () => {
     discovery.value = next;
   }
 
-  return { sources, state, loadError, rejected, discovery, load, add, byId, setDiscovery };
+  return { sources, state, loadError, rejected, discovery, load, add, byId, setToken, setDiscovery };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSourcesStore, import.meta.hot));

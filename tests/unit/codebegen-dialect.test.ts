@@ -4,10 +4,11 @@ import type { Source } from '../../src/protocols/source';
 
 const source: Source = { id: 'cb', name: 'CodeBegen', kind: 'codebegen', baseUrl: 'http://127.0.0.1:9', token: 'secret-token' };
 const context = { source, jobId: 'gen_1', receivedAt: 1_700_000_000_500 };
-const message = (data: unknown, lastEventId = '3') => ({
+const message = (data: unknown, id = '3') => ({
   data: typeof data === 'string' ? data : JSON.stringify(data),
   event: 'message',
-  lastEventId,
+  id,
+  lastEventId: id,
 });
 
 const progressEvent = {
