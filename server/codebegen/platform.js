@@ -155,6 +155,7 @@ export async function startCodebegenPlatform(options = {}) {
   let peakStreams = 0;
 
   function openStream(req, res, job) {
+    if (Date.now() < downUntil) return sendDetail(res, 503, 'Restarting', { 'Retry-After': '1' });
     const fault = faults.take(job.id);
     if (answerInstead(req, res, fault)) return;
     const lastId = Number.parseInt(String(req.headers['last-event-id'] ?? ''), 10);
@@ -211,12 +212,17 @@ export async function startCodebegenPlatform(options = {}) {
     }
   }
 
-  /** What a restarted platform loses: its replay buffers and every open connection. */
-  function restart() {
-    for (const job of jobs.values()) {
-      job.replayFrom = job.events.length;
-      for (const stream of job.streams) stream.socket?.destroy();
-    }
+  /**
+   * A restart: every connection drops, streams are refused while the platform is down, and
+   * what happened meanwhile cannot be replayed (the jobs go on; their replay buffers do not).
+   */
+  let downUntil = 0;
+  function restart(downMs) {
+    downUntil = Date.now() + downMs;
+    for (const job of jobs.values()) for (const stream of job.streams) stream.socket?.destroy();
+    later(() => {
+      for (const job of jobs.values()) job.replayFrom = job.events.length;
+    }, downMs);
   }
 
   async function route(req, res) {
@@ -345,6 +351,8 @@ export async function startCodebegenPlatform(options = {}) {
     /** Start a generation directly (tests), as the given user. */
     startGeneration: (request, userId = demoUser) => startGeneration(userId, request).id,
     signToken: (userId) => auth.sign(userId),
+    /** every event a generation emitted, for tests to compare with what a client saw */
+    eventsOf: (id) => jobs.get(id)?.events.slice() ?? [],
     /** streams open now, and the most ever open at once */
     stats: () => ({ openStreams, peakStreams }),
     async close() {

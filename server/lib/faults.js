@@ -14,7 +14,7 @@ export const FAULT_KINDS = [
   'drip', // send the bytes one at a time, `delay_ms` apart
   'split', // send every event in small pieces, cutting through multi-byte characters
   'ws-close', // close the WebSocket with `code` after `events` messages (default 0)
-  'restart', // forget the replay buffers and drop every connection, as a restarted platform would
+  'restart', // drop every connection, refuse streams for `down_ms`, and lose what happened meanwhile from the replay buffers
 ];
 
 /** The faults waiting for streams of a platform. */
@@ -60,7 +60,7 @@ export async function handleFaultAdmin(req, res, book, { restart } = {}) {
   if (req.method === 'DELETE') book.clear();
   if (req.method === 'POST') {
     const body = await readJsonBody(req);
-    if (body.kind === 'restart') restart?.();
+    if (body.kind === 'restart') restart?.(body.down_ms ?? 0);
     else book.add(body);
   }
   return sendJson(res, 200, { faults: book.list() });

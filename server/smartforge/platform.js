@@ -147,6 +147,7 @@ export async function startSmartforgePlatform(options = {}) {
   }
 
   function openStream(req, res, project) {
+    if (Date.now() < downUntil) return sendJson(res, 503, { error: 'Restarting' }, { 'Retry-After': '1' });
     const fault = faults.take(project.id);
     if (answerInstead(req, res, fault)) return;
     startSse(res);
@@ -174,11 +175,13 @@ export async function startSmartforgePlatform(options = {}) {
     project.viewers.add(out);
   }
 
-  function restart() {
-    for (const project of projects.values()) {
-      project.replayFrom = project.events.length;
-      for (const viewer of project.viewers) viewer.socket?.destroy();
-    }
+  let downUntil = 0;
+  function restart(downMs) {
+    downUntil = Date.now() + downMs;
+    for (const project of projects.values()) for (const viewer of project.viewers) viewer.socket?.destroy();
+    timers.later(() => {
+      for (const project of projects.values()) project.replayFrom = project.events.length;
+    }, downMs);
   }
 
   async function route(req, res, url) {

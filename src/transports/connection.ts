@@ -38,6 +38,11 @@ export abstract class ManagedConnection {
   }
 }
 
+/** The browser says it has no network: reconnecting now would only burn the retry budget. */
+export function browserOffline(): boolean {
+  return typeof navigator !== 'undefined' && navigator.onLine === false;
+}
+
 /** Calls `onStall` when `touch()` has not been called for `ms`; `ms` of 0 or less disables it. */
 export class StallWatchdog {
   private timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,5 +1,5 @@
 import { createParser } from 'eventsource-parser';
-import { ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
+import { browserOffline, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
 import { httpError, networkError, type TransportError } from './http';
 import { IdOnlyBlockScanner } from './idOnlyBlocks';
 
@@ -116,6 +116,16 @@ export class SseConnection extends ManagedConnection {
       }
       const error: TransportError =
         outcome.kind === 'failed' ? outcome.error : { kind: 'stream', message: 'The server ended the stream', retryable: true };
+      if (browserOffline()) {
+        // wait for the network (wake() on 'online') without spending the reconnect budget
+        this.emit({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs: 60_000, error: { kind: 'network', message: 'Offline: waiting for the network', retryable: true } });
+        await this.sleep(60_000);
+        if (this.closed) {
+          this.emit({ type: 'closed', at: Date.now(), reason: 'aborted' });
+          return;
+        }
+        continue;
+      }
       const backoffMs = budget.next(outcome.sawEvent);
       if (backoffMs === undefined) {
         this.close();

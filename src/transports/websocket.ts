@@ -1,4 +1,4 @@
-import { ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
+import { browserOffline, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
 import type { TransportError } from './http';
 
 export type WsCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
@@ -81,6 +81,16 @@ export class WsConnection extends ManagedConnection {
         this.controller.abort();
         this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'fatal', code: outcome.code, error: { ...error, retryable: false } });
         return;
+      }
+      if (browserOffline()) {
+        // wait for the network (wake() on 'online') without spending the reconnect budget
+        this.options.onSignal({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs: 60_000, error: { ...error, message: 'Offline: waiting for the network' } });
+        await this.sleep(60_000);
+        if (this.closed) {
+          this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });
+          return;
+        }
+        continue;
       }
       const delayMs = budget.next(outcome.sawMessage);
       if (delayMs === undefined) {
