@@ -62,6 +62,8 @@ export const useConnectionsStore = defineStore('connections', () => {
   const series = shallowRef<readonly HealthSample[]>([]);
   let previous = new Map<string, { events: number; bytes: number; lagSum: number; lagCount: number; reconnects: number }>();
   let lastAt = Date.now();
+  /** reconnects of feeds that have finished, so the running total never goes down */
+  let finishedReconnects = 0;
 
   function sample(): void {
     const now = Date.now();
@@ -116,6 +118,8 @@ export const useConnectionsStore = defineStore('connections', () => {
         history: health.history,
       });
     }
+    for (const [key, counts] of previous) if (!next.has(key)) finishedReconnects += counts.reconnects;
+    reconnects += finishedReconnects;
     previous = next;
     rows.value = built;
     const streams = built.filter((row) => row.transport === 'sse' || row.transport === 'websocket').length;

@@ -101,6 +101,22 @@ describe('JobFeed against the demo platform', () => {
   });
 });
 
+describe('FeedManager fallback and return', () => {
+  it('goes back to streaming once the stream works again', async () => {
+    const events: JobEvent[] = [];
+    const manager = new FeedManager((batch) => events.push(...batch), { ...fast, streamRetryMs: 300 });
+    feeds.push({ stop: () => manager.stopAll() });
+    const jobId = platform.startGeneration({ prompt: 'p', __fail: false, __durationMs: 4000 });
+    await fetch(`${platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ job: jobId, kind: 'reset', times: 4 }) });
+    const feed = manager.watch(sourceWith(platform.devToken), codebegenDialect, { jobId });
+    const transports = () => events.flatMap((event) => (event.kind === 'link' ? [`${event.transport}:${event.link}`] : []));
+    await expect.poll(() => transports(), { timeout: 3000 }).toContain('polling:polling');
+    await expect.poll(() => transports().slice(transports().indexOf('polling:polling')), { timeout: 3000 }).toContain('sse:live');
+    expect(feed.health.fallbacks).toBe(1);
+    await expect.poll(() => feed.done, { timeout: 6000 }).toBe(true);
+  });
+});
+
 describe('FeedManager stream budget', () => {
   it('holds at most maxStreams streams per origin, polls the rest, and streams the focused job first', async () => {
     const events: JobEvent[] = [];
