@@ -1,4 +1,5 @@
-import { abortableSleep, backoffDelay, httpError, networkError, type TransportError } from './http';
+import { ManagedConnection } from './connection';
+import { backoffDelay, httpError, networkError, type TransportError } from './http';
 
 export type PollSignal =
   | { type: 'response'; at: number; body: string }
@@ -18,13 +19,11 @@ export interface PollOptions {
 }
 
 /** Fetches a status URL on an interval. 401/403/404 stop with the reason; other errors back off. */
-export class Poller {
-  private readonly controller = new AbortController();
+export class Poller extends ManagedConnection {
   private readonly options: Required<Omit<PollOptions, 'headers'>> & Pick<PollOptions, 'headers'>;
-  private started = false;
-  private wake: (() => void) | undefined;
 
   constructor(options: PollOptions) {
+    super();
     this.options = {
       intervalMs: 2000,
       maxConsecutiveErrors: 30,
@@ -35,15 +34,7 @@ export class Poller {
   }
 
   get stopped(): boolean {
-    return this.controller.signal.aborted;
-  }
-
-  start(): this {
-    if (!this.started) {
-      this.started = true;
-      void this.run();
-    }
-    return this;
+    return this.closed;
   }
 
   stop(): void {
@@ -52,10 +43,10 @@ export class Poller {
 
   /** Poll now instead of waiting out the interval (e.g. the tab became visible). */
   pollNow(): void {
-    this.wake?.();
+    this.wake();
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let consecutiveErrors = 0;
     while (!this.stopped) {
       let error: TransportError | undefined;
@@ -96,15 +87,5 @@ export class Poller {
       await this.sleep(waitMs);
     }
     this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'stopped' });
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    const local = new AbortController();
-    this.wake = () => local.abort();
-    const onStop = () => local.abort();
-    this.controller.signal.addEventListener('abort', onStop, { once: true });
-    await abortableSleep(ms, local.signal);
-    this.controller.signal.removeEventListener('abort', onStop);
-    this.wake = undefined;
   }
 }
