@@ -21,14 +21,14 @@ async function openRunning(platform) {
 async function launch(source, fill) {
   await page.goto(base);
   await page.getByRole('button', { name: 'New generation' }).click();
-  await page.getByLabel('Source').selectOption({ label: source });
+  await page.getByLabel('Source', { exact: true }).selectOption({ label: source });
   await fill();
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await page.waitForURL(/\/jobs\//);
 }
 
 await page.goto(base);
-await page.locator('tbody tr').nth(8).waitFor({ timeout: 15_000 });
+await page.locator('tbody tr[data-job]').nth(8).waitFor({ timeout: 15_000 });
 await page.waitForTimeout(3000);
 await shot('board');
 

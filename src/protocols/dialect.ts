@@ -10,6 +10,8 @@ export interface JobRef {
   jobId: string;
   variant?: string;
   secret?: string;
+  /** the request that started it from this dashboard, to start the same again */
+  request?: unknown;
 }
 
 export type StreamRequest =

@@ -237,7 +237,7 @@ export const useJobsStore = defineStore('jobs', () => {
     validate(dialect, request);
     const launched = await dialect.launch(source, request, jobsConfig.feed.fetch);
     const key = jobKey(source.id, launched.ref.jobId);
-    refs.set(key, launched.ref);
+    refs.set(key, { ...launched.ref, request });
     ingestMany(launched.events);
     const feed = feedFor(source, launched.ref, { pinnedStream: launched.pinnedStream })!;
     try {
@@ -283,6 +283,18 @@ export const useJobsStore = defineStore('jobs', () => {
     ingestMany(launched.events);
     feedFor(source, launched.ref);
     return launched.ref.jobId;
+  }
+
+  /** The request a job was started with here, when it was (a job seen only via a listing has none). */
+  function canRunAgain(key: string): boolean {
+    return refs.get(key)?.request !== undefined;
+  }
+
+  /** Start the same request again (a failed or cancelled job): a new job. */
+  async function runAgain(source: Source, key: string): Promise<string> {
+    const request = refs.get(key)?.request;
+    if (request === undefined) throw new Error('This job was not started from this dashboard: its request is unknown');
+    return launch(source, request);
   }
 
   /** Cancel where the platform allows it: a job whose stream is its own request. */
@@ -342,7 +354,7 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs.value = [];
   }
 
-  return { jobs, revision, counts, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, linkOf, allFeeds, renewSource, setVisible, $reset };
+  return { jobs, revision, counts, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, linkOf, allFeeds, renewSource, setVisible, $reset };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot));

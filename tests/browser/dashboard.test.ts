@@ -14,10 +14,10 @@ describe('dashboard in a browser', () => {
     const page = await freshPage();
     const opened = Date.now();
     await page.goto(suite.stack.appUrl);
-    const rows = page.locator('tbody tr');
+    const rows = page.locator('tbody tr[data-job]');
     await rows.first().waitFor({ timeout: 5000 });
     expect(Date.now() - opened).toBeLessThan(5000);
-    const firstBar = page.locator('tbody tr').last().getByRole('progressbar');
+    const firstBar = page.locator('tbody tr[data-job]').last().getByRole('progressbar');
     const before = Number(await firstBar.getAttribute('aria-valuenow'));
     await expect.poll(async () => Number(await firstBar.getAttribute('aria-valuenow')), { timeout: 5000 }).toBeGreaterThan(before);
     expect(await page.getByTestId('count-running').textContent()).not.toBe('0');
@@ -41,7 +41,7 @@ describe('dashboard in a browser', () => {
     expect(await page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
 
     await page.getByRole('link', { name: '← All jobs' }).click();
-    const row = page.locator('tbody tr', { hasText: 'Recipe API with ratings ⭐ from the browser test' });
+    const row = page.locator('tbody tr[data-job]', { hasText: 'Recipe API with ratings ⭐ from the browser test' });
     await expect.poll(() => row.getByTestId('status').textContent()).toBe('completed');
   });
 

@@ -15,7 +15,7 @@ const suite = browserSuite({
 async function openLaunchForm(page: Page, sourceName: string) {
   await page.goto(suite.stack.appUrl);
   await page.getByRole('button', { name: 'New generation' }).click();
-  await page.getByLabel('Source').selectOption({ label: sourceName });
+  await page.getByLabel('Source', { exact: true }).selectOption({ label: sourceName });
 }
 
 async function start(page: Page) {
@@ -152,7 +152,7 @@ describe('image generation', () => {
     const page = await suite.freshPage();
     await page.goto(app);
     await page.getByRole('button', { name: 'New generation' }).click();
-    await page.getByLabel('Source').selectOption({ label: 'Image generation (demo) (Image gen)' });
+    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Image generation (demo) (Image gen)' });
     await page.getByLabel('Prompt').fill('Kept after a 401');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await expect.poll(() => page.locator('form[aria-labelledby="launch-title"] [role="alert"]').textContent()).toContain('401');
