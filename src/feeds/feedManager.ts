@@ -63,11 +63,17 @@ export class FeedManager {
    * Start keeping a job current (no-op when a live feed exists). `renew` replaces a halted
    * one; `pinnedStream` is a stream that is the job itself and is opened at once.
    */
-  watch(source: Source, dialect: Dialect, ref: JobRef, { renew = false, pinnedStream }: { renew?: boolean; pinnedStream?: StreamRequest } = {}): JobFeed {
+  watch(
+    source: Source,
+    dialect: Dialect,
+    ref: JobRef,
+    { renew = false, pinnedStream, seen }: { renew?: boolean; pinnedStream?: StreamRequest; seen?: readonly string[] } = {},
+  ): JobFeed {
     const existing = this.feeds.get(`${source.id}/${ref.jobId}`);
     if (existing && (existing.active || !renew)) return existing;
     existing?.stop();
     const feed = new JobFeed(source, dialect, ref, this.emit, (changed) => this.onModeChange(changed), this.options, pinnedStream);
+    if (seen?.length) feed.seed(seen);
     this.feeds.set(feed.key, feed);
     this.priority.set(feed.key, this.nextPriority++);
     if (!this.ticker) {

@@ -178,6 +178,13 @@ export class JobFeed {
     this.poller?.pollNow();
   }
 
+  /** Events of this job shown before (restored from history): not again, and resume after them. */
+  seed(wireIds: readonly string[]): void {
+    this.wire.seed(wireIds);
+    const numeric = wireIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+    if (numeric.length && this.lastEventId === '') this.lastEventId = String(Math.max(...numeric));
+  }
+
   /** After a fallback, try the stream once more (the manager calls this when it is due). */
   probeStream(): void {
     if (!this.active || !this.streamFailed) return;

@@ -19,6 +19,14 @@ export class WireOrder<T> {
     private readonly remembered = 4096,
   ) {}
 
+  /** Ids already shown before (a reload): they count as seen, and the sequence goes on after them. */
+  seed(keys: Iterable<string>): void {
+    for (const key of keys) {
+      this.remember(key);
+      if (/^\d{1,15}$/.test(key)) this.expected = Math.max(this.expected ?? 0, Number(key) + 1);
+    }
+  }
+
   push(key: string | undefined, item: T): void {
     if (key === undefined || key === '') {
       this.release(item);

@@ -13,6 +13,7 @@ import type { Dialect, JobRef, JobSighting, Launched } from '../protocols/dialec
 import { imagegenDialect, type ImagegenLaunchRequest } from '../protocols/imagegen';
 import type { Source } from '../protocols/source';
 import { useSourcesStore } from './sources';
+import { JobHistory } from '../persistence/history';
 
 /** events kept in memory per job for its log */
 export const EVENT_LOG_CAPACITY = 1000;
@@ -60,6 +61,11 @@ export const useJobsStore = defineStore('jobs', () => {
   });
 
   const feeds = markRaw(new FeedManager((events) => ingestMany(events), jobsConfig.feed));
+  const history = JobHistory.available() ? markRaw(new JobHistory()) : undefined;
+  /** per restored job: its stored events loaded into its log, resolving to their wire ids */
+  const storedLoads = new Map<string, Promise<string[]>>();
+  /** jobs that came from history rather than from a platform in this visit */
+  const restored = new Set<string>();
   const discoveries = markRaw(new Map<string, SourceDiscovery>());
 
   function ingest(event: JobEvent): void {
@@ -95,6 +101,7 @@ export const useJobsStore = defineStore('jobs', () => {
     const batch = queue;
     queue = [];
     let added = false;
+    const changed = new Set<JobRecord>();
     for (const event of batch) {
       let record = records.get(event.key);
       if (!record) {
@@ -104,9 +111,62 @@ export const useJobsStore = defineStore('jobs', () => {
       }
       record.job = reduceJob(record.job, event);
       if (event.kind !== 'heartbeat') record.log.push(event);
+      changed.add(record);
     }
     if (added) sortOrder();
     publish();
+    history?.record([...changed].map((record) => record.job), batch);
+  }
+
+  /**
+   * Jobs kept from earlier visits, shown at once; the running ones resume where their stored
+   * events end. Their connections start fresh: nothing is live until it says so.
+   */
+  async function restore(): Promise<void> {
+    if (!history) return;
+    let stored: Job[] = [];
+    try {
+      stored = await history.loadJobs();
+    } catch {
+      return; // no history (a private window, a blocked database): start empty
+    }
+    for (const job of stored) {
+      if (records.has(job.key)) continue;
+      const resting: Job = { ...job, transport: 'none', link: 'idle', linkDetail: undefined, linkFatal: false };
+      records.set(job.key, { job: resting, log: new RingBuffer(EVENT_LOG_CAPACITY) });
+      restored.add(job.key);
+    }
+    sortOrder();
+    publish();
+  }
+
+  /** Stored events of a restored job into its log (once), and the wire ids to resume after. */
+  function loadStoredEvents(key: string): Promise<string[]> {
+    let loading = storedLoads.get(key);
+    if (!loading) {
+      loading = readStoredEvents(key);
+      storedLoads.set(key, loading);
+    }
+    return loading;
+  }
+
+  async function readStoredEvents(key: string): Promise<string[]> {
+    const record = records.get(key);
+    if (!history || !record || record.job.eventCount === 0) return [];
+    const stored = await history.loadEvents(key).catch(() => [] as JobEvent[]);
+    const log = new RingBuffer<JobEvent>(EVENT_LOG_CAPACITY);
+    for (const event of [...stored, ...record.log.toArray()]) log.push(event);
+    record.log = log;
+    revision.value++;
+    return stored.flatMap((event) => (event.wireId ? [event.wireId] : []));
+  }
+
+  if (typeof window !== 'undefined' && history) {
+    // what arrived is written before the page goes away
+    window.addEventListener('pagehide', () => void history.flush());
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden') void history.flush();
+    });
   }
 
   function sortOrder(): void {
@@ -134,10 +194,27 @@ export const useJobsStore = defineStore('jobs', () => {
     return refs.get(key) ?? { jobId, variant: records.get(key)?.job.variant };
   }
 
-  function feedFor(source: Source, ref: JobRef, options: { renew?: boolean; pinnedStream?: Launched['pinnedStream'] } = {}) {
+  function feedFor(source: Source, ref: JobRef, options: { renew?: boolean; pinnedStream?: Launched['pinnedStream']; seen?: readonly string[] } = {}) {
+    // a restored job resumes after its stored events: wait for them before following it
+    const key = jobKey(source.id, ref.jobId);
+    if (!options.seen && restored.has(key) && !feeds.feed(key)) {
+      void loadStoredEvents(key).then((seen) => {
+        restored.delete(key);
+        feedFor(source, ref, { ...options, seen });
+      });
+      return undefined;
+    }
     const dialect = dialectFor(source.kind);
     if (!dialect) return undefined;
     return feeds.watch(source, dialect, ref, options);
+  }
+
+  /** A restored job that was still running: follow it again, after what is stored. */
+  async function resume(source: Source, jobId: string): Promise<void> {
+    const key = jobKey(source.id, jobId);
+    const seen = await loadStoredEvents(key);
+    if (feeds.feed(key)?.active) return;
+    feedFor(source, refFor(source, jobId), { seen });
   }
 
   /** Whether genwatch can follow this job at all (a stream or a status to poll). */
@@ -179,6 +256,12 @@ export const useJobsStore = defineStore('jobs', () => {
   function attachSource(source: Source): void {
     const dialect = dialectFor(source.kind);
     if (!dialect || discoveries.has(source.id)) return;
+    for (const record of records.values()) {
+      const job = record.job;
+      if (job.sourceId === source.id && !isTerminal(job.status) && !feeds.feed(job.key) && followable(dialect, source, refFor(source, job.jobId))) {
+        void resume(source, job.jobId);
+      }
+    }
     const sources = useSourcesStore();
     const discovery = new SourceDiscovery(
       source,
@@ -201,7 +284,9 @@ export const useJobsStore = defineStore('jobs', () => {
     const job = get(key);
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     feeds.focus(key);
-    if (needsHistory) feedFor(source, refFor(source, jobId));
+    void loadStoredEvents(key).then((seen) => {
+      if (needsHistory) feedFor(source, refFor(source, jobId), { seen });
+    });
   }
 
   /** The operator left the job page: its stream may go to another job. */
@@ -354,7 +439,7 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs.value = [];
   }
 
-  return { jobs, revision, counts, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, linkOf, allFeeds, renewSource, setVisible, $reset };
+  return { jobs, revision, counts, restore, history, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, linkOf, allFeeds, renewSource, setVisible, $reset };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot));
