@@ -11,6 +11,8 @@ export const SourceSchema = v.object({
   discoveryUrl: v.optional(v.pipe(v.string(), v.url())),
   /** the platform's heartbeat interval, when it differs from its guide's */
   heartbeatMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(50))),
+  /** a read-only replay of exported events: genwatch never connects anywhere for it */
+  replay: v.optional(v.boolean()),
 });
 
 export type Source = v.InferOutput<typeof SourceSchema>;

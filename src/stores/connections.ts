@@ -132,6 +132,7 @@ export const useConnectionsStore = defineStore('connections', () => {
   const budget = computed(() => {
     const byOrigin = new Map<string, { origin: string; streams: number; max: number; sources: string[] }>();
     for (const source of sources.sources) {
+      if (source.replay) continue;
       const origin = originOf(source);
       const entry = byOrigin.get(origin) ?? { origin, streams: 0, max: source.maxStreams ?? DEFAULT_MAX_STREAMS, sources: [] };
       entry.sources.push(source.name);

@@ -115,7 +115,15 @@ export const useJobsStore = defineStore('jobs', () => {
     }
     if (added) sortOrder();
     publish();
-    history?.record([...changed].map((record) => record.job), batch);
+    // replays are read-only copies of an export: the file is their history
+    if (history) {
+      const sources = useSourcesStore();
+      const kept = [...changed].filter((record) => !sources.byId(record.job.sourceId)?.replay);
+      if (kept.length) {
+        const keys = new Set(kept.map((record) => record.job.key));
+        history.record(kept.map((record) => record.job), batch.filter((event) => keys.has(event.key)));
+      }
+    }
   }
 
   /**
@@ -195,6 +203,7 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   function feedFor(source: Source, ref: JobRef, options: { renew?: boolean; pinnedStream?: Launched['pinnedStream']; seen?: readonly string[] } = {}) {
+    if (source.replay) return undefined;
     // a restored job resumes after its stored events: wait for them before following it
     const key = jobKey(source.id, ref.jobId);
     if (!options.seen && restored.has(key) && !feeds.feed(key)) {
@@ -255,7 +264,7 @@ export const useJobsStore = defineStore('jobs', () => {
   /** Watch a source: discover its jobs and keep the running ones current. */
   function attachSource(source: Source): void {
     const dialect = dialectFor(source.kind);
-    if (!dialect || discoveries.has(source.id)) return;
+    if (!dialect || source.replay || discoveries.has(source.id)) return;
     for (const record of records.values()) {
       const job = record.job;
       if (job.sourceId === source.id && !isTerminal(job.status) && !feeds.feed(job.key) && followable(dialect, source, refFor(source, job.jobId))) {
@@ -418,6 +427,17 @@ export const useJobsStore = defineStore('jobs', () => {
     });
   }
 
+  /** Every event of these jobs that genwatch has, oldest first: stored history, else memory. */
+  async function eventsForExport(keys: readonly string[]): Promise<JobEvent[]> {
+    const all: JobEvent[] = [];
+    await history?.flush();
+    for (const key of keys) {
+      const stored = history ? await history.loadEvents(key).catch(() => []) : [];
+      all.push(...(stored.length ? stored : eventsOf(key)));
+    }
+    return all;
+  }
+
   function linkOf(key: string) {
     return feeds.feed(key);
   }
@@ -439,7 +459,7 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs.value = [];
   }
 
-  return { jobs, revision, counts, restore, history, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, linkOf, allFeeds, renewSource, setVisible, $reset };
+  return { jobs, revision, counts, restore, history, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, linkOf, allFeeds, eventsForExport, renewSource, setVisible, $reset };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot));

@@ -66,6 +66,15 @@ export const useSourcesStore = defineStore('sources', () => {
     return next;
   }
 
+  let replays = 0;
+  /** A read-only source for replaying an export: nothing is ever fetched for it. */
+  function addReplay(fileName: string, kind: Source['kind']): Source {
+    replays++;
+    const source: Source = { id: `replay-${replays}`, name: `Replay ${replays}: ${fileName.slice(0, 60)}`, kind, baseUrl: 'http://replay.invalid', replay: true };
+    merge([source]);
+    return source;
+  }
+
   function byId(id: string): Source | undefined {
     return sources.value.find((source) => source.id === id);
   }
@@ -76,7 +85,7 @@ export const useSourcesStore = defineStore('sources', () => {
     discovery.value = next;
   }
 
-  return { sources, state, loadError, rejected, discovery, load, add, byId, setToken, setDiscovery };
+  return { sources, state, loadError, rejected, discovery, load, add, addReplay, byId, setToken, setDiscovery };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSourcesStore, import.meta.hot));

@@ -41,3 +41,150 @@ describe('history', () => {
     expect(shown.slice().sort()).toEqual(sent.slice().sort());
   });
 });
+
+describe('export and replay', () => {
+  it('a job exported and imported replays the same timeline, read-only', async () => {
+    const { platform } = suite.stack;
+    const jobId = platform.startGeneration({ prompt: 'exported and replayed', __durationMs: 1500, __fail: false });
+    const page = await suite.freshPage();
+    await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
+    await finalStatus(page, 'completed');
+    const original = await loggedMessages(page);
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
+    const text = await (await import('node:fs/promises')).readFile((await file.path())!, 'utf8');
+    expect(text.split('\n')[0]).toContain('genwatch-events/1');
+    expect(text).not.toContain(platform.devToken);
+
+    await page.getByRole('link', { name: '← All jobs' }).click();
+    await page.getByLabel('Replay speed').selectOption('max');
+    await page.getByLabel('Import an export to replay').setInputFiles({ name: 'one-job.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(text) });
+    await expect.poll(() => page.getByTestId('exchange-status').textContent()).toMatch(/^Replayed \d+ events of 1 jobs/);
+    await page.getByLabel('Filter by source').selectOption({ label: 'Replay 1: one-job.jsonl' });
+    await page.locator('tbody tr[data-job]').getByRole('link', { name: 'exported and replayed' }).click();
+    await page.getByTestId('replay-note').waitFor();
+    expect(page.url()).toContain(`/jobs/replay-1/${jobId}`);
+    expect(await headerStatus(page).textContent()).toBe('completed');
+    expect(await loggedMessages(page)).toEqual(original);
+    expect(await page.getByRole('list', { name: 'Stages' }).getByRole('listitem').count()).toBe(7);
+  });
+
+  it('5,000 jobs replayed from a file: the board stays responsive and keeps few rows in the DOM', async () => {
+    const lines = [JSON.stringify({ format: 'genwatch-events/1' })];
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    for (let index = 0; index < 5000; index++) {
+      const base = { sourceId: 'x', jobId: `bulk-${index}`, key: `x/bulk-${index}`, platform: 'codebegen' };
+      const at = start + index * 10;
+      lines.push(JSON.stringify({ ...base, kind: 'update', at, receivedAt: at, label: 'started', update: { status: 'running', title: `Bulk job ${index}`, createdAt: at, progress: 10, stage: 'code_generation' } }));
+      lines.push(JSON.stringify({ ...base, kind: 'update', at: at + 5, receivedAt: at + 5, label: 'completed', update: { status: index % 7 === 0 ? 'failed' : 'completed', progress: 100, stage: 'completed' } }));
+    }
+    const page = await suite.freshPage();
+    await page.goto(suite.stack.appUrl);
+    await page.getByLabel('Replay speed').selectOption('max');
+    await page.getByLabel('Import an export to replay').setInputFiles({ name: 'bulk.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n')) });
+    await expect.poll(() => page.getByTestId('exchange-status').textContent(), { timeout: 30_000 }).toMatch(/^Replayed 10000 events of 5000 jobs/);
+    await page.getByLabel('Filter by source').selectOption({ label: 'Replay 1: bulk.jsonl' });
+    await expect.poll(async () => Number(await page.getByTestId('count-platform-codebegen').textContent())).toBeGreaterThanOrEqual(5000);
+    // scroll through the whole board, a frame per step
+    const result = await page.evaluate(async () => {
+      const scroller = document.querySelector('.board__scroll') as HTMLElement;
+      const gaps: number[] = [];
+      let last = performance.now();
+      let maxRows = 0;
+      for (let step = 0; step < 60; step++) {
+        scroller.scrollTop = (scroller.scrollHeight / 60) * step;
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const now = performance.now();
+        gaps.push(now - last);
+        last = now;
+        maxRows = Math.max(maxRows, document.querySelectorAll('tbody tr[data-job]').length);
+      }
+      gaps.sort((a, b) => a - b);
+      return { median: gaps[Math.floor(gaps.length / 2)], maxRows };
+    });
+    expect(result.maxRows).toBeLessThanOrEqual(150);
+    expect(result.maxRows).toBeGreaterThan(5);
+    // responsive, loosely (frame timing is for the benchmarks): no step near a stall
+    expect(result.median).toBeLessThan(250);
+  });
+});
+
+describe('the board in the URL and on the keyboard', () => {
+  it('filters live in the URL; the back button undoes them; a filtered URL opens filtered', async () => {
+    const page = await suite.freshPage();
+    await page.goto(suite.stack.appUrl);
+    const { platform } = suite.stack;
+    platform.startGeneration({ prompt: 'url filter alpha', __durationMs: 1000, __fail: false });
+    platform.startGeneration({ prompt: 'url filter beta', __durationMs: 1000, __fail: true });
+    await expect.poll(() => page.locator('tbody tr[data-job]', { hasText: 'url filter' }).count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.locator('tbody tr[data-job]', { hasText: 'url filter beta' }).getByTestId('status').textContent(), { timeout: 10_000 }).toBe('failed');
+    await page.getByRole('button', { name: /^failed/ }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('failed');
+    await page.getByLabel('Sort jobs by').selectOption('progress');
+    await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBe('progress');
+    expect(await page.locator('tbody tr[data-job]', { hasText: 'url filter alpha' }).count()).toBe(0);
+    await page.goBack();
+    await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBeNull();
+    await page.goBack();
+    await expect.poll(() => page.locator('tbody tr[data-job]', { hasText: 'url filter alpha' }).count()).toBe(1);
+
+    const shared = await suite.freshPage();
+    await shared.goto(`${suite.stack.appUrl}/?status=failed&q=url%20filter`);
+    await expect.poll(() => shared.locator('tbody tr[data-job]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await shared.getByRole('button', { name: /^failed/ }).getAttribute('aria-pressed')).toBe('true');
+    expect(await shared.getByLabel('Search jobs').inputValue()).toBe('url filter');
+  });
+
+  it('j, k, Enter, Esc, / and ? work without a mouse', async () => {
+    const { platform } = suite.stack;
+    platform.startGeneration({ prompt: 'keyboard one', __durationMs: 800, __fail: false });
+    platform.startGeneration({ prompt: 'keyboard two', __durationMs: 800, __fail: false });
+    const page = await suite.freshPage();
+    await page.goto(`${suite.stack.appUrl}/?q=keyboard`);
+    await expect.poll(() => page.locator('tbody tr[data-job]').count(), { timeout: 10_000 }).toBe(2);
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    const selected = page.locator('tbody tr[aria-selected="true"]');
+    expect(await selected.count()).toBe(1);
+    const title = (await selected.getByRole('link').textContent())!;
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/jobs\//);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(title);
+    await page.keyboard.press('Escape');
+    await page.waitForURL((url) => url.pathname === '/');
+    expect(new URL(page.url()).searchParams.get('q')).toBe('keyboard');
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Search jobs');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard' }).waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog', { name: 'Keyboard' }).count()).toBe(0);
+  });
+});
+
+describe('accessibility', () => {
+  async function axe(page: Page) {
+    const { createRequire } = await import('node:module');
+    await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+    type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
+    const violations = await page.evaluate(async () => (await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Violation[] }> } }).axe.run(document)).violations);
+    return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')}`);
+  }
+
+  it('no serious or critical axe violation on any route, in light and dark', async () => {
+    const { platform, smartforge } = suite.stack;
+    const generation = platform.startGeneration({ prompt: 'axe generation', __durationMs: 800, __fail: false });
+    const project = smartforge.startProject('axe project API', { durationMs: 800 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await suite.freshPage();
+      await page.emulateMedia({ colorScheme });
+      for (const path of ['/', '/connections', '/sources', `/jobs/codebegen-demo/${generation}`, `/jobs/smartforge-demo/${project}`]) {
+        await page.goto(`${suite.stack.appUrl}${path}`);
+        await page.waitForTimeout(1200);
+        expect(await axe(page), `${colorScheme} ${path}`).toEqual([]);
+      }
+    }
+  });
+});
