@@ -31,6 +31,14 @@ await page.goto(base);
 await page.locator('tbody tr[data-job]').nth(8).waitFor({ timeout: 15_000 });
 await page.waitForTimeout(3000);
 await shot('board');
+await page.emulateMedia({ colorScheme: 'light' });
+await page.waitForTimeout(300);
+await shot('board-light');
+await page.keyboard.press('?');
+await page.getByRole('dialog', { name: 'Keyboard' }).waitFor();
+await shot('keys');
+await page.keyboard.press('Escape');
+await page.emulateMedia({ colorScheme: 'dark' });
 
 await openRunning('CodeBegen');
 await page.waitForTimeout(4000);

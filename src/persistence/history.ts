@@ -19,6 +19,14 @@ export interface HistoryOptions {
 
 export const DEFAULT_HISTORY: HistoryOptions = { maxFinishedJobs: 2000, maxEventsPerJob: 20_000 };
 
+/** Where the operator's limit on kept finished jobs lives (a preference, not a secret). */
+export const HISTORY_LIMIT_KEY = 'genwatch.history.maxFinishedJobs';
+
+export function historyOptionsFromSettings(): HistoryOptions {
+  const stored = Number(globalThis.localStorage?.getItem(HISTORY_LIMIT_KEY));
+  return Number.isInteger(stored) && stored >= 0 ? { ...DEFAULT_HISTORY, maxFinishedJobs: stored } : DEFAULT_HISTORY;
+}
+
 const DB_NAME = 'genwatch-history';
 
 /** Events worth keeping: heartbeats say nothing once they are past. */

@@ -13,7 +13,7 @@ import type { Dialect, JobRef, JobSighting, Launched } from '../protocols/dialec
 import { imagegenDialect, type ImagegenLaunchRequest } from '../protocols/imagegen';
 import type { Source } from '../protocols/source';
 import { useSourcesStore } from './sources';
-import { JobHistory } from '../persistence/history';
+import { historyOptionsFromSettings, JobHistory } from '../persistence/history';
 
 /** events kept in memory per job for its log */
 export const EVENT_LOG_CAPACITY = 1000;
@@ -61,7 +61,7 @@ export const useJobsStore = defineStore('jobs', () => {
   });
 
   const feeds = markRaw(new FeedManager((events) => ingestMany(events), jobsConfig.feed));
-  const history = JobHistory.available() ? markRaw(new JobHistory()) : undefined;
+  const history = JobHistory.available() ? markRaw(new JobHistory(historyOptionsFromSettings())) : undefined;
   /** per restored job: its stored events loaded into its log, resolving to their wire ids */
   const storedLoads = new Map<string, Promise<string[]>>();
   /** jobs that came from history rather than from a platform in this visit */
