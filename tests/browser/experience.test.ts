@@ -42,6 +42,45 @@ describe('history', () => {
   });
 });
 
+describe('the job page', () => {
+  it('draws the timeline from the job’s events: each stage once, in order, ending where the next begins', async () => {
+    const { platform } = suite.stack;
+    const jobId = platform.startGeneration({ prompt: 'timeline check', __durationMs: 1500, __fail: true });
+    const page = await suite.freshPage();
+    await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
+    await finalStatus(page, 'failed');
+    const sent = platform.eventsOf(jobId) as { stage: string }[];
+    const stagesInOrder = sent.map((event) => event.stage).filter((stage, index, all) => all.indexOf(stage) === index);
+    const items = page.getByRole('list', { name: 'Stages' }).getByRole('listitem');
+    const names = await items.locator('.stage__name').allTextContents();
+    expect(names).toEqual(stagesInOrder.map((stage) => stage.replace(/_/g, ' ')));
+    // the stage the job failed in is marked, the ones before it are done
+    const states = await items.evaluateAll((elements) => elements.map((element) => element.className.match(/stage--(\w+)/)?.[1]));
+    expect(states).toEqual([...stagesInOrder.slice(0, -2).map(() => 'done'), 'failed', 'final']);
+  });
+});
+
+describe('new jobs while scrolled down', () => {
+  it('wait behind an "N new jobs" control instead of moving the rows', async () => {
+    const { platform } = suite.stack;
+    for (let index = 0; index < 40; index++) platform.startGeneration({ prompt: `scroll filler ${index}`, __durationMs: 60_000 });
+    const page = await suite.freshPage();
+    await page.goto(`${suite.stack.appUrl}/?q=scroll`);
+    await expect.poll(() => page.getByTestId('count-platform-codebegen').textContent(), { timeout: 10_000 }).not.toBe('0');
+    await expect.poll(async () => page.locator('tbody tr[data-job]').count(), { timeout: 10_000 }).toBeGreaterThan(5);
+    await page.locator('.board__scroll').evaluate((element) => (element.scrollTop = 300));
+    await page.waitForTimeout(300);
+    const before = await page.locator('tbody tr[data-job]').first().getAttribute('data-job');
+    platform.startGeneration({ prompt: 'scroll newcomer', __durationMs: 60_000 });
+    const control = page.getByTestId('new-jobs');
+    await control.waitFor({ timeout: 10_000 });
+    expect(await control.textContent()).toContain('1 new job');
+    expect(await page.locator('tbody tr[data-job]').first().getAttribute('data-job')).toBe(before);
+    await control.click();
+    await expect.poll(() => page.locator('tbody tr[data-job]').first().textContent()).toContain('scroll newcomer');
+  });
+});
+
 describe('export and replay', () => {
   it('a job exported and imported replays the same timeline, read-only', async () => {
     const { platform } = suite.stack;
