@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, headerStatus, jobUrl } from '../support/suite';
+import { browserSuite, headerStatus, jobUrl, loggedStreamMessages, waitForStatus } from '../support/suite';
 
 // The operator's day: shareable filtered boards, keys, history across reloads, replays,
 // accessibility.
@@ -11,16 +11,8 @@ const suite = browserSuite({
   imagegen: { stepMs: 60, keepAliveMs: 1000 },
 });
 
-const finalStatus = (page: Page, status: string, timeout = 30_000) => expect.poll(() => headerStatus(page).textContent(), { timeout }).toBe(status);
+const finalStatus = waitForStatus;
 
-/** Messages of the CodeBegen stream events the job's log lists. */
-async function loggedMessages(page: Page): Promise<string[]> {
-  await page.getByLabel('Filter events by kind').selectOption('update');
-  const entries = await page.locator('li.entry--update').evaluateAll((elements) =>
-    elements.map((element) => ({ kind: element.querySelector('.entry__kind')?.textContent ?? '', text: element.querySelector('.entry__text')?.textContent ?? '' })),
-  );
-  return entries.filter((entry) => !['status', 'listing', 'started'].includes(entry.kind)).map((entry) => entry.text.split(' · ').at(-1) ?? '');
-}
 
 describe('history', () => {
   it('a reload mid-job keeps every event and resumes live', async () => {
@@ -35,8 +27,8 @@ describe('history', () => {
     await expect.poll(() => page.getByRole('list', { name: 'Stages' }).getByRole('listitem').count(), { timeout: 3000 }).toBeGreaterThan(2);
     await finalStatus(page, 'completed');
     const sent = platform.eventsOf(jobId).map((event: { message: string }) => event.message);
-    await expect.poll(async () => (await loggedMessages(page)).length).toBe(sent.length);
-    const shown = await loggedMessages(page);
+    await expect.poll(async () => (await loggedStreamMessages(page)).length).toBe(sent.length);
+    const shown = await loggedStreamMessages(page);
     expect(new Set(shown).size).toBe(shown.length);
     expect(shown.slice().sort()).toEqual(sent.slice().sort());
   });
@@ -88,7 +80,7 @@ describe('export and replay', () => {
     const page = await suite.freshPage();
     await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
     await finalStatus(page, 'completed');
-    const original = await loggedMessages(page);
+    const original = await loggedStreamMessages(page);
     const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
     const text = await (await import('node:fs/promises')).readFile((await file.path())!, 'utf8');
     expect(text.split('\n')[0]).toContain('genwatch-events/1');
@@ -103,7 +95,7 @@ describe('export and replay', () => {
     await page.getByTestId('replay-note').waitFor();
     expect(page.url()).toContain(`/jobs/replay-1/${jobId}`);
     expect(await headerStatus(page).textContent()).toBe('completed');
-    expect(await loggedMessages(page)).toEqual(original);
+    expect(await loggedStreamMessages(page)).toEqual(original);
     expect(await page.getByRole('list', { name: 'Stages' }).getByRole('listitem').count()).toBe(7);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, headerStatus, jobUrl } from '../support/suite';
+import { browserSuite, headerStatus, jobUrl, loggedStreamMessages, waitForStatus } from '../support/suite';
 
 // Every fault the demo platforms can inject, against the built app in Chromium: the job ends
 // in the right state, its timeline has each event once, and nothing throws in the page.
@@ -16,19 +16,8 @@ async function inject(baseUrl: string, fault: Record<string, unknown>) {
   expect(response.ok).toBe(true);
 }
 
-/** Messages of the platform's stream events as the job's log lists them (snapshots left out). */
-async function shownTimeline(page: Page): Promise<string[]> {
-  await page.getByLabel('Filter events by kind').selectOption('update');
-  const entries = await page.locator('li.entry--update').evaluateAll((elements) =>
-    elements.map((element) => ({
-      kind: element.querySelector('.entry__kind')?.textContent ?? '',
-      text: element.querySelector('.entry__text')?.textContent ?? '',
-    })),
-  );
-  return entries.filter((entry) => !['status', 'listing', 'started'].includes(entry.kind)).map((entry) => entry.text.split(' · ').at(-1) ?? '');
-}
 
-const finalStatus = (page: Page, status: string, timeout = 30_000) => expect.poll(() => headerStatus(page).textContent(), { timeout }).toBe(status);
+const finalStatus = waitForStatus;
 const logKinds = (page: Page) => page.locator('li.entry .entry__kind').allTextContents();
 
 /** Starts a CodeBegen generation with a fault for its streams, opens it, and waits for its end. */
@@ -40,8 +29,8 @@ async function watchCodebegen(fault: Record<string, unknown>, { durationMs = 300
   await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
   await finalStatus(page, 'completed');
   const sent = platform.eventsOf(jobId).map((event: { message: string }) => event.message);
-  await expect.poll(async () => (await shownTimeline(page)).length >= (everyEvent ? sent.length : 0)).toBe(true);
-  const shown = await shownTimeline(page);
+  await expect.poll(async () => (await loggedStreamMessages(page)).length >= (everyEvent ? sent.length : 0)).toBe(true);
+  const shown = await loggedStreamMessages(page);
   expect(shown.length, 'no event shown twice').toBe(new Set(shown).size);
   if (everyEvent) expect(shown.slice().sort()).toEqual(sent.slice().sort());
   expect(await page.getByTestId('message').textContent()).toBe('✅ Generation completed successfully!');
@@ -114,7 +103,7 @@ describe('SSE faults (CodeBegen)', () => {
 
   it('events and multi-byte characters split across chunks: every event, emoji intact', async () => {
     const { page } = await watchCodebegen({ kind: 'split' });
-    expect((await shownTimeline(page)).filter((message) => message.startsWith('📝 Generating API endpoints')).length).toBeGreaterThan(3);
+    expect((await loggedStreamMessages(page)).filter((message) => message.startsWith('📝 Generating API endpoints')).length).toBeGreaterThan(3);
   });
 
   it('a platform restart that loses its replay buffer: the gap is counted and filled from status', async () => {
@@ -128,7 +117,7 @@ describe('SSE faults (CodeBegen)', () => {
     await finalStatus(page, 'completed');
     await page.getByLabel('Filter events by kind').selectOption('integrity');
     expect((await logKinds(page)).filter((kind) => kind === 'gap').length).toBeGreaterThanOrEqual(1);
-    const shown = await shownTimeline(page);
+    const shown = await loggedStreamMessages(page);
     expect(shown.length).toBe(new Set(shown).size);
   });
 
@@ -169,7 +158,7 @@ describe('the network comes and goes', () => {
     await expect.poll(() => transport.textContent(), { timeout: 3000, interval: 50 }).toBe('live · stream');
     expect(Date.now() - back).toBeLessThan(1500);
     await finalStatus(page, 'completed');
-    const shown = await shownTimeline(page);
+    const shown = await loggedStreamMessages(page);
     expect(shown.length).toBe(new Set(shown).size);
     expect(shown.length).toBe(platform.eventsOf(jobId).length);
   });

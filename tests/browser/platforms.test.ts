@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, headerStatus } from '../support/suite';
+import { browserSuite, headerStatus, waitForStatus } from '../support/suite';
 
 // Every platform launched from the dashboard and watched to its end, in Chromium, against
 // the real demo platforms.
@@ -23,7 +23,7 @@ async function start(page: Page) {
   await page.waitForURL(/\/jobs\//);
 }
 
-const finalStatus = (page: Page, status: string, timeout = 20_000) => expect.poll(() => headerStatus(page).textContent(), { timeout }).toBe(status);
+const finalStatus = (page: Page, status: string, timeout = 20_000) => waitForStatus(page, status, timeout);
 
 describe('Takoss', () => {
   it('streams a launched generation as the job, phase by phase, to its result', async () => {

@@ -44,3 +44,15 @@ export function browserSuite(options: Parameters<typeof startStack>[0]) {
 
 export const jobUrl = (base: string, sourceId: string, jobId: string) => `${base}/jobs/${sourceId}/${jobId}`;
 export const headerStatus = (page: Page) => page.locator('header [data-testid="status"]');
+
+/** Waits until the job page's header shows this status. */
+export const waitForStatus = (page: Page, status: string, timeout = 30_000) => expect.poll(() => headerStatus(page).textContent(), { timeout }).toBe(status);
+
+/** Messages of the platform's own stream events as the job's log lists them (snapshots left out). */
+export async function loggedStreamMessages(page: Page): Promise<string[]> {
+  await page.getByLabel('Filter events by kind').selectOption('update');
+  const entries = await page.locator('li.entry--update').evaluateAll((elements) =>
+    elements.map((element) => ({ kind: element.querySelector('.entry__kind')?.textContent ?? '', text: element.querySelector('.entry__text')?.textContent ?? '' })),
+  );
+  return entries.filter((entry) => !['status', 'listing', 'started'].includes(entry.kind)).map((entry) => entry.text.split(' · ').at(-1) ?? '');
+}
