@@ -377,9 +377,7 @@ export class JobFeed {
   private onSse(signal: SseSignal): void {
     switch (signal.type) {
       case 'open':
-        this.opened.resolve();
-        this.onOpen();
-        this.link('sse', 'live');
+        this.onOpen('sse');
         return;
       case 'message':
         this.lastEventId = signal.lastEventId;
@@ -406,9 +404,7 @@ export class JobFeed {
   private onWs(signal: WsSignal): void {
     switch (signal.type) {
       case 'open':
-        this.opened.resolve();
-        this.onOpen();
-        this.link('websocket', 'live');
+        this.onOpen('websocket');
         return;
       case 'message':
         this.fromWire(this.dialect.parseStreamMessage(this.context(signal.at), { data: signal.data, event: 'message', lastEventId: '' }));
@@ -431,13 +427,13 @@ export class JobFeed {
     }
   }
 
-  private onOpen(): void {
+  private onOpen(transport: Transport): void {
+    this.opened.resolve();
     this.health.connectedAt = Date.now();
     this.lastSignAt = this.health.connectedAt;
-    if (this.probing) {
-      // the stream is back: stay on it
-      this.probing = false;
-    }
+    // a probe that opens means the stream is back: stay on it
+    this.probing = false;
+    this.link(transport, 'live');
   }
 
   private onDisconnected(): void {

@@ -138,9 +138,10 @@ export const useConnectionsStore = defineStore('connections', () => {
       entry.sources.push(source.name);
       byOrigin.set(origin, entry);
     }
-    for (const row of rows.value) {
-      const entry = byOrigin.get(row.origin);
-      if (entry && (row.transport === 'sse' || row.transport === 'websocket')) entry.streams++;
+    void rows.value; // re-read once a second, with the rows
+    for (const [origin, streams] of jobs.streamsByOrigin()) {
+      const entry = byOrigin.get(origin);
+      if (entry) entry.streams = streams;
     }
     return [...byOrigin.values()];
   });

@@ -438,8 +438,9 @@ export const useJobsStore = defineStore('jobs', () => {
     return all;
   }
 
-  function linkOf(key: string) {
-    return feeds.feed(key);
+  /** streams held per origin now, against which the budget is shown */
+  function streamsByOrigin() {
+    return feeds.streamsByOrigin();
   }
 
   /** every feed, for the connections page */
@@ -459,7 +460,7 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs.value = [];
   }
 
-  return { jobs, revision, counts, restore, history, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, linkOf, allFeeds, eventsForExport, renewSource, setVisible, $reset };
+  return { jobs, revision, counts, restore, history, ingest, ingestMany, flush, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, streamsByOrigin, allFeeds, eventsForExport, renewSource, setVisible, $reset };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot));
