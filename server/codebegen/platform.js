@@ -8,6 +8,7 @@ import {
   applyCors, closeServer, handlePreflight, listen, readJsonBody, sendDetail, sendJson, sseFrame, startSse,
 } from '../lib/http.js';
 import { DEMO_PROMPTS, planGeneration, planIteration } from './scenario.js';
+import { streamFirehose } from '../lib/firehose.js';
 import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 
 const API = '/api/v2/generation';
@@ -234,6 +235,7 @@ export async function startCodebegenPlatform(options = {}) {
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
     if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults, { restart });
     if (url.pathname === '/__stats') return sendJson(res, 200, { openStreams, peakStreams });
+    if (req.method === 'GET' && url.pathname === '/demo/firehose') return streamFirehose(req, res, url);
 
     const iterationStream = /^\/generations\/([^/]+)\/stream$/.exec(url.pathname);
     if (req.method === 'GET' && iterationStream) {

@@ -223,7 +223,7 @@ export class SseConnection extends ManagedConnection {
         const text = decoder.decode(value, { stream: true });
         parser.feed(text);
         if (this.closed) return { kind: 'aborted' };
-        idOnly.feed(text);
+        idOnly.feed(value);
       }
       return { kind: 'ended', sawEvent };
     } catch (error) {
