@@ -46,6 +46,8 @@ interface EventBase {
   raw?: string;
   /** the platform's event id, where it sends one */
   wireId?: string;
+  /** genwatch's own arrival order, unique across visits: tells a stored event from its copy in memory */
+  seq?: number;
 }
 
 /** A normalized event: the only thing reducers accept. */

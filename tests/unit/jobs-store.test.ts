@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { JobEvent } from '../../src/model/events';
-import { EVENT_LOG_CAPACITY, useJobsStore } from '../../src/stores/jobs';
+import { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, useJobsStore } from '../../src/stores/jobs';
+import type { Source } from '../../src/protocols/source';
 
 const event = (jobId: string, at: number, progress: number): JobEvent => ({
   key: `s/${jobId}`,
@@ -40,12 +41,27 @@ describe('jobs store', () => {
     expect(store.jobs[1].progress).toBe(20);
   });
 
-  it('bounds the event log of each job', () => {
+  it('bounds the event log of each job, more for the job on screen', () => {
     const store = useJobsStore();
+    const source: Source = { id: 's', name: 'S', kind: 'codebegen', baseUrl: 'http://s.invalid', replay: true };
     for (let i = 0; i < EVENT_LOG_CAPACITY + 250; i++) store.ingest(event('j1', i, 1));
     store.flush();
-    expect(store.eventsOf('s/j1')).toHaveLength(EVENT_LOG_CAPACITY);
+    expect(store.eventsOf('s/j1')).toHaveLength(BACKGROUND_LOG_CAPACITY);
+    expect(store.eventsOf('s/j1').at(-1)!.at).toBe(EVENT_LOG_CAPACITY + 249);
     expect(store.get('s/j1')!.eventCount).toBe(EVENT_LOG_CAPACITY + 250);
+
+    store.open(source, 'j1');
+    for (let i = 0; i < EVENT_LOG_CAPACITY + 250; i++) store.ingest(event('j1', 2000 + i, 1));
+    store.flush();
+    expect(store.eventsOf('s/j1')).toHaveLength(EVENT_LOG_CAPACITY);
+    // every event got its own sequence number, in arrival order
+    const seqs = store.eventsOf('s/j1').map((item) => item.seq!);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(seqs).toEqual(seqs.slice().sort((a, b) => a - b));
+
+    store.blur();
+    expect(store.eventsOf('s/j1')).toHaveLength(BACKGROUND_LOG_CAPACITY);
+    expect(store.eventsOf('s/j1').at(-1)!.at).toBe(2000 + EVENT_LOG_CAPACITY + 249);
   });
 
   it('flushes by itself shortly after events arrive', async () => {
