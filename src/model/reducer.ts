@@ -2,7 +2,7 @@ import type { JobEvent, JobUpdate } from './events';
 import { isTerminal, type Job, type JobStatus, type LiveFile, type Phase } from './job';
 
 /** samples kept per job for its charts */
-export const MAX_SAMPLES = 5000;
+export const MAX_SAMPLES = 10_000;
 
 const STATUS_RANK: Record<JobStatus, number> = { pending: 0, running: 1, completed: 2, failed: 2, cancelled: 2 };
 
