@@ -1,9 +1,9 @@
-import { createRouter, createWebHistory } from 'vue-router';
+import { createRouter, createWebHistory, type RouterHistory } from 'vue-router';
 import BoardView from './views/BoardView.vue';
 
-export function createAppRouter() {
+export function createAppRouter(history: RouterHistory = createWebHistory()) {
   return createRouter({
-    history: createWebHistory(),
+    history,
     routes: [
       { path: '/', name: 'board', component: BoardView },
       { path: '/jobs/:sourceId/:jobId', name: 'job', component: () => import('./views/JobView.vue'), props: true },
