@@ -105,7 +105,7 @@ async function main() {
     closers.push(() => vite.close());
     url = `http://localhost:${port}`;
   } else {
-    const app = await startAppServer({ root: path.join(projectRoot, 'dist'), sources: readSources, port });
+    const app = await startAppServer({ root: path.join(projectRoot, 'dist'), sources: readSources, port, log: (line) => console.warn(line) });
     closers.push(app.close);
     url = `http://localhost:${new URL(app.url).port}`;
   }

@@ -26,7 +26,7 @@ export async function startStack(options: StackOptions = {}) {
   const takoss = await startTakossPlatform({ ...options.takoss, log });
   const smartforge = await startSmartforgePlatform({ ...options.smartforge, log });
   const imagegen = await startImagegenPlatform({ ...options.imagegen, log });
-  const apps: { close(): Promise<void> }[] = [];
+  const apps: Awaited<ReturnType<typeof startAppServer>>[] = [];
 
   /** a dashboard whose sources carry the given tokens (the platforms' own by default) and budget */
   async function app(tokens: { codebegen?: string; takoss?: string; imagegen?: string } = {}, extra: { maxStreams?: number } = {}) {
@@ -50,6 +50,8 @@ export async function startStack(options: StackOptions = {}) {
     /** another dashboard whose CodeBegen source carries the given token */
     appWithToken: (token: string) => app({ codebegen: token }),
     appWithTokens: app,
+    /** CSP violations any dashboard's browser reported since the last call */
+    takeCspReports: () => apps.flatMap((server) => server.cspReports.splice(0)),
     /** another dashboard with its own stream budget per source */
     appWithBudget: (maxStreams: number) => app({}, { maxStreams }),
     async close() {

@@ -20,6 +20,8 @@ export function browserSuite(options: Parameters<typeof startStack>[0]) {
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
     expect(pageErrors.splice(0)).toEqual([]);
+    // every page of every test runs under the dashboard's Content-Security-Policy
+    expect(stack?.takeCspReports()).toEqual([]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -32,11 +34,18 @@ export function browserSuite(options: Parameters<typeof startStack>[0]) {
       return stack;
     },
     /** A page in a new browser context: nothing shared with earlier pages, like a new browser. */
-    async freshPage(): Promise<Page> {
+    async freshPage({ expectCspViolations = false } = {}): Promise<Page> {
       const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
       contexts.push(context);
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
+      if (expectCspViolations) return page;
+      await context.exposeBinding('__genwatchCspViolation', (_source, text: string) => pageErrors.push(`CSP violation: ${text}`));
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (event) => {
+          (window as unknown as { __genwatchCspViolation(text: string): void }).__genwatchCspViolation(`${event.effectiveDirective} blocked ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}`);
+        });
+      });
       return page;
     },
   };
