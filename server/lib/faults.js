@@ -15,7 +15,41 @@ export const FAULT_KINDS = [
   'split', // send every event in small pieces, cutting through multi-byte characters
   'ws-close', // close the WebSocket with `code` after `events` messages (default 0)
   'restart', // drop every connection, refuse streams for `down_ms`, and lose what happened meanwhile from the replay buffers
+  'oversize', // send one event of `size_kb` KB (default 300) first
+  'hostile', // put markup, script, javascript: URLs, bidi and zero-width characters, lone surrogates and 10,000-character names in every free-text field
 ];
+
+/** What a platform that was broken into, or a model asked nicely, might put in a text field. */
+export const HOSTILE_STRINGS = [
+  '<img src=x onerror="window.__genwatchPwned=1">',
+  '<script>window.__genwatchPwned=1</script>',
+  'javascript:window.__genwatchPwned=1',
+  'invoice\u202Etxt.exe',
+  'zero\u200Bwidth\u200Djoiner\uFEFF',
+  'lone \uD800 surrogate',
+  `${'N'.repeat(10_000)}`,
+];
+// fields the platforms' own protocol needs as they are: ids, types, status words and times
+const PROTOCOL_FIELDS = new Set(['generation_id', 'task_id', 'projectId', 'type', 'status', 'timestamp', 'step', 'generation_mode', 'ab_group', 'warning_type']);
+
+/** Every free-text field of an SSE frame's JSON replaced by a hostile string (the frame stays valid SSE). */
+export function hostileFrame(frame, counter) {
+  return frame.replace(/^data: (.*)$/m, (line, json) => {
+    let value;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      return line;
+    }
+    const visit = (node, key) => {
+      if (typeof node === 'string') return PROTOCOL_FIELDS.has(key) ? node : HOSTILE_STRINGS[counter.next++ % HOSTILE_STRINGS.length];
+      if (Array.isArray(node)) return node.map((item) => visit(item, key));
+      if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([name, item]) => [name, visit(item, name)]));
+      return node;
+    };
+    return `data: ${JSON.stringify(visit(value, ''))}`;
+  });
+}
 
 /** The faults waiting for streams of a platform. */
 export function createFaultBook() {
@@ -123,6 +157,8 @@ export function faultyWriter(res, fault) {
     return chain;
   };
   if (fault?.kind === 'malformed') enqueue(() => bytesOut('data: {"status": "processing", "progress": \n\n'));
+  if (fault?.kind === 'oversize') enqueue(() => bytesOut(`data: {"padding": "${'x'.repeat((fault.size_kb ?? 300) * 1024)}"}\n\n`));
+  const hostileCounter = { next: 0 };
 
   return {
     write(frame, { isEvent = true } = {}) {
@@ -131,6 +167,7 @@ export function faultyWriter(res, fault) {
       enqueue(async () => {
         if (!isEvent) return bytesOut(frame);
         events++;
+        if (fault?.kind === 'hostile') frame = hostileFrame(frame, hostileCounter);
         if (fault?.kind === 'duplicate') {
           await bytesOut(frame);
           return bytesOut(frame);

@@ -1,5 +1,6 @@
 import type { JobEvent, JobUpdate } from './events';
 import { isTerminal, type Job, type JobStatus, type LiveFile, type Phase } from './job';
+import { visibleName, visibleText } from './text';
 
 /** samples kept per job for its charts */
 export const MAX_SAMPLES = 10_000;
@@ -48,7 +49,20 @@ export function reduceJob(job: Job, event: JobEvent): Job {
   }
 }
 
-function applyUpdate(job: Job, update: JobUpdate, at: number, receivedAt: number): Job {
+/** the fields of an update that are shown as they are: made visible and bounded (see text.ts) */
+function visibleUpdate(update: JobUpdate): JobUpdate {
+  const out = { ...update };
+  if (out.title !== undefined) out.title = visibleName(out.title);
+  if (out.stage !== undefined) out.stage = visibleName(out.stage);
+  if (out.currentFile !== undefined) out.currentFile = visibleName(out.currentFile);
+  if (out.message !== undefined) out.message = visibleText(out.message);
+  if (out.error !== undefined) out.error = visibleText(out.error);
+  if (out.warning !== undefined) out.warning = visibleText(out.warning);
+  return out;
+}
+
+function applyUpdate(job: Job, raw: JobUpdate, at: number, receivedAt: number): Job {
+  const update = visibleUpdate(raw);
   const next: Job = {
     ...job,
     eventCount: job.eventCount + 1,

@@ -86,3 +86,17 @@ describe('RingBuffer', () => {
     expect(buffer.size).toBe(3);
   });
 });
+
+describe('platform text', () => {
+  it('shows invisible and bidi controls, replaces lone surrogates, and bounds names', async () => {
+    const { visibleText, visibleName } = await import('../../src/model/text');
+    expect(visibleText('invoice\u202Etxt.exe')).toBe('invoice⟨U+202E⟩txt.exe');
+    expect(visibleText('zero\u200Bwidth\uFEFF')).toBe('zero⟨U+200B⟩width⟨U+FEFF⟩');
+    expect(visibleText('lone \uD800 surrogate')).toBe('lone \uFFFD surrogate');
+    expect(visibleText('a pair 😀 stays')).toBe('a pair 😀 stays');
+    expect(visibleText('<img src=x onerror=alert(1)>')).toBe('<img src=x onerror=alert(1)>');
+    const long = visibleName('N'.repeat(10_000));
+    expect(long.length).toBeLessThan(260);
+    expect(long).toMatch(/… \(10,000 characters\)$/);
+  });
+});
