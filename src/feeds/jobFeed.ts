@@ -1,6 +1,7 @@
 import type { JobEvent } from '../model/events';
 import { isTerminal, jobKey, type LinkState, type Transport } from '../model/job';
-import type { Dialect, JobRef, StreamRequest, WireContext } from '../protocols/dialect';
+import { DEFAULT_MAX_EVENT_CHARS, type Dialect, type JobRef, type StreamRequest, type WireContext, type WireMessage } from '../protocols/dialect';
+import { protocolError } from '../protocols/wire';
 import type { Source } from '../protocols/source';
 import { isTransportError, requestJson, type TransportError } from '../transports/http';
 import { Poller, type PollSignal } from '../transports/poll';
@@ -331,6 +332,16 @@ export class JobFeed {
     this.emit([{ ...this.base(Date.now()), kind: 'integrity', ...counts }]);
   }
 
+  /** A stream message as events; one over the size limit is counted as invalid without being read. */
+  private parse(at: number, message: WireMessage): JobEvent[] {
+    const limit = this.dialect.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS;
+    if (message.data.length > limit) {
+      const kb = (chars: number) => Math.ceil(chars / 1024);
+      return [protocolError(this.dialect.kind, this.context(at), `${message.data.slice(0, 200)}…`, `A ${kb(message.data.length)} KB event is over the ${kb(limit)} KB limit: not read`)];
+    }
+    return this.dialect.parseStreamMessage(this.context(at), message);
+  }
+
   private fromWire(events: JobEvent[]): void {
     const now = Date.now();
     this.signOfLife(now);
@@ -381,7 +392,7 @@ export class JobFeed {
         return;
       case 'message':
         this.lastEventId = signal.lastEventId;
-        this.fromWire(this.dialect.parseStreamMessage(this.context(signal.at), signal));
+        this.fromWire(this.parse(signal.at, signal));
         return;
       case 'comment':
         this.heartbeat(signal.at);
@@ -407,7 +418,7 @@ export class JobFeed {
         this.onOpen('websocket');
         return;
       case 'message':
-        this.fromWire(this.dialect.parseStreamMessage(this.context(signal.at), { data: signal.data, event: 'message', lastEventId: '' }));
+        this.fromWire(this.parse(signal.at, { data: signal.data, event: 'message', lastEventId: '' }));
         return;
       case 'stalled':
         this.onStalled('websocket', signal.silentMs);

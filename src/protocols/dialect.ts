@@ -78,6 +78,8 @@ export interface Dialect<LaunchRequest = unknown> {
   snapshotBeforeStream?: boolean;
   /** how often the platform sends a sign of life on an idle stream; 3x this without a byte means dead */
   heartbeatMs?: number;
+  /** larger stream messages are rejected unread (default DEFAULT_MAX_EVENT_CHARS) */
+  maxEventChars?: number;
   parseStreamMessage(context: WireContext, message: WireMessage): JobEvent[];
   parseStatus?(context: WireContext, body: string): JobEvent[];
   /** checks a launch request; returns messages per field, or nothing when it is fine */
@@ -85,3 +87,6 @@ export interface Dialect<LaunchRequest = unknown> {
   launch?(source: Source, request: LaunchRequest, fetchImpl?: typeof fetch): Promise<Launched>;
   parseDiscovery?(source: Source, body: string, receivedAt: number): JobSighting[] | { error: string };
 }
+
+/** a stream message longer than this (in UTF-16 code units, about bytes) is rejected unread */
+export const DEFAULT_MAX_EVENT_CHARS = 256 * 1024;

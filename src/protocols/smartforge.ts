@@ -81,6 +81,8 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
   label: 'Smart Forge',
   snapshotBeforeStream: true,
   heartbeatMs: 30_000,
+  // the guide caps an event at 64 KB
+  maxEventChars: 64 * 1024,
 
   authHeaders(source: Source): Record<string, string> {
     return source.token ? { Authorization: `Bearer ${source.token}` } : {};
