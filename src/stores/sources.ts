@@ -5,6 +5,44 @@ import type { DiscoveryState } from '../feeds/discovery';
 import { describeIssues, SourceSchema, type Source } from '../protocols/source';
 
 /**
+ * Tokens an operator chose to keep across reloads of this tab: sessionStorage (gone when the
+ * tab closes, never shared with other tabs), never localStorage.
+ */
+const KeptTokens = {
+  prefix: 'genwatch.token.',
+  storage(): Storage | undefined {
+    try {
+      return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+    } catch {
+      return undefined; // storage blocked: nothing is kept
+    }
+  },
+  get(id: string): string | undefined {
+    return this.storage()?.getItem(this.prefix + id) ?? undefined;
+  },
+  set(id: string, token: string): void {
+    try {
+      this.storage()?.setItem(this.prefix + id, token);
+    } catch {
+      // full or blocked: the token stays in memory only
+    }
+  },
+  forget(id: string): void {
+    this.storage()?.removeItem(this.prefix + id);
+  },
+  ids(): string[] {
+    const storage = this.storage();
+    if (!storage) return [];
+    const ids: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (key?.startsWith(this.prefix)) ids.push(key.slice(this.prefix.length));
+    }
+    return ids;
+  },
+};
+
+/**
  * Platform sources: read from /sources.json at start-up, merged with those the operator adds.
  * Tokens stay in memory only.
  */
@@ -15,6 +53,8 @@ export const useSourcesStore = defineStore('sources', () => {
   /** entries of /sources.json that were skipped, with the reason */
   const rejected = shallowRef<readonly string[]>([]);
   const discovery = shallowRef<ReadonlyMap<string, DiscoveryState>>(new Map());
+  /** sources whose operator-given token is kept in this tab's session storage, by their choice */
+  const keptTokens = shallowRef<ReadonlySet<string>>(new Set(KeptTokens.ids()));
   let loading: Promise<void> | undefined;
 
   function load(url = '/sources.json'): Promise<void> {
@@ -45,7 +85,11 @@ export const useSourcesStore = defineStore('sources', () => {
 
   function merge(incoming: readonly Source[]): void {
     const byId = new Map(sources.value.map((source) => [source.id, source]));
-    for (const source of incoming) byId.set(source.id, source);
+    for (const source of incoming) {
+      // a token the operator chose to keep for this tab wins over the configured one
+      const kept = source.replay ? undefined : KeptTokens.get(source.id);
+      byId.set(source.id, kept ? { ...source, token: kept } : source);
+    }
     sources.value = [...byId.values()];
   }
 
@@ -57,13 +101,25 @@ export const useSourcesStore = defineStore('sources', () => {
     return undefined;
   }
 
-  /** A new token from the operator (the old one was rejected); memory only. */
-  function setToken(id: string, token: string): Source | undefined {
+  /**
+   * A new token from the operator (the old one was rejected): in memory, and in this tab's
+   * session storage only when they ask for it (`keep`).
+   */
+  function setToken(id: string, token: string, { keep = false } = {}): Source | undefined {
     const current = byId(id);
     if (!current) return undefined;
+    if (keep) KeptTokens.set(id, token);
+    else KeptTokens.forget(id);
+    keptTokens.value = new Set(KeptTokens.ids());
     const next = { ...current, token };
     merge([next]);
-    return next;
+    return byId(id);
+  }
+
+  /** Forget a kept token: it stays in memory for this page, gone after a reload. */
+  function forgetKeptToken(id: string): void {
+    KeptTokens.forget(id);
+    keptTokens.value = new Set(KeptTokens.ids());
   }
 
   let replays = 0;
@@ -85,7 +141,7 @@ export const useSourcesStore = defineStore('sources', () => {
     discovery.value = next;
   }
 
-  return { sources, state, loadError, rejected, discovery, load, add, addReplay, byId, setToken, setDiscovery };
+  return { sources, state, loadError, rejected, discovery, keptTokens, load, add, addReplay, byId, setToken, forgetKeptToken, setDiscovery };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSourcesStore, import.meta.hot));
