@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { browserSuite, jobUrl, waitForStatus } from '../support/suite';
+
+// Hostile input and the browser's own defences, against the demo platforms and the built app.
+// Every page of every browser test also runs under the dashboard's CSP and fails on a
+// violation (see support/suite.ts); here the policy itself and the payloads are tested.
+
+const suite = browserSuite({
+  codebegen: { jobDurationMs: 2500, heartbeatMs: 500 },
+  smartforge: { jobDurationMs: 2500, heartbeatMs: 500 },
+  imagegen: { stepMs: 40, keepAliveMs: 500 },
+});
+
+async function inject(baseUrl: string, fault: Record<string, unknown>) {
+  const response = await fetch(`${baseUrl}/__faults`, { method: 'POST', body: JSON.stringify(fault) });
+  expect(response.ok).toBe(true);
+}
+
+/** nothing a payload tried ran, was parsed as markup, or widened the page */
+async function expectInert(page: Page) {
+  expect(await page.evaluate(() => (window as unknown as { __genwatchPwned?: number }).__genwatchPwned)).toBeUndefined();
+  expect(await page.locator('img[src="x"], script:not([src])').count()).toBe(0);
+  expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, 'a 10,000-character name must not widen the page').toBeLessThanOrEqual(1);
+}
+
+describe('Content-Security-Policy', () => {
+  it('is strict for scripts, shuts plugins and <base>, and allows connections to the configured sources only', async () => {
+    const { platform, imagegen } = suite.stack;
+    for (const path of ['/', '/jobs/codebegen-demo/anything', '/index.html']) {
+      const response = await fetch(`${suite.stack.appUrl}${path}`);
+      const policy = response.headers.get('content-security-policy') ?? '';
+      const directives = Object.fromEntries(policy.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+      expect(directives['script-src']).toEqual(["'self'"]);
+      expect(policy).not.toMatch(/unsafe-inline|unsafe-eval/);
+      expect(directives['object-src']).toEqual(["'none'"]);
+      expect(directives['base-uri']).toEqual(["'none'"]);
+      expect(directives['connect-src']).toEqual(expect.arrayContaining(["'self'", platform.url, platform.url.replace('http:', 'ws:'), imagegen.url.replace('http:', 'ws:')]));
+      expect(directives['connect-src']).toHaveLength(1 + 4 * 2);
+      expect(directives['report-uri']).toEqual(['/__csp-report']);
+    }
+  });
+
+  it('reports a violation to the endpoint (so silence in every other test means none happened)', async () => {
+    const page = await suite.freshPage({ expectCspViolations: true });
+    await page.goto(suite.stack.appUrl);
+    await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__genwatchPwned = 1';
+      document.head.append(script);
+    });
+    await expect.poll(() => suite.stack.takeCspReports().length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (window as unknown as { __genwatchPwned?: number }).__genwatchPwned)).toBeUndefined();
+  });
+});
+
+describe('hostile payloads render as text', () => {
+  it('CodeBegen: markup, script, javascript: URLs, bidi and zero-width characters, lone surrogates, 10,000-character names', async () => {
+    const { platform } = suite.stack;
+    const jobId = platform.startGeneration({ prompt: 'a hostile platform', __durationMs: 2500, __fail: false });
+    await inject(platform.url, { kind: 'hostile', job: jobId });
+    const page = await suite.freshPage();
+    await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
+    await waitForStatus(page, 'completed');
+    const text = await page.locator('main').textContent();
+    expect(text).toContain('<img src=x onerror="window.__genwatchPwned=1">');
+    expect(text).toContain('<script>window.__genwatchPwned=1</script>');
+    // a right-to-left override would turn "invoice‮txt.exe" into "invoiceexe.txt": it is shown instead
+    expect(text).toContain('invoice⟨U+202E⟩txt.exe');
+    expect(text).not.toContain('\u202E');
+    await expectInert(page);
+    // the board shows the same job among the others
+    await page.goto(suite.stack.appUrl);
+    await expect.poll(() => page.locator(`tr[data-job="codebegen-demo/${jobId}"]`).count()).toBe(1);
+    await expectInert(page);
+  });
+
+  it('Smart Forge: file names and live code chunks', async () => {
+    const { smartforge } = suite.stack;
+    const projectId = smartforge.startProject('a hostile forge', { durationMs: 2500 });
+    await inject(smartforge.url, { kind: 'hostile', job: projectId });
+    const page = await suite.freshPage();
+    await page.goto(jobUrl(suite.stack.appUrl, 'smartforge-demo', projectId));
+    await waitForStatus(page, 'completed');
+    const code = await page.locator('main').textContent();
+    expect(code).toContain('<script>window.__genwatchPwned=1</script>');
+    await expectInert(page);
+  });
+});
+
+describe('bounds', () => {
+  it('an event over 256 KB is rejected unread and counted; the job goes on to its end', async () => {
+    const { platform } = suite.stack;
+    const jobId = platform.startGeneration({ prompt: 'one event too large', __durationMs: 2500, __fail: false });
+    await inject(platform.url, { kind: 'oversize', size_kb: 300, job: jobId, times: 1 });
+    const page = await suite.freshPage();
+    await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
+    await waitForStatus(page, 'completed');
+    await expect.poll(() => page.getByText('1 invalid message skipped').count()).toBe(1);
+    await page.getByLabel('Filter events by kind').selectOption('protocol-error');
+    expect(await page.locator('li.entry--protocol-error').first().textContent()).toContain('over the 256 KB limit');
+  });
+});
+
+/** everything the page keeps: both storages and every IndexedDB store, as one string */
+async function storedByPage(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const dump: unknown[] = [{ ...localStorage }, { ...sessionStorage }];
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      for (const store of Array.from(db.objectStoreNames)) {
+        const rows = await new Promise<unknown[]>((resolve, reject) => {
+          const request = db.transaction(store).objectStore(store).getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        dump.push(rows);
+      }
+      db.close();
+    }
+    return JSON.stringify(dump);
+  });
+}
+
+describe('tokens', () => {
+  it('appear nowhere but in Authorization headers and the iteration stream query: not in request logs, console, pages, URLs or storage', async () => {
+    const { platform, takoss, imagegen, requestLog } = suite.stack;
+    const page = await suite.freshPage();
+    const consoleLines: string[] = [];
+    page.on('console', (message) => consoleLines.push(message.text()));
+    const pages: string[] = [];
+    const keep = async () => pages.push(page.url(), await page.content(), await storedByPage(page));
+
+    await page.goto(suite.stack.appUrl);
+    await page.locator('tr[data-job]').first().waitFor({ timeout: 15_000 });
+    const jobId = platform.startGeneration({ prompt: 'A generation to iterate on', __durationMs: 1500, __fail: false });
+    await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
+    await waitForStatus(page, 'completed');
+    await keep();
+    const iterated = page.waitForResponse((response) => response.url().endsWith('/generations/iterate'));
+    await page.getByPlaceholder('Add user authentication').fill('Add an audit trail');
+    await page.getByRole('button', { name: 'Iterate' }).click();
+    const sseToken = ((await (await iterated).json()) as { sse_token: string }).sse_token;
+    await page.waitForURL((url) => !url.pathname.endsWith(jobId));
+    await waitForStatus(page, 'completed');
+    await keep();
+    for (const path of ['/connections', '/sources', '/']) {
+      await page.goto(`${suite.stack.appUrl}${path}`);
+      await page.waitForTimeout(500);
+      await keep();
+    }
+
+    const tokens = { codebegen: platform.devToken, takoss: takoss.devToken, imagegen: imagegen.devToken, iteration: sseToken };
+    for (const [name, token] of Object.entries(tokens)) {
+      expect(token.length, name).toBeGreaterThan(10);
+      expect(requestLog.filter((line) => line.includes(token)), `${name} in a request log line`).toEqual([]);
+      // Chromium itself logs the URL of a stream request that failed: the iteration's own query
+      const leaks = consoleLines.filter((line) => line.includes(token) && !/\/generations\/[^/?\s]+\/stream\?token=/.test(line));
+      expect(leaks, `${name} in the console`).toEqual([]);
+      expect(pages.filter((text) => text.includes(token)).length, `${name} in a page, its URL or its storage`).toBe(0);
+    }
+  });
+
+  it('a token given after a 401 survives a reload only when the operator asks, and then in session storage only', async () => {
+    const { platform } = suite.stack;
+    const badApp = await suite.stack.appWithToken('expired-or-revoked-token');
+    const jobId = platform.startGeneration({ prompt: 'Needs a new token', __durationMs: 6000, __fail: false });
+    const prompt = (page: Page) => page.getByRole('alert').filter({ hasText: 'rejected its token' });
+
+    const page = await suite.freshPage();
+    await page.goto(jobUrl(badApp, 'codebegen-demo', jobId));
+    await prompt(page).waitFor({ timeout: 10_000 });
+    await page.getByPlaceholder('New token').fill(platform.devToken);
+    await page.getByLabel('Keep it for this tab until it closes (session storage)').check();
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await expect.poll(() => page.getByTestId('transport').textContent(), { timeout: 10_000 }).toMatch(/live/);
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }))).not.toContain(platform.devToken);
+    expect(await page.evaluate(() => Object.values({ ...sessionStorage }))).toContain(platform.devToken);
+    await page.reload();
+    await waitForStatus(page, 'completed');
+    expect(await prompt(page).count()).toBe(0);
+    await page.goto(`${badApp}/sources`);
+    await page.getByRole('button', { name: 'Forget after reload' }).click();
+    expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage }))).not.toContain(platform.devToken);
+
+    // not asked to keep it: a reload forgets it and asks again, once
+    const other = await suite.freshPage();
+    const second = platform.startGeneration({ prompt: 'Needs a new token again', __durationMs: 6000, __fail: false });
+    await other.goto(jobUrl(badApp, 'codebegen-demo', second));
+    await prompt(other).waitFor({ timeout: 10_000 });
+    await other.getByPlaceholder('New token').fill(platform.devToken);
+    await other.getByRole('button', { name: 'Use token' }).click();
+    await expect.poll(() => other.getByTestId('transport').textContent(), { timeout: 10_000 }).toMatch(/live/);
+    expect(await other.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }))).not.toContain(platform.devToken);
+    await other.reload();
+    await prompt(other).waitFor({ timeout: 10_000 });
+  });
+});
