@@ -16,6 +16,7 @@ export const FAULT_KINDS = [
   'ws-close', // close the WebSocket with `code` after `events` messages (default 0)
   'restart', // drop every connection, refuse streams for `down_ms`, and lose what happened meanwhile from the replay buffers
   'oversize', // send one event of `size_kb` KB (default 300) first
+  'flood', // after the second event, `rate` more per second (default 50,000) for `seconds` (default 10): copies of that event without ids, each with its own message
   'hostile', // put markup, script, javascript: URLs, bidi and zero-width characters, lone surrogates and 10,000-character names in every free-text field
 ];
 
@@ -159,6 +160,24 @@ export function faultyWriter(res, fault) {
   if (fault?.kind === 'malformed') enqueue(() => bytesOut('data: {"status": "processing", "progress": \n\n'));
   if (fault?.kind === 'oversize') enqueue(() => bytesOut(`data: {"padding": "${'x'.repeat((fault.size_kb ?? 300) * 1024)}"}\n\n`));
   const hostileCounter = { next: 0 };
+  /** copies of the first event, as fast as the fault says, beside the job's own events */
+  const flood = (frame) => {
+    const json = /^data: (.*)$/m.exec(frame)?.[1];
+    if (!json) return;
+    const event = JSON.parse(json);
+    const rate = fault.rate ?? 50_000;
+    const total = rate * (fault.seconds ?? 10);
+    const startedAt = Date.now();
+    let sent = 0;
+    const pump = setInterval(() => {
+      if (res.destroyed || res.writableEnded) return clearInterval(pump);
+      const due = Math.min(total, Math.floor(((Date.now() - startedAt) / 1000) * rate));
+      let chunk = '';
+      for (; sent < due; sent++) chunk += `data: ${JSON.stringify({ ...event, message: `Flood ${sent + 1}`, timestamp: Date.now() / 1000 })}\n\n`;
+      if (chunk) raw(chunk);
+      if (sent >= total) clearInterval(pump);
+    }, 10);
+  };
 
   return {
     write(frame, { isEvent = true } = {}) {
@@ -183,6 +202,8 @@ export function faultyWriter(res, fault) {
           return bytesOut(first);
         }
         await bytesOut(frame);
+        // the second event: CodeBegen's first is the stream's own 'connected'
+        if (fault?.kind === 'flood' && events === 2) flood(frame);
         if (fault?.kind === 'close-after' && events >= (fault.events ?? 3)) {
           ended = true;
           res.end();

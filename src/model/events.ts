@@ -48,6 +48,8 @@ interface EventBase {
   wireId?: string;
   /** genwatch's own arrival order, unique across visits: tells a stored event from its copy in memory */
   seq?: number;
+  /** how many older updates of the job this one stands for (merged in a flood) */
+  merged?: number;
 }
 
 /** A normalized event: the only thing reducers accept. */

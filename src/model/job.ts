@@ -91,6 +91,8 @@ export interface Job {
   reconnects: number;
   /** wire events dropped because they had been seen already */
   duplicates: number;
+  /** updates folded into a newer one of the same job while the page caught up with a flood */
+  merged: number;
   /** events the platform could not replay (ids skipped), each answered with a fresh snapshot */
   gaps: number;
   /** arrival time of the last update or sign of life, ms since the epoch */
@@ -134,6 +136,7 @@ export function newJob(sourceId: string, jobId: string, platform: PlatformKind):
     linkFatal: false,
     reconnects: 0,
     duplicates: 0,
+    merged: 0,
     gaps: 0,
     warnings: [],
     phaseFiles: [],

@@ -44,8 +44,14 @@ export function reduceJob(job: Job, event: JobEvent): Job {
         eventCount: job.eventCount + 1,
         lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt),
       };
-    case 'update':
-      return applyUpdate(job, event.update, event.at, event.receivedAt);
+    case 'update': {
+      const next = applyUpdate(job, event.update, event.at, event.receivedAt);
+      if (event.merged) {
+        next.eventCount += event.merged;
+        next.merged = job.merged + event.merged;
+      }
+      return next;
+    }
   }
 }
 

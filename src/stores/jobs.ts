@@ -18,6 +18,12 @@ import { historyOptionsFromSettings, JobHistory } from '../persistence/history';
 /** main-thread time one flush may take before the rest waits for the next frame */
 const FLUSH_BUDGET_MS = 8;
 
+/**
+ * Events waiting to be applied before the queue is compacted: a job's plain updates (status,
+ * progress, stage, message) are merged into its newest one, and counted.
+ */
+export const MAX_QUEUED = 20_000;
+
 /** events kept in memory for the job the operator has open, for its log */
 export const EVENT_LOG_CAPACITY = 1000;
 /**
@@ -49,6 +55,45 @@ export const jobsConfig: { feed: FeedOptions; discoveryIntervalMs: number } = {
  * applied in one batch per animation frame, after which `jobs` gets a new array whose items
  * are new objects only for jobs that changed, so unchanged rows skip rendering.
  */
+// fields where the newest value is all that counts (progress: the highest)
+const PLAIN_UPDATE_FIELDS = new Set(['status', 'progress', 'stage', 'message', 'currentFile', 'etaSeconds', 'step', 'output']);
+const isPlain = (event: JobEvent): event is Extract<JobEvent, { kind: 'update' }> =>
+  event.kind === 'update' && Object.keys(event.update).every((field) => PLAIN_UPDATE_FIELDS.has(field));
+
+/**
+ * A flood's queue made shorter without losing what it says: a job's plain update is merged
+ * into the next one of the same status and stage (nothing else of that job in between), so
+ * phases, files, chunks, samples and status changes all survive; the merged event counts how
+ * many it stands for. Order between jobs does not matter; within a job it is kept.
+ */
+export function compactQueue(queue: readonly JobEvent[]): JobEvent[] {
+  const out: JobEvent[] = [];
+  const lastPlain = new Map<string, number>();
+  for (const event of queue) {
+    if (!isPlain(event)) {
+      lastPlain.delete(event.key);
+      out.push(event);
+      continue;
+    }
+    const index = lastPlain.get(event.key);
+    const previous = index === undefined ? undefined : out[index];
+    const { update } = event;
+    if (previous && isPlain(previous) && (update.status === undefined || update.status === previous.update.status) && (update.stage === undefined || update.stage === previous.update.stage)) {
+      const progress = Math.max(previous.update.progress ?? 0, update.progress ?? 0);
+      out[index!] = {
+        ...event,
+        at: Math.max(previous.at, event.at),
+        update: { ...previous.update, ...update, ...(previous.update.progress !== undefined || update.progress !== undefined ? { progress } : {}) },
+        merged: (previous.merged ?? 0) + 1 + (event.merged ?? 0),
+      };
+      continue;
+    }
+    lastPlain.set(event.key, out.length);
+    out.push(event);
+  }
+  return out;
+}
+
 export const useJobsStore = defineStore('jobs', () => {
   const records = new Map<string, JobRecord>();
   /** per-job handles, secrets included (an iteration's sse_token): memory only, never rendered */
@@ -56,6 +101,7 @@ export const useJobsStore = defineStore('jobs', () => {
   let order: string[] = [];
   let queue: JobEvent[] = [];
   let flushScheduled = false;
+  let compactAt = MAX_QUEUED;
   /** the job on screen: its log keeps EVENT_LOG_CAPACITY events in memory */
   let focusedKey: string | undefined;
   // microseconds since the epoch at load: increasing across visits, exact as a double until 2255
@@ -91,6 +137,11 @@ export const useJobsStore = defineStore('jobs', () => {
     for (const event of events) {
       event.seq ??= nextSeq++;
       queue.push(event);
+    }
+    if (queue.length > compactAt) {
+      queue = compactQueue(queue);
+      // compact again only once the queue has doubled: each pass is linear
+      compactAt = Math.max(MAX_QUEUED, queue.length * 2);
     }
     scheduleFlush();
   }
@@ -141,6 +192,7 @@ export const useJobsStore = defineStore('jobs', () => {
     }
     const batch = taken === queue.length ? queue : queue.slice(0, taken);
     queue = taken === queue.length ? [] : queue.slice(taken);
+    if (queue.length < MAX_QUEUED) compactAt = MAX_QUEUED;
     if (queue.length) scheduleFlush();
     if (added) sortOrder();
     publish();

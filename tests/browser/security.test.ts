@@ -203,3 +203,24 @@ describe('tokens', () => {
     await prompt(other).waitFor({ timeout: 10_000 });
   });
 });
+
+describe('a flood', () => {
+  it('50,000 events/s for 10 s on one stream: the page answers keys throughout, the job ends current', async () => {
+    const { platform } = suite.stack;
+    const jobId = platform.startGeneration({ prompt: 'A flooded stream', __durationMs: 11_000, __fail: false });
+    await inject(platform.url, { kind: 'flood', rate: 50_000, seconds: 10, job: jobId, times: 1 });
+    const page = await suite.freshPage();
+    await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
+    await expect.poll(() => page.getByTestId('message').textContent(), { timeout: 10_000 }).toMatch(/^Flood \d+/);
+    // in the thick of it, the page still answers: the key list opens and closes
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('?');
+      await page.getByRole('dialog').waitFor({ timeout: 5000 });
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').waitFor({ state: 'hidden', timeout: 5000 });
+      await page.waitForTimeout(1000);
+    }
+    await waitForStatus(page, 'completed', 40_000);
+    expect(await page.getByTestId('message').textContent()).toBe('✅ Generation completed successfully!');
+  });
+});

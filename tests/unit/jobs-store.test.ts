@@ -18,11 +18,12 @@ const event = (jobId: string, at: number, progress: number): JobEvent => ({
 describe('jobs store', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
-  it('applies queued events in one batch and keeps jobs newest first', () => {
+  it('applies queued events in batches and keeps jobs newest first', () => {
     const store = useJobsStore();
     for (let i = 0; i < 2000; i++) store.ingest(event(`j${i % 20}`, i, i / 20));
     expect(store.jobs).toHaveLength(0); // nothing until the flush
-    store.flush();
+    // each flush takes what fits in its time budget
+    while (store.backlog() > 0) store.flush();
     expect(store.jobs).toHaveLength(20);
     expect(store.jobs[0].jobId).toBe('j19');
     expect(store.counts.running).toBe(20);
@@ -69,5 +70,38 @@ describe('jobs store', () => {
     store.ingest(event('j1', 1, 5));
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(store.jobs).toHaveLength(1);
+  });
+});
+
+describe('a flood', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('is merged per job once the queue is long, losing no stage, warning or count', async () => {
+    const { MAX_QUEUED } = await import('../../src/stores/jobs');
+    const store = useJobsStore();
+    const jobs = 10;
+    const perJob = (MAX_QUEUED * 3) / jobs;
+    for (let i = 0; i < perJob; i++) {
+      const batch: JobEvent[] = [];
+      for (let j = 0; j < jobs; j++) {
+        const base = event(`j${j}`, i, (i / perJob) * 100);
+        if (base.kind !== 'update') continue;
+        // a stage change halfway and a warning at a third: neither may be merged away
+        base.update = { status: 'running', progress: (i / perJob) * 100, stage: i < perJob / 2 ? 'first' : 'second' };
+        if (i === Math.floor(perJob / 3)) base.update.warning = `warning of j${j}`;
+        batch.push(base);
+      }
+      store.ingestMany(batch);
+    }
+    expect(store.backlog()).toBeLessThan(MAX_QUEUED * 2);
+    while (store.backlog() > 0) store.flush();
+    for (let j = 0; j < jobs; j++) {
+      const job = store.get(`s/j${j}`)!;
+      expect(job.eventCount).toBe(perJob);
+      expect(job.merged).toBeGreaterThan(0);
+      expect(job.phases.map((phase) => phase.stage)).toEqual(['first', 'second']);
+      expect(job.warnings).toEqual([`warning of j${j}`]);
+      expect(job.progress).toBeCloseTo(((perJob - 1) / perJob) * 100);
+    }
   });
 });
