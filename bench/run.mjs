@@ -3,9 +3,9 @@
 // Chromium against genwatch and the naive baseline in the same run, and writes
 // bench/results.json and bench/results.md.
 //
-//   npm run bench -- --runs 3 --only ingest,burst
+//   npm run bench -- --runs 3 --only ingest,burst   (a partial run keeps the other figures)
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -66,8 +66,9 @@ async function main() {
   const startedAt = Date.now();
   if (!SKIP_BUILD) build();
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-  const benchServer = await startAppServer({ root: BENCH_DIST, sources: async () => '[]' });
   const platform = await startCodebegenPlatform({ jobDurationMs: 10 * 60_000, heartbeatMs: 5000 });
+  // the benchmark pages run under the same CSP as the app: the platform must be a source
+  const benchServer = await startAppServer({ root: BENCH_DIST, sources: async () => JSON.stringify([{ id: 'bench', kind: 'codebegen', baseUrl: platform.url }]) });
   const appServer = await startAppServer({
     root: APP_DIST,
     sources: async () => JSON.stringify([{ id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: platform.url, token: platform.devToken }]),
@@ -223,9 +224,17 @@ async function main() {
     await Promise.all([benchServer.close(), appServer.close(), platform.close()]);
   }
   results.minutes = Number(((Date.now() - startedAt) / 60_000).toFixed(1));
+  const resultsPath = path.join(ROOT, 'bench/results.json');
+  if (ONLY.length < SCENARIOS.length && existsSync(resultsPath)) {
+    // a partial run replaces its scenarios and keeps the figures of the others
+    const previous = JSON.parse(readFileSync(resultsPath, 'utf8'));
+    results.scenarios = { ...previous.scenarios, ...results.scenarios };
+    results.minutes = previous.minutes;
+    results.rerun = { scenarios: ONLY, date: results.machine.date };
+  }
   const table = summarize(results);
   results.table = table;
-  writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
   const markdown = renderMarkdown(results, table);
   writeFileSync(path.join(ROOT, 'bench/results.md'), markdown);
   console.log(`\n${markdown}`);
@@ -304,7 +313,7 @@ function summarize(results) {
 function renderMarkdown(results, table) {
   const fmt = (value) => (value === undefined ? '—' : typeof value === 'number' ? value.toLocaleString('en', { maximumFractionDigits: 2 }) : String(value));
   const lines = [
-    `Medians of ${results.runs} runs (memory and bundle: one), ${results.machine.cores} cores (${results.machine.cpu}), Chromium ${results.machine.chromium}, Node ${results.machine.node}, ${results.machine.date.slice(0, 10)}; the whole run took ${results.minutes} min.`,
+    `Medians of ${results.runs} runs (memory and bundle: one), ${results.machine.cores} cores (${results.machine.cpu}), Chromium ${results.machine.chromium}, Node ${results.machine.node}, ${results.machine.date.slice(0, 10)}; the whole run took ${results.minutes} min.${results.rerun ? ` Rerun later: ${results.rerun.scenarios.join(', ')}.` : ''}`,
     '',
     '| scenario | figure | target | genwatch | naive baseline | advantage (x) | met |',
     '|---|---|---|---|---|---|---|',
