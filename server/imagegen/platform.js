@@ -40,12 +40,31 @@ export async function startImagegenPlatform(options = {}) {
     for (const socket of sockets.get(taskId) ?? []) sendTo(socket, text);
   }
 
+  /** A progress message broken the ways a platform's numbers break; the real one follows. */
+  function badNumbers(text, count) {
+    const message = JSON.parse(text);
+    if (message.type !== 'progress') return text;
+    const breakages = [
+      { percentage: null },
+      { percentage: -20 },
+      { percentage: 250 },
+      { percentage: '64' },
+      { current_step: Math.max(0, (message.current_step ?? 10) - 10), elapsed_time: (message.elapsed_time ?? 1) + 0.01 },
+      { total_steps: 0 },
+      { status: 'exploded' },
+      { task_id: undefined },
+      { elapsed_time: -5 },
+    ];
+    return JSON.stringify({ ...message, ...breakages[count % breakages.length] });
+  }
+
   /** One message to one socket, through the socket's fault. */
   function sendTo(socket, text) {
     const fault = socket.fault;
     if (fault?.kind === 'stall' || socket.readyState !== 1) return;
     socket.lastSentAt = Date.now();
     socket.sent = (socket.sent ?? 0) + 1;
+    if (fault?.kind === 'bad-numbers') socket.send(badNumbers(text, socket.sent));
     socket.send(text);
     if (fault?.kind === 'duplicate') socket.send(text);
     if (fault?.kind === 'ws-close' && socket.sent >= (fault.events ?? 1)) socket.close(fault.code ?? 1011, 'injected');

@@ -17,6 +17,7 @@ export const FAULT_KINDS = [
   'restart', // drop every connection, refuse streams for `down_ms`, and lose what happened meanwhile from the replay buffers
   'oversize', // send one event of `size_kb` KB (default 300) first
   'flood', // after the second event, `rate` more per second (default 50,000) for `seconds` (default 10): copies of that event without ids, each with its own message
+  'bad-numbers', // before every progress message, a broken copy: progress null, negative, over the scale or a string, the step going backwards, no steps, an unknown status, no task id
   'hostile', // put markup, script, javascript: URLs, bidi and zero-width characters, lone surrogates and 10,000-character names in every free-text field
 ];
 

@@ -224,3 +224,35 @@ describe('a flood', () => {
     expect(await page.getByTestId('message').textContent()).toBe('✅ Generation completed successfully!');
   });
 });
+
+describe('broken numbers', () => {
+  it('image progress that is null, negative, over the scale, a string or going backwards: clamped or rejected, the charts still draw', async () => {
+    const { imagegen } = suite.stack;
+    await inject(imagegen.url, { kind: 'bad-numbers', times: 1 });
+    const page = await suite.freshPage();
+    await page.goto(suite.stack.appUrl);
+    await page.getByRole('button', { name: 'New generation' }).click();
+    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Image generation (demo) (Image gen)' });
+    await page.getByLabel('Prompt').fill('Numbers gone wrong');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.waitForURL(/\/jobs\//);
+    const progress = async () => Number(await page.getByRole('progressbar').first().getAttribute('aria-valuenow'));
+    let last = 0;
+    // progress stays on the scale and never goes back, while the broken copies keep coming
+    for (let i = 0; i < 10; i++) {
+      const now = await progress();
+      expect(now).toBeGreaterThanOrEqual(last);
+      expect(now).toBeLessThanOrEqual(100);
+      last = now;
+      await page.waitForTimeout(150);
+    }
+    await waitForStatus(page, 'completed');
+    await expect.poll(() => page.getByText(/invalid messages? skipped/).count()).toBe(1);
+    // both charts are drawn, and the rates they report are numbers
+    await page.getByText('Estimated against actual remaining time').waitFor();
+    expect(await page.locator('.chart canvas').count()).toBe(2);
+    const rates = await page.getByRole('list', { name: 'Steps per second' }).textContent();
+    expect(rates).toMatch(/\d+\.\d\d steps\/s/);
+    expect(rates).not.toMatch(/NaN|Infinity/);
+  });
+});
