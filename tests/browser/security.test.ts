@@ -168,6 +168,30 @@ describe('tokens', () => {
     }
   });
 
+  it('a socket closed for policy (1008) asks once for a token and follows the task again with it', async () => {
+    const { imagegen } = suite.stack;
+    const taskId = `task-retoken-${Date.now()}`;
+    await inject(imagegen.url, { kind: 'ws-close', code: 1008, events: 0, job: taskId, times: 1 });
+    const page = await suite.freshPage();
+    await page.goto(jobUrl(suite.stack.appUrl, 'imagegen-demo', taskId));
+    const prompt = page.getByRole('alert').filter({ hasText: 'rejected its token' });
+    await prompt.waitFor({ timeout: 10_000 });
+    expect(suite.stack.requestLog.filter((line) => line === `WS /ws/image-generation/${taskId}`)).toHaveLength(1);
+    await page.getByPlaceholder('New token').fill(imagegen.devToken);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await expect.poll(() => page.getByTestId('transport').textContent(), { timeout: 10_000 }).toMatch(/live/);
+    // the task starts only now, as the image guide has it: the socket first, then the POST
+    const started = await fetch(`${imagegen.url}/api/media/generate`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${imagegen.devToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ prompt: 'After a new token', task_id: taskId }),
+    });
+    expect(started.ok).toBe(true);
+    await waitForStatus(page, 'completed');
+    expect(suite.stack.requestLog.filter((line) => line === `WS /ws/image-generation/${taskId}`)).toHaveLength(2);
+    expect(await prompt.count()).toBe(0);
+  });
+
   it('a token given after a 401 survives a reload only when the operator asks, and then in session storage only', async () => {
     const { platform } = suite.stack;
     const badApp = await suite.stack.appWithToken('expired-or-revoked-token');
