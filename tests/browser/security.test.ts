@@ -22,8 +22,16 @@ async function expectInert(page: Page) {
   expect(await page.evaluate(() => (window as unknown as { __genwatchPwned?: number }).__genwatchPwned)).toBeUndefined();
   expect(await page.locator('img[src="x"], script:not([src])').count()).toBe(0);
   expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow, 'a 10,000-character name must not widen the page').toBeLessThanOrEqual(1);
+  const overflow = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    // the innermost elements that reach past the window, to say what widened it
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter((element) => element.getBoundingClientRect().right > width + 1 && ![...element.children].some((child) => child.getBoundingClientRect().right > width + 1))
+      .slice(0, 3)
+      .map((element) => `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}: ${(element.textContent ?? '').slice(0, 40)}`);
+    return { by: document.documentElement.scrollWidth - width, culprits };
+  });
+  expect(overflow.by, `a 10,000-character name must not widen the page: ${overflow.culprits.join(' | ')}`).toBeLessThanOrEqual(1);
 }
 
 describe('Content-Security-Policy', () => {
