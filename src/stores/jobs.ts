@@ -396,7 +396,6 @@ export const useJobsStore = defineStore('jobs', () => {
     const job = get(key);
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     focus(key);
-    feeds.focus(key);
     // back on a job seen before: its log lost its older events to the background bound
     if (storedLoads.has(key)) void storedLoads.get(key)!.then(() => readStoredEvents(key));
     void loadStoredEvents(key).then((seen) => {
@@ -407,10 +406,11 @@ export const useJobsStore = defineStore('jobs', () => {
   /** The operator left the job page: its stream may go to another job. */
   function blur(): void {
     focus(undefined);
-    feeds.focus(undefined);
   }
 
+  /** The job on screen: first in line for a stream, and a longer log in memory. */
   function focus(key: string | undefined): void {
+    feeds.focus(key);
     const previous = focusedKey;
     focusedKey = key;
     for (const changed of [previous, key]) {
