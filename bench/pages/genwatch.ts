@@ -6,14 +6,13 @@ import { Chart } from 'chart.js';
 import App from '../../src/App.vue';
 import StepChart from '../../src/components/platforms/StepChart.vue';
 import { createAppRouter } from '../../src/router';
-import { dialectFor } from '../../src/protocols';
-import type { Source } from '../../src/protocols/source';
 import { useJobsStore } from '../../src/stores/jobs';
 import { useSourcesStore } from '../../src/stores/sources';
 import { jobKey } from '../../src/model/job';
 import '../../src/styles.css';
 import { ChartWork, frames } from './measure';
 import { exposeBench } from './expose';
+import { BENCH_SOURCES, parseMessages } from './load';
 import type { Subject } from './subject';
 
 const work = new ChartWork();
@@ -23,11 +22,7 @@ const pinia = createPinia();
 setActivePinia(pinia);
 const jobs = useJobsStore();
 const sources = useSourcesStore();
-const benchSources: Record<'codebegen' | 'imagegen', Source> = {
-  codebegen: { id: 'bench-codebegen', name: 'CodeBegen (bench)', kind: 'codebegen', baseUrl: 'http://bench.invalid', replay: true },
-  imagegen: { id: 'bench-imagegen', name: 'Images (bench)', kind: 'imagegen', baseUrl: 'http://bench.invalid', replay: true },
-};
-for (const source of Object.values(benchSources)) sources.add(source);
+for (const source of Object.values(BENCH_SOURCES)) sources.add(source);
 
 let domUpdated: () => void = () => {};
 watch(() => jobs.revision, () => domUpdated(), { flush: 'post' });
@@ -42,7 +37,7 @@ const subject: Subject = {
     await frames(5);
   },
   async mountCharts(taskIds) {
-    const source = benchSources.imagegen;
+    const source = BENCH_SOURCES.imagegen;
     createApp({
       setup() {
         // re-rendered on every publish of the store, like the job page
@@ -58,14 +53,7 @@ const subject: Subject = {
     await frames(5);
   },
   ingest(platform, messages) {
-    const source = benchSources[platform];
-    const dialect = dialectFor(source.kind)!;
-    const receivedAt = Date.now();
-    const events = [];
-    for (const message of messages) {
-      events.push(...dialect.parseStreamMessage({ source, jobId: message.jobId, receivedAt }, { data: message.data, event: 'message', id: message.id, lastEventId: message.id }));
-    }
-    jobs.ingestMany(events);
+    jobs.ingestMany(parseMessages(platform, messages));
   },
   backlog: () => jobs.backlog(),
   onDomUpdate(callback) {

@@ -1,4 +1,7 @@
 /** Platform messages as they come off the wire, generated in the page at the rate a scenario asks. */
+import type { JobEvent } from '../../src/model/events';
+import { dialectFor } from '../../src/protocols';
+import type { Source } from '../../src/protocols/source';
 
 const STAGES = ['initializing', 'analyzing_requirements', 'generating_models', 'generating_routes', 'code_generation', 'writing_tests', 'finalizing'];
 const FILES = ['app/main.py', 'app/models.py', 'app/routes/users.py', 'app/db.py', 'tests/test_users.py', 'README.md'];
@@ -78,4 +81,22 @@ export function imagegenStep(taskId: string, step: number, totalSteps: number): 
     timestamp: new Date(at).toISOString(),
   });
   return { jobId: taskId, data, id: String(step), at };
+}
+
+/** The sources both subjects read the messages as: replays, so nothing is ever fetched. */
+export const BENCH_SOURCES: Record<'codebegen' | 'imagegen', Source> = {
+  codebegen: { id: 'bench-codebegen', name: 'CodeBegen (bench)', kind: 'codebegen', baseUrl: 'http://bench.invalid', replay: true },
+  imagegen: { id: 'bench-imagegen', name: 'Images (bench)', kind: 'imagegen', baseUrl: 'http://bench.invalid', replay: true },
+};
+
+/** Messages through their platform's real dialect, as a stream would hand them over. */
+export function parseMessages(platform: 'codebegen' | 'imagegen', messages: readonly BenchMessage[]): JobEvent[] {
+  const source = BENCH_SOURCES[platform];
+  const dialect = dialectFor(source.kind)!;
+  const receivedAt = Date.now();
+  const events: JobEvent[] = [];
+  for (const message of messages) {
+    events.push(...dialect.parseStreamMessage({ source, jobId: message.jobId, receivedAt }, { data: message.data, event: 'message', id: message.id, lastEventId: message.id }));
+  }
+  return events;
 }
