@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, headerStatus, jobUrl, loggedStreamMessages, waitForStatus } from '../support/suite';
+import { browserSuite, inject, headerStatus, jobUrl, loggedStreamMessages, waitForStatus } from '../support/suite';
 
 // Every fault the demo platforms can inject, against the built app in Chromium: the job ends
 // in the right state, its timeline has each event once, and nothing throws in the page.
@@ -10,11 +10,6 @@ const suite = browserSuite({
   smartforge: { jobDurationMs: 3000, heartbeatMs: 500 },
   imagegen: { stepMs: 60, keepAliveMs: 500 },
 });
-
-async function inject(baseUrl: string, fault: Record<string, unknown>) {
-  const response = await fetch(`${baseUrl}/__faults`, { method: 'POST', body: JSON.stringify(fault) });
-  expect(response.ok).toBe(true);
-}
 
 
 const finalStatus = waitForStatus;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, jobUrl, waitForStatus } from '../support/suite';
+import { browserSuite, inject, jobUrl, waitForStatus } from '../support/suite';
 
 // Hostile input and the browser's own defences, against the demo platforms and the built app.
 // Every page of every browser test also runs under the dashboard's CSP and fails on a
@@ -11,11 +11,6 @@ const suite = browserSuite({
   smartforge: { jobDurationMs: 2500, heartbeatMs: 500 },
   imagegen: { stepMs: 40, keepAliveMs: 500 },
 });
-
-async function inject(baseUrl: string, fault: Record<string, unknown>) {
-  const response = await fetch(`${baseUrl}/__faults`, { method: 'POST', body: JSON.stringify(fault) });
-  expect(response.ok).toBe(true);
-}
 
 /** nothing a payload tried ran, was parsed as markup, or widened the page */
 async function expectInert(page: Page) {

@@ -65,3 +65,9 @@ export async function loggedStreamMessages(page: Page): Promise<string[]> {
   );
   return entries.filter((entry) => !['status', 'listing', 'started'].includes(entry.kind)).map((entry) => entry.text.split(' · ').at(-1) ?? '');
 }
+
+/** Sets a fault on a demo platform (`POST /__faults`; see server/lib/faults.js). */
+export async function inject(baseUrl: string, fault: Record<string, unknown>) {
+  const response = await fetch(`${baseUrl}/__faults`, { method: 'POST', body: JSON.stringify(fault) });
+  expect(response.ok).toBe(true);
+}
