@@ -1,6 +1,6 @@
 /** What went wrong on the wire, in terms the operator and the retry policy both understand. */
 export interface TransportError {
-  kind: 'network' | 'http' | 'content-type' | 'stream';
+  kind: 'network' | 'http' | 'content-type' | 'stream' | 'handshake';
   /** HTTP status, when there was a response */
   status?: number;
   /** plain words, safe to show and to log (never contains a token) */
@@ -9,6 +9,10 @@ export interface TransportError {
   retryable: boolean;
   /** the server asked to wait this long (Retry-After) */
   retryAfterMs?: number;
+  /** a 404 for the path itself (the framework's own "Not Found"), not for the thing asked about */
+  routeMissing?: boolean;
+  /** nothing is broken: the platform offers this viewer no stream or status here */
+  unavailable?: boolean;
 }
 
 const STATUS_WORDS: Record<number, string> = {
@@ -38,28 +42,55 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Reads a little of an error body: platforms put the reason in `{"detail": ...}`. */
+/**
+ * The reason in an error body, as platforms word it: `{"detail": "..."}` (FastAPI), a list of
+ * field errors under `detail` (FastAPI's 422), `{"error": "..."}` (Express), or a tRPC error.
+ */
+export function errorDetail(parsed: unknown): string | undefined {
+  const entry = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!entry || typeof entry !== 'object') return undefined;
+  const record = entry as Record<string, unknown>;
+  const trpc = (record.error as { json?: { message?: unknown } } | undefined)?.json?.message;
+  if (typeof trpc === 'string') return trpc.slice(0, 300);
+  const candidate = record.detail ?? record.error ?? record.message;
+  if (typeof candidate === 'string') return candidate.slice(0, 300);
+  if (Array.isArray(candidate)) {
+    const fields = candidate.flatMap((item) => {
+      if (!item || typeof item !== 'object') return [];
+      const { loc, msg } = item as { loc?: unknown; msg?: unknown };
+      if (typeof msg !== 'string') return [];
+      const where = Array.isArray(loc) ? loc.filter((part) => part !== 'body').join('.') : '';
+      return [where ? `${where}: ${msg}` : msg];
+    });
+    if (fields.length) return fields.join('; ').slice(0, 300);
+  }
+  return undefined;
+}
+
+/** Reads a little of an error body for the reason, and whether a 404 is about the path itself. */
 export async function httpError(response: Response): Promise<TransportError> {
   let detail: string | undefined;
+  let json = false;
   try {
     const text = (await response.text()).slice(0, 4096);
     const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') {
-      const record = parsed as Record<string, unknown>;
-      const candidate = record.detail ?? record.error ?? record.message;
-      if (typeof candidate === 'string') detail = candidate.slice(0, 300);
-    }
+    json = true;
+    detail = errorDetail(parsed);
   } catch {
     // not JSON: the status alone says enough
   }
   const words = STATUS_WORDS[response.status] ?? `HTTP ${response.status}`;
-  return {
+  const error: TransportError = {
     kind: 'http',
     status: response.status,
     message: `${response.status} ${words}${detail ? ` (${detail})` : ''}`,
     retryable: isRetryableStatus(response.status),
     retryAfterMs: parseRetryAfter(response.headers.get('Retry-After')),
   };
+  // A framework answers an unknown path with its bare "Not Found" (FastAPI, Starlette) or an
+  // HTML page (Next.js, Express); a platform that knows the path names what it did not find.
+  if (response.status === 404 && (!json || (detail !== undefined && /^not found\.?$/i.test(detail)))) error.routeMissing = true;
+  return error;
 }
 
 export function networkError(error: unknown): TransportError {

@@ -2,12 +2,15 @@ import { ManagedConnection } from './connection';
 import { backoffDelay, httpError, networkError, type TransportError } from './http';
 
 export type PollSignal =
-  | { type: 'response'; at: number; body: string }
+  /** `url` is the one that answered (of `url` and `fallbackUrls`) */
+  | { type: 'response'; at: number; body: string; url: string }
   | { type: 'failed'; at: number; error: TransportError; consecutive: number }
   | { type: 'closed'; at: number; reason: 'stopped' | 'fatal' | 'gave-up'; error?: TransportError };
 
 export interface PollOptions {
   url: string;
+  /** other paths the same status may live on, tried in turn while a path answers that it does not exist @default [] */
+  fallbackUrls?: string[];
   headers?: () => Record<string, string>;
   /** @default 2000 (the CodeBegen guide's interval) */
   intervalMs?: number;
@@ -21,16 +24,21 @@ export interface PollOptions {
 /** Fetches a status URL on an interval. 401/403/404 stop with the reason; other errors back off. */
 export class Poller extends ManagedConnection {
   private readonly options: Required<Omit<PollOptions, 'headers'>> & Pick<PollOptions, 'headers'>;
+  private readonly urls: string[];
+  private urlIndex = 0;
+  private answered = false;
 
   constructor(options: PollOptions) {
     super();
     this.options = {
       intervalMs: 2000,
       maxConsecutiveErrors: 30,
+      fallbackUrls: [],
       ...options,
       // an explicit `fetch: undefined` must not wipe out the default
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     };
+    this.urls = [options.url, ...(options.fallbackUrls ?? [])];
   }
 
   get stopped(): boolean {
@@ -50,8 +58,9 @@ export class Poller extends ManagedConnection {
     let consecutiveErrors = 0;
     while (!this.stopped) {
       let error: TransportError | undefined;
+      const url = this.urls[this.urlIndex];
       try {
-        const response = await this.options.fetch(this.options.url, {
+        const response = await this.options.fetch(url, {
           headers: { Accept: 'application/json', ...this.options.headers?.() },
           signal: this.controller.signal,
         });
@@ -59,9 +68,15 @@ export class Poller extends ManagedConnection {
           const body = await response.text();
           if (this.stopped) break;
           consecutiveErrors = 0;
-          this.options.onSignal({ type: 'response', at: Date.now(), body });
+          this.answered = true;
+          this.options.onSignal({ type: 'response', at: Date.now(), body, url });
         } else {
           error = await httpError(response);
+          if (error.routeMissing && !this.answered && this.urlIndex < this.urls.length - 1) {
+            // that path does not exist here: the next candidate, at once
+            this.urlIndex++;
+            continue;
+          }
         }
       } catch (caught) {
         if (this.stopped) break;

@@ -1,6 +1,6 @@
 import { createParser } from 'eventsource-parser';
 import { browserOffline, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
-import { httpError, networkError, type TransportError } from './http';
+import { httpError, isTransportError, networkError, type TransportError } from './http';
 import { IdOnlyBlockScanner } from './idOnlyBlocks';
 
 export type SseCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
@@ -8,7 +8,8 @@ export type SseCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
 /** Everything a stream reports, each stamped with its arrival time. */
 export type SseSignal =
   | { type: 'connecting'; at: number; attempt: number }
-  | { type: 'open'; at: number; status: number }
+  /** `url` is the one that answered (of `url` and `fallbackUrls`, or what `prepare` gave) */
+  | { type: 'open'; at: number; status: number; url: string }
   /** `id` is this event's own id field, if it had one; `lastEventId` is the running one */
   | { type: 'message'; at: number; data: string; event: string; id?: string; lastEventId: string }
   | { type: 'comment'; at: number; text: string }
@@ -19,6 +20,20 @@ export type SseSignal =
 
 export interface SseOptions {
   url: string;
+  /**
+   * Other paths the same stream may live on, tried in turn while the server answers that a
+   * path does not exist (a 404 for the path itself), until one opens. @default []
+   */
+  fallbackUrls?: string[];
+  /**
+   * Called before every attempt for the URL and headers to use (a single-use token is fetched
+   * fresh each time). A TransportError it throws ends the attempt as that error would.
+   */
+  prepare?: () => Promise<{ url: string; headers?: Record<string, string> }>;
+  /** reconnect at once after this long on one connection; 0 never @default 0 */
+  renewAfterMs?: number;
+  /** never reconnect sooner than this, even after a clean end (a platform that rations its stream tokens) @default 0 */
+  retryFloorMs?: number;
   /** @default 'GET' */
   method?: 'GET' | 'POST';
   /** asked before every attempt, so a renewed token is picked up */
@@ -45,6 +60,8 @@ export interface SseOptions {
 
 type AttemptOutcome =
   | { kind: 'ended'; sawEvent: boolean }
+  /** the path was unknown and another candidate is next, or the connection was renewed: go on at once */
+  | { kind: 'again' }
   | { kind: 'failed'; sawEvent: boolean; error: TransportError }
   | { kind: 'fatal'; error: TransportError }
   | { kind: 'no-content' }
@@ -64,8 +81,11 @@ export class SseConnection extends ManagedConnection {
   eventsReceived = 0;
   private serverRetryMs: number | undefined;
   private attemptController: AbortController | undefined;
-  private readonly options: Required<Omit<SseOptions, 'headers' | 'body' | 'lastEventId'>> &
-    Pick<SseOptions, 'headers' | 'body'>;
+  private readonly options: Required<Omit<SseOptions, 'headers' | 'body' | 'lastEventId' | 'prepare'>> &
+    Pick<SseOptions, 'headers' | 'body' | 'prepare'>;
+  private readonly urls: string[];
+  private urlIndex = 0;
+  private everOpened = false;
 
   constructor(options: SseOptions) {
     super();
@@ -76,12 +96,16 @@ export class SseConnection extends ManagedConnection {
       maxReconnects: Number.POSITIVE_INFINITY,
       reconnectOnEnd: true,
       stallTimeoutMs: 0,
+      renewAfterMs: 0,
+      retryFloorMs: 0,
+      fallbackUrls: [],
       random: Math.random,
       ...options,
       // an explicit `fetch: undefined` must not wipe out the default
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     };
     this.lastEventId = options.lastEventId ?? '';
+    this.urls = [options.url, ...(options.fallbackUrls ?? [])];
   }
 
   /** Stops for good: aborts the request in flight and any pending reconnect. Idempotent. */
@@ -104,6 +128,7 @@ export class SseConnection extends ManagedConnection {
         this.emit({ type: 'closed', at: Date.now(), reason: 'aborted' });
         return;
       }
+      if (outcome.kind === 'again') continue;
       if (outcome.kind === 'fatal') {
         this.close();
         this.emit({ type: 'closed', at: Date.now(), reason: 'fatal', error: outcome.error });
@@ -133,7 +158,7 @@ export class SseConnection extends ManagedConnection {
         return;
       }
       // retry: from the server and Retry-After are floors under the jittered backoff
-      const delayMs = Math.max(this.serverRetryMs ?? 0, error.retryAfterMs ?? 0, backoffMs);
+      const delayMs = Math.max(this.serverRetryMs ?? 0, error.retryAfterMs ?? 0, this.options.retryFloorMs, backoffMs);
       this.emit({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs, error });
       await this.sleep(delayMs);
       if (this.closed) {
@@ -146,11 +171,25 @@ export class SseConnection extends ManagedConnection {
   private async attempt(): Promise<AttemptOutcome> {
     const controller = new AbortController();
     this.attemptController = controller;
-    const headers: Record<string, string> = { Accept: 'text/event-stream', ...this.options.headers?.() };
+    let url = this.urls[this.urlIndex];
+    let prepared: Record<string, string> = {};
+    if (this.options.prepare) {
+      try {
+        const next = await this.options.prepare();
+        url = next.url;
+        prepared = next.headers ?? {};
+      } catch (error) {
+        if (this.closed) return { kind: 'aborted' };
+        const failure = isTransportError(error) ? error : networkError(error);
+        return failure.retryable ? { kind: 'failed', sawEvent: false, error: failure } : { kind: 'fatal', error: failure };
+      }
+      if (this.closed) return { kind: 'aborted' };
+    }
+    const headers: Record<string, string> = { Accept: 'text/event-stream', ...this.options.headers?.(), ...prepared };
     if (this.lastEventId !== '') headers['Last-Event-ID'] = this.lastEventId;
     let response: Response;
     try {
-      response = await this.options.fetch(this.options.url, {
+      response = await this.options.fetch(url, {
         method: this.options.method,
         headers,
         body: this.options.body,
@@ -162,6 +201,10 @@ export class SseConnection extends ManagedConnection {
     if (response.status === 204) return { kind: 'no-content' };
     if (!response.ok) {
       const error = await httpError(response);
+      if (error.routeMissing && !this.everOpened && this.urlIndex < this.urls.length - 1) {
+        this.urlIndex++;
+        return { kind: 'again' };
+      }
       return error.retryable ? { kind: 'failed', sawEvent: false, error } : { kind: 'fatal', error };
     }
     const contentType = response.headers.get('Content-Type') ?? '';
@@ -178,7 +221,8 @@ export class SseConnection extends ManagedConnection {
       };
     }
     if (!response.body) return { kind: 'failed', sawEvent: false, error: { kind: 'stream', message: 'Response has no body', retryable: true } };
-    this.emit({ type: 'open', at: Date.now(), status: response.status });
+    this.everOpened = true;
+    this.emit({ type: 'open', at: Date.now(), status: response.status, url });
     return this.read(response.body, controller);
   }
 
@@ -212,11 +256,19 @@ export class SseConnection extends ManagedConnection {
       controller.abort();
     });
     watchdog.touch();
+    let renewing = false;
+    const renewal = this.options.renewAfterMs > 0
+      ? setTimeout(() => {
+        renewing = true;
+        controller.abort();
+      }, this.options.renewAfterMs)
+      : undefined;
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (this.closed) return { kind: 'aborted' };
         if (stalled) throw new Error('stalled');
+        if (renewing) return { kind: 'again' };
         if (done) break;
         watchdog.touch();
         this.bytesReceived += value.byteLength;
@@ -228,12 +280,14 @@ export class SseConnection extends ManagedConnection {
       return { kind: 'ended', sawEvent };
     } catch (error) {
       if (this.closed) return { kind: 'aborted' };
+      if (renewing) return { kind: 'again' };
       if (stalled) {
         return { kind: 'failed', sawEvent, error: { kind: 'stream', message: `No data for ${Math.round(this.options.stallTimeoutMs / 1000)} s: the stream stalled`, retryable: true } };
       }
       return { kind: 'failed', sawEvent, error: { ...networkError(error), kind: 'stream', message: `Stream interrupted: ${(error as Error).message ?? error}` } };
     } finally {
       watchdog.stop();
+      clearTimeout(renewal);
       controller.signal.removeEventListener('abort', abortRead);
     }
   }

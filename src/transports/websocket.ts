@@ -5,14 +5,27 @@ export type WsCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
 
 export type WsSignal =
   | { type: 'connecting'; at: number; attempt: number }
-  | { type: 'open'; at: number }
+  | { type: 'open'; at: number; url: string }
   | { type: 'message'; at: number; data: string }
   | { type: 'stalled'; at: number; silentMs: number }
   | { type: 'retrying'; at: number; attempt: number; delayMs: number; error: TransportError }
   | { type: 'closed'; at: number; reason: WsCloseReason; code?: number; error?: TransportError };
 
+/** Failures before any open, on every path twice, before a refused handshake is concluded. */
+const HANDSHAKE_ROUNDS = 2;
+
 export interface WsOptions {
   url: string;
+  /** other paths the socket may live on: tried in turn while none has opened yet @default [] */
+  fallbackUrls?: string[];
+  /** messages to send: once on every open, and on an interval while open (a progress poll) */
+  outgoing?: { onOpen?: string[]; every?: { text: string; ms: number } };
+  /**
+   * An http(s) URL of the same server. A browser sees a refused handshake (HTTP 403) only as
+   * a socket that never opens; when every path has failed twice that way while this URL
+   * answers HTTP, the server is up and refusing: the connection stops instead of looping.
+   */
+  handshakeProbeUrl?: string;
   /** @default 1000 */
   retryBaseMs?: number;
   /** @default 30000 */
@@ -42,13 +55,18 @@ export class WsConnection extends ManagedConnection {
   messagesReceived = 0;
   bytesReceived = 0;
   private socket: WebSocket | undefined;
-  private readonly options: Required<Omit<WsOptions, 'WebSocket'>> & { WebSocket: typeof WebSocket };
+  private readonly options: Required<Omit<WsOptions, 'WebSocket' | 'outgoing' | 'handshakeProbeUrl'>> & Pick<WsOptions, 'outgoing' | 'handshakeProbeUrl'> & { WebSocket: typeof WebSocket };
+  private readonly urls: string[];
+  private urlIndex = 0;
+  private everOpened = false;
+  private failedBeforeOpen = 0;
 
   constructor(options: WsOptions) {
     super();
     const Impl = options.WebSocket ?? globalThis.WebSocket;
     if (!Impl) throw new Error('No WebSocket implementation available');
-    this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, stallTimeoutMs: 0, ...options, WebSocket: Impl };
+    this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, stallTimeoutMs: 0, fallbackUrls: [], ...options, WebSocket: Impl };
+    this.urls = [options.url, ...(options.fallbackUrls ?? [])];
   }
 
   close(): void {
@@ -57,11 +75,39 @@ export class WsConnection extends ManagedConnection {
     this.socket?.close(1000);
   }
 
+  /** Sends on the open socket; false when there is none. */
+  send(text: string): boolean {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== 1) return false;
+    socket.send(text);
+    return true;
+  }
+
+  /** The server answers HTTP: a socket that never opens was refused, not unreachable. */
+  private async serverAnswers(): Promise<boolean> {
+    const url = this.options.handshakeProbeUrl;
+    if (!url) return false;
+    try {
+      // no-cors: any answer at all proves the server is up; its CORS headers do not matter here
+      await fetch(url, { method: 'GET', mode: 'no-cors', signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(5000)]) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   protected async run(): Promise<void> {
     const budget = new ReconnectBudget(this.options.maxReconnects, this.options.retryBaseMs, this.options.retryMaxMs);
     for (;;) {
       this.options.onSignal({ type: 'connecting', at: Date.now(), attempt: budget.attempt });
-      const outcome = await this.connectOnce();
+      const outcome = await this.connectOnce(this.urls[this.urlIndex]);
+      if (!outcome.opened) {
+        this.failedBeforeOpen++;
+        // a path that never opened may not exist: the next one gets the next attempt
+        if (!this.everOpened) this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      } else {
+        this.failedBeforeOpen = 0;
+      }
       if (this.closed) {
         this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted', code: outcome.code });
         return;
@@ -80,6 +126,25 @@ export class WsConnection extends ManagedConnection {
       if (isPolicyClose(outcome.code)) {
         this.controller.abort();
         this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'fatal', code: outcome.code, error: { ...error, retryable: false } });
+        return;
+      }
+      if (!this.everOpened && this.failedBeforeOpen >= this.urls.length * HANDSHAKE_ROUNDS && !browserOffline() && (await this.serverAnswers())) {
+        if (this.closed) {
+          this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });
+          return;
+        }
+        this.controller.abort();
+        this.options.onSignal({
+          type: 'closed',
+          at: Date.now(),
+          reason: 'fatal',
+          code: outcome.code,
+          error: {
+            kind: 'handshake',
+            message: `The server refused the WebSocket handshake ${this.failedBeforeOpen} times while answering HTTP: a rejected or missing token shows this way (HTTP 403)`,
+            retryable: false,
+          },
+        });
         return;
       }
       if (browserOffline()) {
@@ -107,29 +172,43 @@ export class WsConnection extends ManagedConnection {
     }
   }
 
-  private connectOnce(): Promise<{ code: number; reason: string; sawMessage: boolean }> {
+  private connectOnce(url: string): Promise<{ code: number; reason: string; sawMessage: boolean; opened: boolean }> {
     return new Promise((resolve) => {
       let sawMessage = false;
+      let opened = false;
       let socket: WebSocket;
       try {
-        socket = new this.options.WebSocket(this.options.url);
+        socket = new this.options.WebSocket(url);
       } catch {
-        resolve({ code: 1006, reason: 'invalid URL', sawMessage });
+        resolve({ code: 1006, reason: 'invalid URL', sawMessage, opened });
         return;
       }
       this.socket = socket;
       let stalled = false;
+      let ticker: ReturnType<typeof setInterval> | undefined;
       const watchdog = new StallWatchdog(this.options.stallTimeoutMs, () => {
         stalled = true;
+        clearInterval(ticker);
         this.options.onSignal({ type: 'stalled', at: Date.now(), silentMs: this.options.stallTimeoutMs });
         if (this.socket === socket) this.socket = undefined;
         socket.close();
-        resolve({ code: 1006, reason: 'no message: the socket stalled', sawMessage });
+        resolve({ code: 1006, reason: 'no message: the socket stalled', sawMessage, opened });
       });
       // Handlers check the socket is still the current one: a replaced socket must stay quiet.
       socket.onopen = () => {
         watchdog.touch();
-        if (this.socket === socket) this.options.onSignal({ type: 'open', at: Date.now() });
+        if (this.socket !== socket) return;
+        opened = true;
+        this.everOpened = true;
+        this.options.onSignal({ type: 'open', at: Date.now(), url });
+        const outgoing = this.options.outgoing;
+        for (const text of outgoing?.onOpen ?? []) socket.send(text);
+        if (outgoing?.every) {
+          const { text, ms } = outgoing.every;
+          ticker = setInterval(() => {
+            if (socket.readyState === 1 && this.socket === socket) socket.send(text);
+          }, ms);
+        }
       };
       socket.onmessage = (event: MessageEvent) => {
         if (this.socket !== socket || this.closed) return;
@@ -145,9 +224,10 @@ export class WsConnection extends ManagedConnection {
       };
       socket.onclose = (event: CloseEvent) => {
         watchdog.stop();
+        clearInterval(ticker);
         if (stalled) return;
         if (this.socket === socket) this.socket = undefined;
-        resolve({ code: event.code, reason: event.reason, sawMessage });
+        resolve({ code: event.code, reason: event.reason, sawMessage, opened });
       };
     });
   }
