@@ -9,6 +9,7 @@ export function createAppRouter(history: RouterHistory = createWebHistory()) {
       { path: '/jobs/:sourceId/:jobId', name: 'job', component: () => import('./views/JobView.vue'), props: true },
       { path: '/connections', name: 'connections', component: () => import('./views/ConnectionsView.vue') },
       { path: '/sources', name: 'sources', component: () => import('./views/SourcesView.vue') },
+      { path: '/sources/:sourceId', name: 'source', component: () => import('./views/SourceInspectorView.vue'), props: true },
       { path: '/:unknown(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
     ],
   });

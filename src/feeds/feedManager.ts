@@ -42,7 +42,7 @@ export class FeedManager {
   private tick(): void {
     const due = Date.now() - (this.options.streamRetryMs ?? 30_000);
     for (const feed of this.feeds.values()) {
-      if (feed.active && feed.streamFailed && feed.mode === 'poll' && feed.streamFailedAt <= due) {
+      if (feed.active && feed.streamFailed && (feed.mode === 'poll' || feed.mode === 'queued') && feed.streamFailedAt <= due) {
         const origin = originOf(feed.source);
         const streaming = [...this.feeds.values()].filter((other) => other.mode === 'stream' && originOf(other.source) === origin).length;
         if (streaming < (feed.source.maxStreams ?? DEFAULT_MAX_STREAMS)) feed.probeStream();
@@ -140,6 +140,8 @@ export class FeedManager {
   private rebalance(origin: string): void {
     const sameOrigin = [...this.feeds.values()].filter((feed) => feed.active && originOf(feed.source) === origin);
     if (sameOrigin.length === 0) return;
+    // a status endpoint found broken for the deployment: its pollers wait for streams instead
+    for (const feed of sameOrigin) feed.requeue();
     for (const feed of sameOrigin) if (feed.pinned) feed.stream();
     const pinned = sameOrigin.filter((feed) => feed.pinned).length;
     const slots = Math.max(0, (sameOrigin[0].source.maxStreams ?? DEFAULT_MAX_STREAMS) - pinned);

@@ -1,9 +1,11 @@
 import type { JobEvent } from '../model/events';
 import { isTerminal, jobKey, type LinkState, type Transport } from '../model/job';
 import { DEFAULT_MAX_EVENT_CHARS, type Dialect, type JobRef, type StreamRequest, type WireContext, type WireMessage } from '../protocols/dialect';
+import { routeBook, type RouteCandidate } from '../protocols/routes';
 import { protocolError } from '../protocols/wire';
 import type { Source } from '../protocols/source';
-import { isTransportError, requestJson, type TransportError } from '../transports/http';
+import { isTransportError, type TransportError } from '../transports/http';
+import { requestFirst } from '../protocols/routes';
 import { Poller, type PollSignal } from '../transports/poll';
 import { SseConnection, type SseSignal } from '../transports/sse';
 import { WsConnection, type WsSignal } from '../transports/websocket';
@@ -22,7 +24,16 @@ export interface FeedOptions {
   streamRetryMs?: number;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
+  /** sees every wire message this feed reads and what it became (the protocol inspector) */
+  observe?: WireObserver;
 }
+
+/** Where a wire message came from: a job's stream, its status endpoint, a listing, a launch answer. */
+export type WireChannel = 'stream' | 'status' | 'listing' | 'launch';
+export type WireObserver = (source: Source, channel: WireChannel, raw: string, events: readonly JobEvent[]) => void;
+
+/** status answers that fail in a row with a server error before the endpoint counts as broken */
+const BROKEN_AFTER = 3;
 
 export const DEFAULT_FEED_OPTIONS: FeedOptions = {
   retryBaseMs: 1000,
@@ -49,6 +60,8 @@ export interface FeedHealth {
   maxHeartbeatGapMs: number;
   expectedHeartbeatMs?: number;
   protocolErrors: number;
+  /** well-formed messages of types genwatch does not know */
+  unrecognized: number;
   duplicates: number;
   gaps: number;
   /** arrival minus the platform's timestamp, last and running sum */
@@ -112,6 +125,11 @@ export class JobFeed {
   private lastPollBody: string | undefined;
   private closedBytes = 0;
   private lastSignAt: number | undefined;
+  /** the stream being read, while there is one */
+  private request: Exclude<StreamRequest, { transport: 'none' }> | undefined;
+  /** the last update's key off a socket: the same state again is an answer to a poll, not news */
+  private lastSocketKey: string | undefined;
+  private draining: ReturnType<typeof setTimeout> | undefined;
   readonly health: FeedHealth = {
     startedAt: Date.now(),
     uptimeMs: 0,
@@ -122,6 +140,7 @@ export class JobFeed {
     heartbeats: 0,
     maxHeartbeatGapMs: 0,
     protocolErrors: 0,
+    unrecognized: 0,
     duplicates: 0,
     gaps: 0,
     lagSumMs: 0,
@@ -159,13 +178,14 @@ export class JobFeed {
     this.jobId = ref.jobId;
     this.key = jobKey(source.id, ref.jobId);
     this.pinned = pinnedStream !== undefined;
-    const heartbeatMs = source.heartbeatMs ?? dialect.heartbeatMs;
-    this.health.expectedHeartbeatMs = heartbeatMs;
-    this.stallTimeoutMs = heartbeatMs ? heartbeatMs * 3 : 0;
+    this.health.expectedHeartbeatMs = source.heartbeatMs ?? dialect.heartbeatMs;
   }
 
-  /** no byte for 3x the expected heartbeat means the stream is dead */
-  private readonly stallTimeoutMs: number;
+  /** The sign-of-life interval to expect on this stream: the source's, the stream's, or the dialect's. */
+  private heartbeatFor(request: Exclude<StreamRequest, { transport: 'none' }>): number | undefined {
+    if (request.heartbeatMs === null) return undefined;
+    return this.source.heartbeatMs ?? request.heartbeatMs ?? this.dialect.heartbeatMs;
+  }
 
   /** bytes received over every connection of this feed */
   get bytes(): number {
@@ -199,12 +219,17 @@ export class JobFeed {
     return !this.done && !this.halted;
   }
 
-  get statusUrl(): string | undefined {
-    return this.dialect.parseStatus ? this.dialect.statusUrl?.(this.source, this.ref) : undefined;
+  /** Where to poll, unless the platform has nothing to poll or the endpoint is known broken. */
+  get statusRequest(): { urls: RouteCandidate[]; route: string } | undefined {
+    if (!this.dialect.parseStatus) return undefined;
+    const request = this.dialect.statusRequest?.(this.source, this.ref);
+    if (!request || request.urls.length === 0) return undefined;
+    if (routeBook.isAbsent(this.source.baseUrl, request.route) || routeBook.brokenBecause(this.source.baseUrl, request.route)) return undefined;
+    return request;
   }
 
   get canPoll(): boolean {
-    return this.statusUrl !== undefined;
+    return this.statusRequest !== undefined;
   }
 
   stream(): void {
@@ -223,18 +248,28 @@ export class JobFeed {
       return;
     }
     this.mode = 'stream';
+    this.request = request;
+    this.lastSocketKey = undefined;
     if (this.dialect.snapshotBeforeStream && !this.snapshotTaken && this.canPoll) {
       this.snapshotTaken = true;
       void this.fetchSnapshot();
     }
+    const heartbeatMs = this.heartbeatFor(request);
+    this.health.expectedHeartbeatMs = heartbeatMs;
+    // no byte for 3x the expected heartbeat means the stream is dead
+    const stallTimeoutMs = heartbeatMs ? heartbeatMs * 3 : 0;
+    const [first, ...fallbacks] = request.urls;
     if (request.transport === 'websocket') {
       this.link('websocket', 'connecting');
       this.ws = new WsConnection({
-        url: request.url,
+        url: first.url,
+        fallbackUrls: fallbacks.map((candidate) => candidate.url),
+        outgoing: request.outgoing,
+        handshakeProbeUrl: request.handshakeProbeUrl,
         retryBaseMs: this.options.retryBaseMs,
         retryMaxMs: this.options.retryMaxMs,
         maxReconnects: this.probing ? 0 : this.options.maxReconnects,
-        stallTimeoutMs: this.stallTimeoutMs,
+        stallTimeoutMs,
         WebSocket: this.options.WebSocket,
         onSignal: (signal) => this.onWs(signal),
       }).start();
@@ -242,7 +277,11 @@ export class JobFeed {
     }
     this.link('sse', 'connecting');
     this.sse = new SseConnection({
-      url: request.url,
+      url: first?.url ?? '',
+      fallbackUrls: fallbacks.map((candidate) => candidate.url),
+      prepare: request.prepare,
+      renewAfterMs: request.renewAfterMs,
+      retryFloorMs: request.retryFloorMs,
       method: request.method,
       body: request.body,
       headers: () => ({ ...this.dialect.authHeaders(this.source), ...request.headers }),
@@ -251,10 +290,16 @@ export class JobFeed {
       retryMaxMs: this.options.retryMaxMs,
       maxReconnects: !request.resumable || this.probing ? 0 : this.options.maxReconnects,
       reconnectOnEnd: request.resumable,
-      stallTimeoutMs: this.stallTimeoutMs,
+      stallTimeoutMs,
       fetch: this.options.fetch,
       onSignal: (signal) => this.onSse(signal),
     }).start();
+  }
+
+  /** The path that answered is the one to try first next time, for every job of this deployment. */
+  private confirmRoute(candidates: readonly RouteCandidate[], route: string | undefined, url: string): void {
+    const answered = candidates.find((candidate) => candidate.url === url);
+    if (route && answered) routeBook.confirm(this.source.baseUrl, route, answered.variant);
   }
 
   /** Poll where the platform allows it; otherwise wait for a stream slot. */
@@ -262,16 +307,19 @@ export class JobFeed {
     if (!this.active || this.mode === 'poll' || this.mode === 'queued') return;
     if (this.pinned) return this.stream();
     this.stopTransports();
-    const url = this.statusUrl;
-    if (!url) {
+    const status = this.statusRequest;
+    if (!status) {
       this.mode = 'queued';
-      this.link('none', 'idle', 'Waiting for a free stream slot');
+      const broken = this.brokenStatus();
+      this.link('none', 'idle', broken ? `Waiting for a free stream slot: ${broken}` : 'Waiting for a free stream slot');
       return;
     }
     this.mode = 'poll';
     this.link('polling', 'polling', why ?? `Polling every ${this.options.pollIntervalMs / 1000} s (stream slots in use)`);
+    const [first, ...fallbacks] = status.urls;
     this.poller = new Poller({
-      url,
+      url: first.url,
+      fallbackUrls: fallbacks.map((candidate) => candidate.url),
       headers: () => this.dialect.authHeaders(this.source),
       intervalMs: this.options.pollIntervalMs,
       fetch: this.options.fetch,
@@ -280,9 +328,27 @@ export class JobFeed {
   }
 
   stop(): void {
+    clearTimeout(this.draining);
+    this.draining = undefined;
     this.stopTransports();
     this.wire.flush();
     this.mode = 'idle';
+  }
+
+  /** Polling what can no longer be polled (the endpoint broke for the deployment): wait for a stream slot instead. */
+  requeue(): void {
+    if (this.mode !== 'poll' || this.canPoll || this.pinned) return;
+    this.poller?.stop();
+    this.poller = undefined;
+    this.mode = 'idle';
+    this.streamFailed = false;
+    this.poll();
+  }
+
+  /** Why this platform's status endpoint is not polled, when it is known broken. */
+  private brokenStatus(): string | undefined {
+    const route = this.dialect.parseStatus ? this.dialect.statusRequest?.(this.source, this.ref)?.route : undefined;
+    return route ? routeBook.brokenBecause(this.source.baseUrl, route) : undefined;
   }
 
   /** The operator cancelled: a job whose stream is its request ends with it. */
@@ -298,6 +364,7 @@ export class JobFeed {
 
   private stopTransports(): void {
     this.closedBytes = this.bytes;
+    this.request = undefined;
     this.sse?.close();
     this.sse = undefined;
     this.ws?.close();
@@ -311,19 +378,37 @@ export class JobFeed {
   }
 
   private context(receivedAt: number): WireContext {
-    return { source: this.source, jobId: this.jobId, receivedAt };
+    return { source: this.source, jobId: this.jobId, receivedAt, variant: this.ref.variant };
   }
 
   /** One fresh state from the status endpoint: before a stream that does not replay, or after a gap. */
   private async fetchSnapshot(): Promise<void> {
-    const url = this.statusUrl;
-    if (!url) return;
+    const status = this.statusRequest;
+    if (!status) return;
     try {
-      const body = await requestJson(url, { headers: this.dialect.authHeaders(this.source), fetch: this.options.fetch });
-      if (this.active) this.deliver(this.dialect.parseStatus!(this.context(Date.now()), JSON.stringify(body)));
+      const { body, variant } = await requestFirst(this.source.baseUrl, status.route, status.urls, { headers: this.dialect.authHeaders(this.source), fetch: this.options.fetch });
+      void variant;
+      const text = JSON.stringify(body);
+      const events = this.dialect.parseStatus!(this.context(Date.now()), text);
+      this.options.observe?.(this.source, 'status', text, events);
+      if (this.active) this.deliver(events);
     } catch (error) {
-      if (isTransportError(error) && this.active) this.mustOperatorAct(error);
+      if (!isTransportError(error) || !this.active) return;
+      if (error.status !== undefined && error.status >= 500) this.noteStatusFailure(status.route, error);
+      else if (!error.unavailable && !error.routeMissing) this.mustOperatorAct(error);
     }
+  }
+
+  private statusFailures = 0;
+  /** why this viewer has no stream, when the platform offers none (kept for what the poll finds) */
+  private noStreamBecause: string | undefined;
+
+  /** Server errors from the status endpoint in a row make it broken for the whole deployment. */
+  private noteStatusFailure(route: string, error: TransportError): boolean {
+    this.statusFailures++;
+    if (this.statusFailures < BROKEN_AFTER) return false;
+    routeBook.markBroken(this.source.baseUrl, route, `the status endpoint answers ${error.message}`);
+    return true;
   }
 
   private integrity(counts: { duplicates?: number; gaps?: number }): void {
@@ -337,16 +422,31 @@ export class JobFeed {
     const limit = this.dialect.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS;
     if (message.data.length > limit) {
       const kb = (chars: number) => Math.ceil(chars / 1024);
-      return [protocolError(this.dialect.kind, this.context(at), `${message.data.slice(0, 200)}…`, `A ${kb(message.data.length)} KB event is over the ${kb(limit)} KB limit: not read`)];
+      const raw = `${message.data.slice(0, 200)}…`;
+      const events = [protocolError(this.dialect.kind, this.context(at), raw, `A ${kb(message.data.length)} KB event is over the ${kb(limit)} KB limit: not read`)];
+      this.options.observe?.(this.source, 'stream', raw, events);
+      return events;
     }
-    return this.dialect.parseStreamMessage(this.context(at), message);
+    const events = this.dialect.parseStreamMessage(this.context(at), message);
+    this.options.observe?.(this.source, 'stream', message.data, events);
+    return events;
   }
 
-  private fromWire(events: JobEvent[]): void {
+  private fromWire(events: JobEvent[], fromSocket = false): void {
     const now = Date.now();
     this.signOfLife(now);
+    const key = events.find((event) => event.kind === 'update')?.wireId;
+    if (fromSocket && key !== undefined) {
+      // A socket never replays: the same state twice in a row answers a progress poll.
+      if (key === this.lastSocketKey) {
+        this.heartbeat(now);
+        return;
+      }
+      this.lastSocketKey = key;
+    }
     for (const event of events) {
       if (event.kind === 'protocol-error') this.health.protocolErrors++;
+      if (event.kind === 'unrecognized') this.health.unrecognized++;
       if (event.kind === 'heartbeat') {
         this.health.heartbeats++;
         this.health.lastHeartbeatAt = now;
@@ -354,15 +454,15 @@ export class JobFeed {
       if (event.kind === 'update') {
         this.health.events++;
         this.health.firstEventAt ??= now;
-        if (event.at !== event.receivedAt) {
+        // an event from before this connection opened is history replayed, not latency
+        if (event.at !== event.receivedAt && (this.health.connectedAt === undefined || event.at >= this.health.connectedAt - 1000)) {
           this.health.lastLagMs = event.receivedAt - event.at;
           this.health.lagSumMs += this.health.lastLagMs;
           this.health.lagCount++;
         }
       }
     }
-    const key = events.find((event) => event.kind === 'update')?.wireId;
-    this.wire.push(key, events);
+    this.wire.push(fromSocket ? undefined : key, events);
   }
 
   private signOfLife(at: number): void {
@@ -379,15 +479,31 @@ export class JobFeed {
     const finished = events.some((event) => event.kind === 'update' && event.update.status && isTerminal(event.update.status));
     if (finished && this.active) {
       this.done = true;
-      this.stop();
+      const drainMs = this.request?.drainMs ?? 0;
+      if (drainMs > 0 && (this.sse || this.ws)) {
+        // what the platform still sends after the end (a result, a closing frame) is read too
+        this.draining = setTimeout(() => this.stop(), drainMs);
+      } else {
+        this.stop();
+      }
       this.link('none', 'closed', 'Job finished');
       this.onModeChange(this);
     }
   }
 
+  /** After the end, only trailing messages still matter; anything else of the stream ends it. */
+  private drained(signal: { type: string }): boolean {
+    if (!this.done) return false;
+    if (signal.type === 'message' || signal.type === 'comment') return false;
+    if (signal.type === 'retrying' || signal.type === 'stalled' || signal.type === 'closed') this.stop();
+    return true;
+  }
+
   private onSse(signal: SseSignal): void {
+    if (this.drained(signal)) return;
     switch (signal.type) {
       case 'open':
+        if (this.request) this.confirmRoute(this.request.urls, this.request.route, signal.url);
         this.onOpen('sse');
         return;
       case 'message':
@@ -413,12 +529,14 @@ export class JobFeed {
   }
 
   private onWs(signal: WsSignal): void {
+    if (this.drained(signal)) return;
     switch (signal.type) {
       case 'open':
+        if (this.request) this.confirmRoute(this.request.urls, this.request.route, signal.url);
         this.onOpen('websocket');
         return;
       case 'message':
-        this.fromWire(this.parse(signal.at, { data: signal.data, event: 'message', lastEventId: '' }));
+        this.fromWire(this.parse(signal.at, { data: signal.data, event: 'message', lastEventId: '' }), true);
         return;
       case 'stalled':
         this.onStalled('websocket', signal.silentMs);
@@ -471,6 +589,16 @@ export class JobFeed {
     this.mode = 'idle';
     const probe = this.probing;
     this.probing = false;
+    if (reason === 'fatal' && error?.unavailable) {
+      // nothing is broken: this viewer gets no stream here, only what can be polled or listed
+      this.streamFailed = true;
+      this.streamFailedAt = Date.now();
+      this.noStreamBecause = error.message;
+      if (this.canPoll) this.poll(error.message);
+      else this.halt(error.message, false);
+      this.onModeChange(this);
+      return;
+    }
     if (reason === 'fatal' && error && this.mustOperatorAct(error)) return;
     if (this.pinned) {
       this.halt(error?.message ?? 'The stream ended before the job finished; this platform cannot resume it');
@@ -496,8 +624,14 @@ export class JobFeed {
   private onPoll(signal: PollSignal): void {
     if (!this.active) return;
     switch (signal.type) {
-      case 'response':
+      case 'response': {
         this.closedBytes += signal.body.length;
+        this.statusFailures = 0;
+        const status = this.dialect.statusRequest?.(this.source, this.ref);
+        if (status) {
+          this.confirmRoute(status.urls, status.route, signal.url);
+          routeBook.clearBroken(this.source.baseUrl, status.route);
+        }
         if (!this.lastLink.startsWith('polling|polling|')) this.link('polling', 'polling', 'Polling recovered');
         // an unchanged status says nothing new: neither the job nor its log needs it again
         if (signal.body === this.lastPollBody) {
@@ -506,15 +640,34 @@ export class JobFeed {
           return;
         }
         this.lastPollBody = signal.body;
-        this.fromWire(this.dialect.parseStatus!(this.context(signal.at), signal.body));
+        const events = this.dialect.parseStatus!(this.context(signal.at), signal.body);
+        this.options.observe?.(this.source, 'status', signal.body, events);
+        this.fromWire(events);
         return;
-      case 'failed':
+      }
+      case 'failed': {
+        const route = this.dialect.statusRequest?.(this.source, this.ref)?.route;
+        if (route && signal.error.status !== undefined && signal.error.status >= 500 && this.noteStatusFailure(route, signal.error)) {
+          // the endpoint is broken, not the job: wait for a stream instead of polling a wall
+          this.requeue();
+          this.onModeChange(this);
+          return;
+        }
         this.link('polling', 'reconnecting', `${signal.error.message} (${signal.consecutive} in a row)`);
         return;
+      }
       case 'closed':
         if (signal.reason === 'stopped') return;
         this.poller = undefined;
         this.mode = 'idle';
+        if (signal.error?.routeMissing) {
+          // the platform has no such endpoint at all: nothing is broken, there is just nothing to poll
+          const route = this.dialect.statusRequest?.(this.source, this.ref)?.route;
+          if (route) routeBook.markAbsent(this.source.baseUrl, route);
+          this.halt(`${this.noStreamBecause ?? 'No stream'}; the platform has no status endpoint for it`, false);
+          this.onModeChange(this);
+          return;
+        }
         if (signal.error && this.mustOperatorAct(signal.error)) return;
         this.halt(`Polling stopped: ${signal.error?.message ?? 'unknown error'}`);
         this.onModeChange(this);

@@ -50,12 +50,26 @@ interface EventBase {
   seq?: number;
   /** how many older updates of the job this one stands for (merged in a flood) */
   merged?: number;
+  /** the message type as the platform names it (a `type`, a `status`), for the protocol inspector */
+  wireType?: string;
+}
+
+/** One field of a wire message that did not match what genwatch expects of it. */
+export interface WireMismatch {
+  /** where in the message, e.g. `phase_info.phase` (empty: the message itself) */
+  path: string;
+  /** what genwatch expected there */
+  expected: string;
+  /** what arrived instead */
+  received: string;
 }
 
 /** A normalized event: the only thing reducers accept. */
 export type JobEvent =
   | (EventBase & { kind: 'update'; update: JobUpdate; label?: string })
-  | (EventBase & { kind: 'protocol-error'; error: string })
+  | (EventBase & { kind: 'protocol-error'; error: string; mismatches?: WireMismatch[] })
+  /** a well-formed message of a type genwatch does not know: logged and counted, never applied */
+  | (EventBase & { kind: 'unrecognized' })
   /** a sign of life without data (an SSE comment, a keep-alive): keeps the job from looking stale */
   | (EventBase & { kind: 'heartbeat' })
   /** worth a line in the log, changes nothing on the job (e.g. "stream connected") */

@@ -80,6 +80,8 @@ export interface Job {
   phases: readonly Phase[];
   eventCount: number;
   protocolErrors: number;
+  /** well-formed messages of a type genwatch does not know (counted apart from invalid ones) */
+  unrecognized: number;
   transport: Transport;
   link: LinkState;
   /** what the operator should know about the link, e.g. a 401 */
@@ -131,6 +133,7 @@ export function newJob(sourceId: string, jobId: string, platform: PlatformKind):
     phases: [],
     eventCount: 0,
     protocolErrors: 0,
+    unrecognized: 0,
     transport: 'none',
     link: 'idle',
     linkFatal: false,

@@ -44,6 +44,13 @@ export function reduceJob(job: Job, event: JobEvent): Job {
         eventCount: job.eventCount + 1,
         lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt),
       };
+    case 'unrecognized':
+      return {
+        ...job,
+        unrecognized: job.unrecognized + 1,
+        eventCount: job.eventCount + 1,
+        lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt),
+      };
     case 'update': {
       const next = applyUpdate(job, event.update, event.at, event.receivedAt);
       if (event.merged) {
@@ -90,7 +97,10 @@ function applyUpdate(job: Job, raw: JobUpdate, at: number, receivedAt: number): 
 
   if (update.title) next.title = update.title;
   if (update.createdAt !== undefined) next.createdAt = Math.min(job.createdAt ?? update.createdAt, update.createdAt);
-  if (update.error) next.error = update.error;
+  // A platform may still report a problem after the job completed (Smart Forge writes files
+  // after its `complete`): the job stays completed and the problem becomes a warning.
+  const lateProblem = update.error !== undefined && wasFinished && job.status === 'completed';
+  if (update.error && !lateProblem) next.error = update.error;
 
   if (!stale && !wasFinished) {
     if (update.stage !== undefined && update.stage !== job.stage) {
@@ -103,8 +113,9 @@ function applyUpdate(job: Job, raw: JobUpdate, at: number, receivedAt: number): 
     if (update.etaSeconds !== undefined && Number.isFinite(update.etaSeconds)) {
       next.etaAt = at + Math.max(0, update.etaSeconds) * 1000;
     }
-    if (update.output !== undefined) next.output = update.output;
   }
+  // what a job produced may come after its end (Takoss sends `result` after `complete`)
+  if (update.output !== undefined && (!stale || next.output === undefined)) next.output = update.output;
   if (nowFinished) {
     next.etaAt = undefined;
     if (!wasFinished) {
@@ -112,7 +123,8 @@ function applyUpdate(job: Job, raw: JobUpdate, at: number, receivedAt: number): 
       next.currentFile = undefined;
     }
   }
-  if (update.stage !== undefined) next.phases = notePhase(job.phases, update.stage, at);
+  // a stage reported after the end (a trailing frame) is not a phase of the job
+  if (update.stage !== undefined && (!wasFinished || at <= (job.finishedAt ?? Number.POSITIVE_INFINITY))) next.phases = notePhase(job.phases, update.stage, at);
   applyDetails(next, job, update, stale);
   return next;
 }
@@ -123,7 +135,8 @@ function applyDetails(next: Job, job: Job, update: JobUpdate, stale: boolean): v
   if (update.parentKey) next.parentKey = update.parentKey;
   if (update.imageUrl) next.imageUrl = update.imageUrl;
   if (update.step && !stale) next.step = { ...job.step, ...update.step };
-  if (update.warning && !job.warnings.includes(update.warning)) next.warnings = [...job.warnings, update.warning];
+  const warning = update.warning ?? (update.error !== undefined && job.status === 'completed' ? `After the job completed: ${update.error}` : undefined);
+  if (warning && !job.warnings.includes(warning)) next.warnings = [...job.warnings, warning];
   if (update.phaseFiles) {
     const others = job.phaseFiles.filter((entry) => entry.phase !== update.phaseFiles!.phase);
     next.phaseFiles = [...others, update.phaseFiles].sort((a, b) => a.phase - b.phase);

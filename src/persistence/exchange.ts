@@ -33,7 +33,7 @@ export function exportJsonl(events: readonly JobEvent[]): string {
 }
 
 const EventLine = v.looseObject({
-  kind: v.picklist(['update', 'protocol-error', 'notice', 'link', 'heartbeat', 'integrity']),
+  kind: v.picklist(['update', 'protocol-error', 'unrecognized', 'notice', 'link', 'heartbeat', 'integrity']),
   sourceId: v.string(),
   jobId: v.pipe(v.string(), v.minLength(1)),
   platform: v.picklist(['codebegen', 'takoss', 'smartforge', 'imagegen']),

@@ -2,85 +2,110 @@ import * as v from 'valibot';
 import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
 import { jobKey } from '../model/job';
-import { requestJson } from '../transports/http';
-import type { Dialect, Launched, WireContext } from './dialect';
+import { isTransportError, requestJson, type TransportError } from '../transports/http';
+import type { Dialect, JobRef, JobSighting, Launched, WireContext } from './dialect';
+import { requestFirst, routeBook } from './routes';
 import { describeIssues, type Source } from './source';
-import { eventBase, isoDate, parseJson, protocolError } from './wire';
+import { checkWire, eventBase, invalid, parseJson, platformTime, protocolError, toPercent, typeName, unrecognized, wireTime } from './wire';
 
-// CodeBegen API v2 generation monitoring (codebegen-generation-monitoring.md).
+// CodeBegen: v2 generation monitoring and iterations. Written from the integration guides
+// (codebegen-generation-monitoring.md, codebegen-iteration-sse.md) and from what the platform's
+// own code sends (upstream-wire.md §1), which differ; both are read.
+//
+// What the platform really sends, beyond the guides: the stream lives at
+// /api/v2/generation/generate/{id}/stream; frames have no SSE ids; every optional key is there
+// as null; heartbeats are data frames (`status: "heartbeat"`, progress 0.0) about every 30 s;
+// the stream ends with `stream_closing` (progress 1.0, even after a failure); /status answers
+// 500 for every generation; /generations/iterate hands out no SSE token: each connection
+// needs a fresh single-use one from /generations/generate/{id}/stream-token; an iteration
+// reports `completed` (or `failed`) at `iteration_complete` (`iteration_error`) before its
+// last stages, and its stream has no heartbeat at all.
 
 const API = '/api/v2/generation';
 
-const nullableNumber = v.optional(v.nullable(v.pipe(v.number(), v.finite())));
+const finite = v.pipe(v.number(), v.finite());
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const maybe = <T extends v.GenericSchema>(schema: T) => v.optional(v.nullable(schema));
 
-export const StreamingProgressEventSchema = v.object({
-  generation_id: v.string(),
-  status: v.picklist(['connected', 'processing', 'completed', 'failed', 'error', 'timeout', 'disconnected']),
-  stage: v.string(),
-  progress: v.pipe(v.number(), v.finite()),
-  message: v.string(),
-  ab_group: v.optional(v.nullable(v.string())),
-  enhanced_features: v.optional(v.nullable(v.record(v.string(), v.boolean()))),
-  generation_mode: v.optional(v.nullable(v.picklist(['classic', 'enhanced', 'auto']))),
-  estimated_time_remaining: nullableNumber,
-  current_file: v.optional(v.nullable(v.string())),
-  partial_output: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
-  // iteration (codebegen-iteration-sse.md)
-  phase_info: v.optional(v.nullable(v.object({
-    total_phases: v.optional(count),
-    current_phase: v.optional(count),
-    entities_count: v.optional(count),
-    phase: v.optional(count),
-    name: v.optional(v.string()),
-    files_generated: v.optional(count),
-    total_files: v.optional(count),
-  }))),
-  warning_type: v.optional(v.string()),
-  parent_file_count: v.optional(count),
-  new_file_count: v.optional(count),
-  error: v.optional(v.nullable(v.string())),
-  timestamp: v.pipe(v.number(), v.finite()),
+export const StreamingProgressEventSchema = v.looseObject({
+  generation_id: maybe(v.string()),
+  status: v.string(),
+  stage: maybe(v.string()),
+  progress: maybe(finite),
+  message: maybe(v.string()),
+  ab_group: maybe(v.string()),
+  enhanced_features: maybe(v.record(v.string(), v.unknown())),
+  generation_mode: maybe(v.string()),
+  estimated_time_remaining: maybe(finite),
+  current_file: maybe(v.string()),
+  partial_output: maybe(v.record(v.string(), v.unknown())),
+  // iteration (the guide; the platform's code builds it but its stream model drops it)
+  phase_info: maybe(v.looseObject({
+    total_phases: maybe(count),
+    current_phase: maybe(count),
+    entities_count: maybe(count),
+    // a number, or text such as "2-4 (1/3)"
+    phase: maybe(v.union([count, v.string()])),
+    name: maybe(v.string()),
+    files_generated: maybe(count),
+    total_files: maybe(count),
+  })),
+  warning_type: maybe(v.string()),
+  parent_file_count: maybe(count),
+  new_file_count: maybe(count),
+  error: maybe(v.string()),
+  timestamp: wireTime,
 });
 export type StreamingProgressEvent = v.InferOutput<typeof StreamingProgressEventSchema>;
 
-
-export const GenerationStatusResponseSchema = v.object({
-  generation_id: v.string(),
-  status: v.picklist(['pending', 'processing', 'completed', 'failed']),
-  created_at: isoDate,
-  updated_at: isoDate,
-  progress: v.pipe(v.number(), v.finite()),
-  stage: v.string(),
-  message: v.string(),
-  current_event: v.optional(v.nullable(StreamingProgressEventSchema)),
-  estimated_time_remaining: nullableNumber,
-  has_events: v.boolean(),
-  completed_at: v.optional(v.nullable(isoDate)),
-  error: v.optional(v.nullable(v.string())),
+/**
+ * The status endpoint (the guide: progress 0.0-1.0; the platform's code: the raw 0-100 value,
+ * when it answers at all), and a generation record (/generations/{id}, listings).
+ */
+export const GenerationStatusResponseSchema = v.looseObject({
+  generation_id: maybe(v.string()),
+  id: maybe(v.string()),
+  status: v.string(),
+  created_at: wireTime,
+  updated_at: wireTime,
+  progress: maybe(finite),
+  stage: maybe(v.string()),
+  message: maybe(v.string()),
+  current_event: maybe(v.record(v.string(), v.unknown())),
+  estimated_time_remaining: maybe(finite),
+  has_events: maybe(v.boolean()),
+  completed_at: wireTime,
+  error: maybe(v.string()),
+  prompt: maybe(v.string()),
+  variant: maybe(v.string()),
+  is_iteration: maybe(v.boolean()),
+  parent_generation_id: maybe(v.string()),
 });
 export type GenerationStatusResponse = v.InferOutput<typeof GenerationStatusResponseSchema>;
 
-const DiscoverySchema = v.object({
-  generations: v.array(v.object({
-    ...GenerationStatusResponseSchema.entries,
-    prompt: v.optional(v.string()),
-    variant: v.optional(v.string()),
-    parent_generation_id: v.optional(v.string()),
-  })),
+const DiscoverySchema = v.union([
+  v.looseObject({ generations: v.array(GenerationStatusResponseSchema) }),
+  v.array(GenerationStatusResponseSchema),
+]);
+
+const IterateResponseSchema = v.looseObject({
+  generation_id: v.pipe(v.string(), v.minLength(1)),
+  // the guide hands the stream token out here; the platform's code does not
+  sse_token: maybe(v.pipe(v.string(), v.minLength(1))),
+  parent_generation_id: maybe(v.string()),
 });
 
-const IterateResponseSchema = v.object({
-  generation_id: v.pipe(v.string(), v.minLength(1)),
+const StreamTokenSchema = v.looseObject({
   sse_token: v.pipe(v.string(), v.minLength(1)),
-  parent_generation_id: v.optional(v.string()),
+  stream_url: maybe(v.string()),
+  expires_in: maybe(finite),
 });
 
-const GenerateResponseSchema = v.object({
+const GenerateResponseSchema = v.looseObject({
   generation_id: v.pipe(v.string(), v.minLength(1)),
-  status: v.string(),
-  prompt: v.optional(v.string()),
-  created_at: v.optional(isoDate),
+  status: maybe(v.string()),
+  prompt: maybe(v.string()),
+  created_at: wireTime,
 });
 
 export interface CodebegenLaunchRequest {
@@ -91,65 +116,182 @@ export interface CodebegenLaunchRequest {
   constraints?: string[];
 }
 
-const STREAM_STATUS: Partial<Record<StreamingProgressEvent['status'], JobStatus>> = {
-  processing: 'running',
-  completed: 'completed',
-  failed: 'failed',
-};
-const POLL_STATUS: Record<GenerationStatusResponse['status'], JobStatus> = {
+/** Job statuses by the platform's words; anything missing here and below is unrecognized. */
+const JOB_STATUS: Record<string, JobStatus> = {
   pending: 'pending',
+  queued: 'pending',
   processing: 'running',
+  started: 'running',
+  running: 'running',
+  in_progress: 'running',
+  warning: 'running',
   completed: 'completed',
   failed: 'failed',
+  cancelled: 'cancelled',
 };
+/** what the stream says about itself, not about the generation */
+const STREAM_NOTICES: Record<string, 'info' | 'warn'> = {
+  connected: 'info',
+  stream_closing: 'info',
+  timeout: 'warn',
+  critical_error: 'warn',
+  disconnected: 'warn',
+};
+export const CODEBEGEN_MESSAGE_TYPES = [...Object.keys(JOB_STATUS), ...Object.keys(STREAM_NOTICES), 'heartbeat', 'error'];
 
 const base = (context: WireContext, at: number, raw?: string) => eventBase('codebegen', context, at, raw);
 
-/** The guide's Unix timestamps are seconds. */
-const fromUnixSeconds = (seconds: number) => Math.round(seconds * 1000);
+/** "2-4 (1/3)" is phase 2; 3 is phase 3. */
+function phaseNumber(phase: number | string | null | undefined): number | undefined {
+  if (typeof phase === 'number') return phase;
+  const leading = typeof phase === 'string' ? /^\s*(\d+)/.exec(phase)?.[1] : undefined;
+  return leading === undefined ? undefined : Number(leading);
+}
 
-function updateFromProgressEvent(event: StreamingProgressEvent): JobUpdate {
-  const status = STREAM_STATUS[event.status];
-  const update: JobUpdate = {
-    status,
-    stage: event.stage,
-    progress: event.progress * 100,
-    message: event.message,
-  };
+function updateFromProgressEvent(event: StreamingProgressEvent, { withProgress = true, withStatus = true } = {}): JobUpdate {
+  const status = withStatus ? JOB_STATUS[event.status] : undefined;
+  const update: JobUpdate = {};
+  if (status) update.status = status;
+  if (event.stage) update.stage = event.stage;
+  if (withProgress) update.progress = toPercent(event.progress, 'fraction');
+  if (event.message != null) update.message = event.message;
   if (event.current_file) update.currentFile = event.current_file;
   if (event.estimated_time_remaining != null) update.etaSeconds = event.estimated_time_remaining;
   if (event.partial_output) update.output = event.partial_output;
-  if (status === 'failed') update.error = event.error ?? event.message;
+  if (status === 'failed') update.error = event.error ?? event.message ?? 'The generation failed';
   const info = event.phase_info;
-  if (info?.total_phases !== undefined) update.step = { current: info.current_phase ?? 0, total: info.total_phases, label: 'phases' };
-  if (info?.phase !== undefined) {
-    update.step = { current: info.phase, label: info.name };
-    if (info.files_generated !== undefined) {
-      update.phaseFiles = { phase: info.phase, name: info.name ?? `Phase ${info.phase}`, files: info.files_generated, totalFiles: info.total_files };
+  if (info?.total_phases != null) update.step = { current: info.current_phase ?? 0, total: info.total_phases, label: 'phases' };
+  const phase = phaseNumber(info?.phase);
+  if (info && phase !== undefined) {
+    update.step = { current: phase, label: info.name ?? undefined };
+    if (info.files_generated != null) {
+      update.phaseFiles = { phase, name: info.name ?? `Phase ${phase}`, files: info.files_generated, totalFiles: info.total_files ?? undefined };
     }
   }
-  if (event.warning_type) update.warning = event.message;
+  // the guide marks a warning with warning_type; the platform's code with status "warning"
+  if (event.warning_type || event.status === 'warning') update.warning = event.message ?? event.warning_type ?? 'Warning';
+  if (update.progress === undefined) delete update.progress;
   return update;
 }
 
-function snapshotEvent(context: WireContext, status: GenerationStatusResponse, raw?: string, title?: string): JobEvent {
-  const current = status.current_event;
-  const at = Math.max(Date.parse(status.updated_at), current ? fromUnixSeconds(current.timestamp) : 0);
-  const update: JobUpdate = {
-    status: POLL_STATUS[status.status],
-    progress: status.progress * 100,
-    stage: status.stage,
-    message: status.message,
-    createdAt: Date.parse(status.created_at),
-  };
-  if (title) update.title = title;
-  if (current?.current_file) update.currentFile = current.current_file;
-  const eta = status.estimated_time_remaining ?? current?.estimated_time_remaining;
+/**
+ * An iteration's orchestrator reports `completed` at `iteration_complete` (and `failed` at
+ * `iteration_error`) before the router's last stages; the end is the router's `complete`, or
+ * the generation's own status.
+ */
+function interimEnd(event: StreamingProgressEvent, context: WireContext): 'completed' | 'failed' | 'timeout' | undefined {
+  if (context.variant !== 'iteration') return undefined;
+  if (event.status === 'completed' && event.stage === 'iteration_complete') return 'completed';
+  if (event.status === 'failed' && event.stage === 'iteration_error') return 'failed';
+  // the /generations stream gives up after 60 s without any event, not the generation
+  if (event.status === 'failed' && event.stage === 'timeout') return 'timeout';
+  return undefined;
+}
+
+/** A frame's identity where the platform sends no SSE id: a replay after a reconnect repeats it exactly. */
+function contentKey(event: StreamingProgressEvent): string {
+  return `${event.status}|${event.stage ?? ''}|${event.progress ?? ''}|${event.timestamp ?? ''}|${event.message ?? ''}`;
+}
+
+/** A progress frame as events. */
+function parseProgressFrame(context: WireContext, raw: string, id: string | undefined, event: StreamingProgressEvent): JobEvent[] {
+  const at = platformTime(event.timestamp, context.receivedAt);
+  const wireType = event.status;
+  const common = { ...base(context, at, raw), wireType };
+  const stageConnected = event.stage === 'connected' || event.status === 'connected';
+  if (event.status === 'heartbeat') return [{ ...common, kind: 'heartbeat' }];
+  if (stageConnected) {
+    const events: JobEvent[] = [{ ...common, kind: 'notice', level: 'info', text: event.message || 'Stream connected' }];
+    // an iteration's first frame carries the generation's status from the database
+    const status = JOB_STATUS[event.status];
+    if (status) events.push({ ...common, kind: 'update', label: 'database status', update: status === 'failed' ? { status, error: event.error ?? event.message ?? 'The generation failed' } : { status } });
+    return events;
+  }
+  if (STREAM_NOTICES[event.status]) {
+    // the stream's own news: `stream_closing` says 1.0 even after a failure, so nothing of it is applied
+    return [{ ...common, kind: 'notice', level: STREAM_NOTICES[event.status], text: `${event.status}: ${event.message ?? ''}`.trim() }];
+  }
+  const interim = interimEnd(event, context);
+  if (interim === 'timeout') {
+    return [{ ...common, kind: 'notice', level: 'warn', text: `The stream timed out waiting for events: ${event.message ?? ''}`.trim() }];
+  }
+  if (interim) {
+    const update = updateFromProgressEvent(event, { withProgress: false, withStatus: false });
+    if (interim === 'failed') update.warning = `The iteration reported an error and carries on: ${event.error ?? event.message ?? event.stage}`;
+    return [{ ...common, kind: 'update', update, label: `interim ${interim}`, wireId: id || contentKey(event) }];
+  }
+  if (event.status === 'error') {
+    // a stage went wrong; whether the generation failed, its `failed` frame says
+    return [{ ...common, kind: 'update', update: updateFromProgressEvent(event, { withProgress: false, withStatus: false }), label: 'error', wireId: id || contentKey(event) }];
+  }
+  if (!JOB_STATUS[event.status]) return [unrecognized('codebegen', context, raw, wireType, at)];
+  const update = updateFromProgressEvent(event);
+  return [{ ...common, kind: 'update', update, label: update.warning ? 'warning' : (event.stage ?? event.status), wireId: id || contentKey(event) }];
+}
+
+/** Status, generation record or listing entry as one snapshot update. */
+function snapshotEvent(context: WireContext, record: GenerationStatusResponse, raw?: string, label = 'status'): JobEvent {
+  const current = record.current_event ?? undefined;
+  const currentProgress = typeof current?.progress === 'number' ? current.progress : undefined;
+  // the platform's code sends its raw 0-100 value here; the guide 0.0-1.0
+  const scale = currentProgress !== undefined && currentProgress > 1 ? 'percent' : 'fraction';
+  const updatedAt = platformTime(record.updated_at, context.receivedAt);
+  const at = Math.max(updatedAt, current && current.timestamp != null ? platformTime(current.timestamp, context.receivedAt) : 0);
+  const update: JobUpdate = {};
+  const status = JOB_STATUS[record.status];
+  if (status) update.status = status;
+  const progress = toPercent(record.progress, scale);
+  if (progress !== undefined) update.progress = progress;
+  if (record.stage) update.stage = record.stage;
+  if (record.message != null) update.message = record.message;
+  if (record.created_at != null) update.createdAt = platformTime(record.created_at, context.receivedAt);
+  if (record.prompt) update.title = record.prompt;
+  if (typeof current?.current_file === 'string') update.currentFile = current.current_file;
+  const eta = record.estimated_time_remaining ?? (typeof current?.estimated_time_remaining === 'number' ? current.estimated_time_remaining : undefined);
   if (eta != null) update.etaSeconds = eta;
-  if (current?.partial_output) update.output = current.partial_output;
-  if (status.completed_at) update.finishedAt = Date.parse(status.completed_at);
-  if (status.error) update.error = status.error;
-  return { ...base(context, at, raw), kind: 'update', update, label: 'status' };
+  if (current?.partial_output && typeof current.partial_output === 'object') update.output = current.partial_output;
+  if (record.completed_at != null) update.finishedAt = platformTime(record.completed_at, context.receivedAt);
+  if (record.error) update.error = record.error;
+  else if (status === 'failed') update.error = record.message ?? 'The generation failed';
+  if (record.variant === 'iteration' || record.is_iteration) {
+    update.variant = 'iteration';
+    if (record.parent_generation_id) update.parentKey = jobKey(context.source.id, record.parent_generation_id);
+  }
+  return { ...base(context, at, raw), kind: 'update', update, label, wireType: record.status };
+}
+
+const recordId = (record: GenerationStatusResponse) => record.generation_id ?? record.id ?? undefined;
+
+function transportError(status: number, message: string, extra: Partial<TransportError> = {}): TransportError {
+  return { kind: 'http', status, message, retryable: false, ...extra };
+}
+
+/**
+ * The URL of one connection to an iteration's stream. A token handed out at launch (the guide)
+ * is used as it is; otherwise a fresh single-use token is asked for every connection, since
+ * the platform's tokens work once and live 60 s.
+ */
+async function iterationStreamUrl(source: Source, job: JobRef): Promise<{ url: string }> {
+  const id = encodeURIComponent(job.jobId);
+  if (job.secret) return { url: `${source.baseUrl}/generations/${id}/stream?token=${encodeURIComponent(job.secret)}` };
+  if (!routeBook.isAbsent(source.baseUrl, 'stream-token')) {
+    try {
+      const { body } = await requestFirst(source.baseUrl, 'stream-token', [{ variant: 'upstream', url: `${source.baseUrl}/generations/generate/${id}/stream-token` }], {
+        method: 'POST',
+        headers: codebegenDialect.authHeaders(source),
+      });
+      const parsed = v.safeParse(StreamTokenSchema, body);
+      if (!parsed.success) throw transportError(502, `Unexpected answer for a stream token: ${describeIssues(parsed.issues)}`);
+      const url = new URL(parsed.output.stream_url || `/generations/generate/${id}/stream`, source.baseUrl);
+      url.searchParams.set('token', parsed.output.sse_token);
+      return { url: url.href };
+    } catch (error) {
+      // a finished generation gets no token: what it ended as is read from the generation itself
+      if (isTransportError(error) && error.status === 400) throw { ...error, unavailable: true, message: `${error.message}: no stream any more, its final state is read instead` };
+      if (!isTransportError(error) || !error.routeMissing) throw error;
+    }
+  }
+  throw transportError(404, 'This iteration streams only with the SSE token handed to whoever started it, and this browser does not have it; the platform issues no other.', { unavailable: true });
 }
 
 export interface IterationRequest {
@@ -157,7 +299,7 @@ export interface IterationRequest {
   modification_prompt: string;
 }
 
-/** POST /generations/iterate: a child generation and the SSE token that alone can stream it. */
+/** POST /generations/iterate: a child generation, and the guide's SSE token when the platform hands one out. */
 export async function startIteration(source: Source, request: IterationRequest, fetchImpl?: typeof fetch): Promise<Launched> {
   const body = await requestJson(`${source.baseUrl}/generations/iterate`, {
     method: 'POST',
@@ -169,11 +311,11 @@ export async function startIteration(source: Source, request: IterationRequest, 
   if (!result.success) throw new Error(`Unexpected answer to iterate: ${describeIssues(result.issues)}`);
   const { generation_id: jobId, sse_token: secret } = result.output;
   const now = Date.now();
-  const context: WireContext = { source, jobId, receivedAt: now };
-  // the raw answer holds the token: the log keeps only its shape
-  const logged = JSON.stringify({ ...(body as object), sse_token: '[redacted]' });
+  const context: WireContext = { source, jobId, receivedAt: now, variant: 'iteration' };
+  // the raw answer may hold the token: the log keeps only its shape
+  const logged = JSON.stringify(secret ? { ...(body as object), sse_token: '[redacted]' } : body);
   return {
-    ref: { jobId, variant: 'iteration', secret },
+    ref: { jobId, variant: 'iteration', secret: secret ?? undefined },
     events: [{
       ...base(context, now, logged),
       kind: 'update',
@@ -193,8 +335,9 @@ export async function startIteration(source: Source, request: IterationRequest, 
 export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
   kind: 'codebegen',
   label: 'CodeBegen',
-  // The guide names no heartbeat; 15 s is what its streams are seen to send (SSE comments).
-  heartbeatMs: 15_000,
+  messageTypes: CODEBEGEN_MESSAGE_TYPES,
+  // The platform's code sends a heartbeat frame about every 30 s (the guide names none).
+  heartbeatMs: 30_000,
 
   authHeaders(source: Source): Record<string, string> {
     return source.token ? { Authorization: `Bearer ${source.token}` } : {};
@@ -203,61 +346,76 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
   streamRequest(source, job) {
     const id = encodeURIComponent(job.jobId);
     if (job.variant === 'iteration') {
-      if (!job.secret) {
-        return {
-          transport: 'none',
-          reason: 'This iteration streams only with the SSE token handed to whoever started it, and this browser does not have it. Its status here comes from the source listing.',
-        };
-      }
-      // The protocol puts the SSE token in the query string; genwatch keeps this URL in
-      // memory only and shows `displayUrl` wherever a URL is shown.
-      const url = `${source.baseUrl}/generations/${id}/stream?token=${encodeURIComponent(job.secret)}`;
-      return { transport: 'sse', method: 'GET', url, displayUrl: `${source.baseUrl}/generations/${id}/stream?token=[redacted]`, resumable: true, headers: {} };
+      // The protocol puts the SSE token in the query string; genwatch keeps that URL in memory
+      // only and shows `displayUrl` wherever a URL is shown.
+      return {
+        transport: 'sse',
+        method: 'GET',
+        urls: [],
+        prepare: () => iterationStreamUrl(source, job),
+        displayUrl: `${source.baseUrl}/generations/${id}/stream?token=[redacted]`,
+        resumable: true,
+        // the /generations stream sends no heartbeat: its silence says nothing
+        heartbeatMs: null,
+        drainMs: 1000,
+        // it closes after an interim `completed`, and the platform grants 10 stream tokens a
+        // minute per generation: reconnects are spaced to stay within that
+        retryFloorMs: job.secret ? 0 : 6000,
+      };
     }
-    return { transport: 'sse', url: `${source.baseUrl}${API}/${id}/stream`, method: 'GET', resumable: true };
+    return {
+      transport: 'sse',
+      method: 'GET',
+      route: 'stream',
+      urls: routeBook.order(source.baseUrl, 'stream', [
+        { variant: 'upstream', url: `${source.baseUrl}${API}/generate/${id}/stream` },
+        { variant: 'guide', url: `${source.baseUrl}${API}/${id}/stream` },
+      ]),
+      resumable: true,
+      // `stream_closing` follows the last status
+      drainMs: 1000,
+    };
   },
 
-  statusUrl(source, job) {
-    // The iteration guide has no status endpoint.
-    return job.variant === 'iteration' ? undefined : `${source.baseUrl}${API}/${encodeURIComponent(job.jobId)}/status`;
+  statusRequest(source, job) {
+    const id = encodeURIComponent(job.jobId);
+    // the platform's code reads an iteration at /generations/{id}; the guide names nothing
+    if (job.variant === 'iteration') return { route: 'generation', urls: [{ variant: 'upstream', url: `${source.baseUrl}/generations/${id}` }] };
+    return { route: 'status', urls: [{ variant: 'both', url: `${source.baseUrl}${API}/${id}/status` }] };
   },
 
   parseStreamMessage(context, message) {
     const json = parseJson(message.data);
     if (!json.ok) return [protocolError('codebegen', context, message.data, json.error)];
-    const result = v.safeParse(StreamingProgressEventSchema, json.value);
-    if (!result.success) return [protocolError('codebegen', context, message.data, `Invalid progress event: ${describeIssues(result.issues)}`)];
-    const event = result.output;
-    if (event.generation_id !== context.jobId) {
-      return [protocolError('codebegen', context, message.data, `Event for another generation (${event.generation_id.slice(0, 80)})`)];
+    const wireType = typeName(json.value, 'status');
+    const result = checkWire(StreamingProgressEventSchema, json.value, 'progress event');
+    if (!result.ok) return [invalid('codebegen', context, message.data, result, wireType)];
+    const event = result.value;
+    if (event.generation_id && event.generation_id !== context.jobId) {
+      return [protocolError('codebegen', context, message.data, `Event for another generation (${event.generation_id.slice(0, 80)})`, { wireType })];
     }
-    const at = fromUnixSeconds(event.timestamp);
-    const common = { ...base(context, at, message.data), wireId: message.id || undefined };
-    if (event.status === 'connected') {
-      return [{ ...common, kind: 'notice', level: 'info', text: event.message || 'Stream connected' }];
-    }
-    if (event.status === 'error' || event.status === 'timeout' || event.status === 'disconnected') {
-      // A stream-level problem, not the generation's: the job goes on, the transport recovers.
-      return [{ ...common, kind: 'notice', level: 'warn', text: `${event.status}: ${event.message}` }];
-    }
-    return [{ ...common, kind: 'update', update: updateFromProgressEvent(event), label: event.warning_type ? 'warning' : event.stage }];
+    return parseProgressFrame(context, message.data, message.id || undefined, event);
   },
 
   parseStatus(context, body) {
     const json = parseJson(body);
     if (!json.ok) return [protocolError('codebegen', context, body, json.error)];
-    const result = v.safeParse(GenerationStatusResponseSchema, json.value);
-    if (!result.success) return [protocolError('codebegen', context, body, `Invalid status response: ${describeIssues(result.issues)}`)];
-    if (result.output.generation_id !== context.jobId) {
-      return [protocolError('codebegen', context, body, `Status of another generation (${result.output.generation_id.slice(0, 80)})`)];
-    }
-    return [snapshotEvent(context, result.output, body)];
+    const wireType = typeName(json.value, 'status');
+    const result = checkWire(GenerationStatusResponseSchema, json.value, 'status response');
+    if (!result.ok) return [invalid('codebegen', context, body, result, wireType)];
+    const id = recordId(result.value);
+    if (id && id !== context.jobId) return [protocolError('codebegen', context, body, `Status of another generation (${id.slice(0, 80)})`, { wireType })];
+    if (!JOB_STATUS[result.value.status]) return [unrecognized('codebegen', context, body, result.value.status)];
+    return [snapshotEvent(context, result.value, body)];
   },
 
   validateLaunch(request) {
     const problems: Record<string, string> = {};
-    if (!request.prompt?.trim()) problems.prompt = 'Describe what to generate.';
-    else if (request.prompt.length > 10_000) problems.prompt = 'Keep the prompt under 10,000 characters.';
+    const prompt = request.prompt?.trim() ?? '';
+    // the platform's own limits (it answers 422 outside them)
+    if (!prompt) problems.prompt = 'Describe what to generate.';
+    else if (prompt.length < 10) problems.prompt = 'Say a little more: at least 10 characters.';
+    else if (prompt.length > 5000) problems.prompt = 'Keep the prompt under 5,000 characters.';
     if (request.project_id && !/^[\w.-]{1,100}$/.test(request.project_id)) problems.project_id = 'Letters, digits, dot, dash and underscore only.';
     return Object.keys(problems).length ? problems : undefined;
   },
@@ -266,7 +424,7 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
     const body = await requestJson(`${source.baseUrl}${API}/generate`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...this.authHeaders(source) },
-      body: JSON.stringify(request),
+      body: JSON.stringify({ ...request, prompt: request.prompt.trim() }),
       fetch: fetchImpl,
     });
     const result = v.safeParse(GenerateResponseSchema, body);
@@ -274,13 +432,14 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
     const response = result.output;
     const receivedAt = Date.now();
     const context: WireContext = { source, jobId: response.generation_id, receivedAt };
-    const createdAt = response.created_at ? Date.parse(response.created_at) : receivedAt;
+    const createdAt = platformTime(response.created_at, receivedAt);
     return {
       ref: { jobId: response.generation_id },
       events: [{
         ...base(context, createdAt, JSON.stringify(body)),
         kind: 'update',
         label: 'started',
+        wireType: response.status ?? undefined,
         update: { status: 'pending', title: response.prompt ?? request.prompt, createdAt, message: 'Generation started' },
       }],
     };
@@ -289,20 +448,17 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
   parseDiscovery(source, body, receivedAt) {
     const json = parseJson(body);
     if (!json.ok) return { error: json.error };
-    const result = v.safeParse(DiscoverySchema, json.value);
-    if (!result.success) return { error: `Invalid discovery listing: ${describeIssues(result.issues)}` };
-    return result.output.generations.map((generation) => {
-      const event = snapshotEvent({ source, jobId: generation.generation_id, receivedAt }, generation, undefined, generation.prompt);
-      if (event.kind === 'update' && generation.variant) {
-        event.update.variant = generation.variant;
-        if (generation.parent_generation_id) event.update.parentKey = jobKey(source.id, generation.parent_generation_id);
-      }
-      return {
-        jobId: generation.generation_id,
-        variant: generation.variant,
-        finished: generation.status === 'completed' || generation.status === 'failed',
-        events: [event],
-      };
+    // the demo's listing, or the platform's own GET /generations/
+    const result = checkWire(DiscoverySchema, json.value, 'generation listing');
+    if (!result.ok) return { error: result.error, mismatches: result.mismatches };
+    const records = Array.isArray(result.value) ? result.value : result.value.generations;
+    return records.flatMap((record): JobSighting[] => {
+      const jobId = recordId(record);
+      if (!jobId) return [];
+      const event = snapshotEvent({ source, jobId, receivedAt }, record, undefined, 'listing');
+      const variant = record.variant === 'iteration' || record.is_iteration ? 'iteration' : undefined;
+      const status = JOB_STATUS[record.status];
+      return [{ jobId, variant, finished: status === 'completed' || status === 'failed' || status === 'cancelled', events: [event] }];
     });
   },
 };

@@ -1,5 +1,6 @@
-import type { JobEvent } from '../model/events';
+import type { JobEvent, WireMismatch } from '../model/events';
 import type { PlatformKind } from '../model/job';
+import type { RouteCandidate } from './routes';
 import type { Source } from './source';
 
 /**
@@ -14,19 +15,55 @@ export interface JobRef {
   request?: unknown;
 }
 
+/** What every stream request may say beyond its URL. */
+interface StreamCommon {
+  /**
+   * Where the stream lives, in the order to try: a platform's code and its guide disagree on
+   * some paths, so a 404 for the path moves on to the next, and the one that opens is
+   * remembered under `route` for the deployment.
+   */
+  urls: RouteCandidate[];
+  /** the name under which the answering path is remembered (see RouteBook) */
+  route?: string;
+  /** the URL with its credentials masked, for anything shown or logged */
+  displayUrl?: string;
+  /**
+   * The platform's sign-of-life interval on this stream, when it differs from the dialect's;
+   * null: this stream sends none, so silence says nothing.
+   */
+  heartbeatMs?: number | null;
+  /**
+   * After the job has ended, keep reading this long for what the platform still sends
+   * (Takoss's `result` after `complete`); 0 closes at once. @default 0
+   */
+  drainMs?: number;
+}
+
 export type StreamRequest =
-  | {
+  | (StreamCommon & {
       transport: 'sse';
-      url: string;
       method: 'GET' | 'POST';
       body?: string;
       headers?: Record<string, string>;
       /** false where reconnecting would start something new (a POST that is the job) */
       resumable: boolean;
-      /** the same URL with its credentials masked, for anything shown or logged */
-      displayUrl?: string;
-    }
-  | { transport: 'websocket'; url: string; displayUrl?: string }
+      /**
+       * Run before every attempt, for a URL (and headers) that can be used only once: a fresh
+       * single-use token each time. Throws a TransportError when none can be had.
+       */
+      prepare?: () => Promise<{ url: string; headers?: Record<string, string> }>;
+      /** reconnect after this long on one connection (a platform that stops delivering to old ones) */
+      renewAfterMs?: number;
+      /** wait at least this long before any reconnect (a platform that rations what a connection needs) */
+      retryFloorMs?: number;
+    })
+  | (StreamCommon & {
+      transport: 'websocket';
+      /** sent once on open, and on an interval while open (a platform that answers polls only) */
+      outgoing?: { onOpen?: string[]; every?: { text: string; ms: number } };
+      /** an http(s) URL of the same server, to tell a refused handshake from a dead network */
+      handshakeProbeUrl?: string;
+    })
   /** the platform offers no stream for this job to this viewer, and why */
   | { transport: 'none'; reason: string };
 
@@ -44,6 +81,8 @@ export interface WireContext {
   source: Source;
   jobId: string;
   receivedAt: number;
+  /** what kind of job of its platform, where known (an iteration reads its stream differently) */
+  variant?: string;
 }
 
 /** A job a discovery listing or a launch reported, with what is known of it so far. */
@@ -70,10 +109,15 @@ export interface Launched {
 export interface Dialect<LaunchRequest = unknown> {
   kind: PlatformKind;
   label: string;
+  /** the message types this dialect reads (`family:*` for a family); others are unrecognized */
+  messageTypes: readonly string[];
   authHeaders(source: Source): Record<string, string>;
   streamRequest(source: Source, job: JobRef): StreamRequest;
-  /** absent (or undefined for a job) when there is nothing to poll */
-  statusUrl?(source: Source, job: JobRef): string | undefined;
+  /**
+   * Where the job's state can be fetched, in the order to try (as for streams); absent, or
+   * undefined for a job, when there is nothing to poll.
+   */
+  statusRequest?(source: Source, job: JobRef): { urls: RouteCandidate[]; route: string } | undefined;
   /** the stream sends only what happens from now on: fetch the state first */
   snapshotBeforeStream?: boolean;
   /** how often the platform sends a sign of life on an idle stream; 3x this without a byte means dead */
@@ -85,7 +129,7 @@ export interface Dialect<LaunchRequest = unknown> {
   /** checks a launch request; returns messages per field, or nothing when it is fine */
   validateLaunch?(request: LaunchRequest): Record<string, string> | undefined;
   launch?(source: Source, request: LaunchRequest, fetchImpl?: typeof fetch): Promise<Launched>;
-  parseDiscovery?(source: Source, body: string, receivedAt: number): JobSighting[] | { error: string };
+  parseDiscovery?(source: Source, body: string, receivedAt: number): JobSighting[] | { error: string; mismatches?: WireMismatch[] };
 }
 
 /** a stream message longer than this (in UTF-16 code units, about bytes) is rejected unread */

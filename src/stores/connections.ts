@@ -32,6 +32,7 @@ export interface ConnectionRow {
   maxHeartbeatGapMs: number;
   expectedHeartbeatMs?: number;
   protocolErrors: number;
+  unrecognized: number;
   duplicates: number;
   gaps: number;
   lagMs?: number;
@@ -112,6 +113,7 @@ export const useConnectionsStore = defineStore('connections', () => {
         maxHeartbeatGapMs: health.maxHeartbeatGapMs,
         expectedHeartbeatMs: health.expectedHeartbeatMs,
         protocolErrors: health.protocolErrors,
+        unrecognized: health.unrecognized,
         duplicates: health.duplicates,
         gaps: health.gaps,
         lagMs: health.lagCount ? health.lagSumMs / health.lagCount : undefined,

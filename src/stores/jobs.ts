@@ -1,6 +1,7 @@
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, markRaw, nextTick, shallowRef } from 'vue';
 import { SourceDiscovery } from '../feeds/discovery';
+import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
 import { DEFAULT_FEED_OPTIONS, type FeedOptions } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
@@ -119,7 +120,9 @@ export const useJobsStore = defineStore('jobs', () => {
     return byStatus;
   });
 
-  const feeds = markRaw(new FeedManager((events) => ingestMany(events), jobsConfig.feed));
+  /** what every source sent and what genwatch made of it, for the protocol inspector */
+  const ledger = markRaw(new WireLedger());
+  const feeds = markRaw(new FeedManager((events) => ingestMany(events), { ...jobsConfig.feed, observe: (source, channel, raw, events) => ledger.record(source, channel, raw, events) }));
   const history = JobHistory.available() ? markRaw(new JobHistory(historyOptionsFromSettings())) : undefined;
   /** per restored job: its stored events loaded into its log, resolving to their wire ids */
   const storedLoads = new Map<string, Promise<string[]>>();
@@ -331,7 +334,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** Whether genwatch can follow this job at all (a stream or a status to poll). */
   function followable(dialect: Dialect, source: Source, ref: JobRef): boolean {
-    return dialect.streamRequest(source, ref).transport !== 'none' || dialect.statusUrl?.(source, ref) !== undefined;
+    return dialect.streamRequest(source, ref).transport !== 'none' || (!!dialect.parseStatus && dialect.statusRequest?.(source, ref) !== undefined);
   }
 
   function onSightings(source: Source, dialect: Dialect, sightings: JobSighting[]): void {
@@ -350,7 +353,7 @@ export const useJobsStore = defineStore('jobs', () => {
         // opened by URL before the listing said what kind of job it is: try again as that kind
         feedFor(source, { jobId: sighting.jobId, variant: sighting.variant }, { renew: true });
       }
-      if (!feed?.active && !isTerminal(known.status)) {
+      if ((!feed?.active || feed.mode === 'queued') && !isTerminal(known.status)) {
         // nothing else keeps this job current: the listing is its only news
         for (const event of sighting.events) if (event.at > (known.updatedAt ?? 0)) ingest(event);
       } else if (known.createdAt === undefined) {
@@ -375,14 +378,15 @@ export const useJobsStore = defineStore('jobs', () => {
       }
     }
     const sources = useSourcesStore();
-    const discovery = new SourceDiscovery(
+    const discovery = new SourceDiscovery({
       source,
       dialect,
-      (sightings) => onSightings(source, dialect, sightings),
-      (state) => sources.setDiscovery(source.id, state),
-      jobsConfig.discoveryIntervalMs,
-      jobsConfig.feed.fetch,
-    );
+      onSightings: (sightings) => onSightings(source, dialect, sightings),
+      onState: (state) => sources.setDiscovery(source.id, state),
+      intervalMs: jobsConfig.discoveryIntervalMs,
+      fetch: jobsConfig.feed.fetch,
+      ledger,
+    });
     discoveries.set(source.id, discovery);
     discovery.start();
   }
@@ -446,6 +450,7 @@ export const useJobsStore = defineStore('jobs', () => {
     if (!dialect?.launch) throw new Error(`${source.name} cannot start jobs from genwatch`);
     validate(dialect, request);
     const launched = await dialect.launch(source, request, jobsConfig.feed.fetch);
+    recordLaunch(source, launched.events);
     const key = jobKey(source.id, launched.ref.jobId);
     refs.set(key, { ...launched.ref, request });
     ingestMany(launched.events);
@@ -470,7 +475,10 @@ export const useJobsStore = defineStore('jobs', () => {
     const answer = imagegenDialect.startTask(source, taskId, request, jobsConfig.feed.fetch);
     // Started is when the first progress arrives; a start that fails fails before that.
     await Promise.race([answer, feed.firstUpdate]);
-    answer.then(ingestMany, (error: { message?: string }) => {
+    answer.then((events) => {
+      recordLaunch(source, events);
+      ingestMany(events);
+    }, (error: { message?: string }) => {
       ingest({
         key: jobKey(source.id, taskId),
         sourceId: source.id,
@@ -485,10 +493,17 @@ export const useJobsStore = defineStore('jobs', () => {
     });
   }
 
+  /** A launch answer the platform sent (its raw text is on the events) for the inspector. */
+  function recordLaunch(source: Source, events: readonly JobEvent[]): void {
+    const raw = events.find((event) => event.raw !== undefined)?.raw;
+    if (raw !== undefined) ledger.record(source, 'launch', raw, events);
+  }
+
   /** CodeBegen iteration of a finished generation; the child keeps its SSE token in memory. */
   async function iterate(source: Source, parentJobId: string, modificationPrompt: string): Promise<string> {
     if (!modificationPrompt.trim()) throw new LaunchValidationError({ modification_prompt: 'Say what to change.' });
     const launched = await startIteration(source, { parent_generation_id: parentJobId, modification_prompt: modificationPrompt.trim() }, jobsConfig.feed.fetch);
+    recordLaunch(source, launched.events);
     refs.set(jobKey(source.id, launched.ref.jobId), launched.ref);
     ingestMany(launched.events);
     feedFor(source, launched.ref);
@@ -576,7 +591,7 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs.value = [];
   }
 
-  return { jobs, revision, counts, restore, history, ingest, ingestMany, flush, backlog, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, streamsByOrigin, allFeeds, eventsForExport, renewSource, setVisible, $reset };
+  return { jobs, revision, counts, restore, history, ledger, ingest, ingestMany, flush, backlog, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, streamsByOrigin, allFeeds, eventsForExport, renewSource, setVisible, $reset };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot));

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCodebegenPlatform } from '../../server/codebegen/platform.js';
 
-// The demo platform is what npm start and the tests run against: it must follow the guide.
+// The demo platform in its guide variant (`wire: 'guide'`) must follow the integration guide.
 
 let platform: Awaited<ReturnType<typeof startCodebegenPlatform>>;
 const requestLog: string[] = [];
 beforeAll(async () => {
-  platform = await startCodebegenPlatform({ jobDurationMs: 600, heartbeatMs: 100, log: (line: string) => requestLog.push(line) });
+  platform = await startCodebegenPlatform({ wire: 'guide', jobDurationMs: 600, heartbeatMs: 100, log: (line: string) => requestLog.push(line) });
 });
 afterAll(() => platform.close());
 

@@ -15,7 +15,7 @@ const fast: FeedOptions = { retryBaseMs: 10, retryMaxMs: 50, maxReconnects: 3, p
 const feeds: { stop(): void }[] = [];
 
 beforeAll(async () => {
-  platform = await startCodebegenPlatform({ jobDurationMs: 1500, heartbeatMs: 200, log: (line: string) => requestLog.push(line) });
+  platform = await startCodebegenPlatform({ wire: 'guide', jobDurationMs: 1500, heartbeatMs: 200, log: (line: string) => requestLog.push(line) });
 });
 afterEach(() => feeds.splice(0).forEach((feed) => feed.stop()));
 afterAll(() => platform.close());

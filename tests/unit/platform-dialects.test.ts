@@ -42,11 +42,26 @@ describe('CodeBegen iteration samples', () => {
     expect(job.progress).toBe(97); // the failure's 0.0 does not wipe out the progress made
   });
 
-  it('streams with the SSE token in the query only when it has it, and masks it for display', () => {
+  it('streams with the token handed out at launch as it is, and masks it for display', async () => {
     const request = codebegenDialect.streamRequest(source('codebegen'), { jobId: id, variant: 'iteration', secret: 'sse-secret' });
-    expect(request).toMatchObject({ transport: 'sse', url: `http://127.0.0.1:9000/generations/${id}/stream?token=sse-secret`, displayUrl: `http://127.0.0.1:9000/generations/${id}/stream?token=[redacted]` });
-    expect(codebegenDialect.streamRequest(source('codebegen'), { jobId: id, variant: 'iteration' }).transport).toBe('none');
-    expect(codebegenDialect.statusUrl!(source('codebegen'), { jobId: id, variant: 'iteration' })).toBeUndefined();
+    expect(request).toMatchObject({ transport: 'sse', displayUrl: `http://127.0.0.1:9000/generations/${id}/stream?token=[redacted]`, heartbeatMs: null });
+    expect(request.transport === 'sse' && (await request.prepare!())).toEqual({ url: `http://127.0.0.1:9000/generations/${id}/stream?token=sse-secret` });
+    // without one, each connection asks the platform for its own; the generation itself is the status
+    expect(codebegenDialect.statusRequest!(source('codebegen'), { jobId: id, variant: 'iteration' })?.urls[0].url).toBe(`http://127.0.0.1:9000/generations/${id}`);
+  });
+
+  it('waits for the router’s end after an iteration reports `completed` (or `failed`) early', () => {
+    const ctx = { ...context('codebegen', id), variant: 'iteration' };
+    const frames = [
+      { generation_id: id, status: 'processing', stage: 'merging_files', progress: 0.8, message: 'Merging', timestamp: 1760660674.1 },
+      { generation_id: id, status: 'failed', stage: 'iteration_error', progress: 0.3, message: 'boom', timestamp: 1760660674.2 },
+      { generation_id: id, status: 'completed', stage: 'iteration_complete', progress: 1.0, message: 'Iteration complete', timestamp: 1760660674.3 },
+    ];
+    const early = fold('codebegen', id, frames.flatMap((frame) => codebegenDialect.parseStreamMessage(ctx, message(frame))));
+    expect(early).toMatchObject({ status: 'running', progress: 80, stage: 'iteration_complete' });
+    expect(early.warnings).toEqual(['The iteration reported an error and carries on: boom']);
+    const done = reduceJob(early, codebegenDialect.parseStreamMessage(ctx, message({ generation_id: id, status: 'completed', stage: 'complete', progress: 1.0, message: 'Done', timestamp: 1760660675 }))[0]);
+    expect(done).toMatchObject({ status: 'completed', progress: 100 });
   });
 
   it('rejects a phase_info with a negative count', () => {
@@ -65,15 +80,27 @@ describe('Takoss samples', () => {
     { type: 'result', data: { success: true, projectId: 'proj-1234567890', phases: { analysis: {} } } },
   ];
 
-  it('follows phases on the 0-100 scale, waits for the result, and keeps it', () => {
+  it('follows phases on the 0-100 scale, ends on `complete`, and keeps the result that follows', () => {
     const events = stream.flatMap((sample) => takossDialect.parseStreamMessage(ctx, message(sample)));
     const beforeResult = fold('takoss', 'tk-1', events.slice(0, 4));
-    expect(beforeResult.status).toBe('running'); // `complete` comes before `result`
+    expect(beforeResult).toMatchObject({ status: 'completed', output: { projectId: 'proj-1234567890' } });
     const job = fold('takoss', 'tk-1', events);
     expect(job.status).toBe('completed');
     expect(job.progress).toBe(100);
     expect(job.phaseProgress).toMatchObject({ initialization: 0, analysis: 100 });
-    expect(job.output).toMatchObject({ projectId: 'proj-1234567890' });
+    expect(job.output).toMatchObject({ success: true, projectId: 'proj-1234567890', phases: { analysis: {} } });
+  });
+
+  it('keeps the result’s HTML visualization out of what is shown, and reads an error without a phase', () => {
+    const [result] = takossDialect.parseStreamMessage(ctx, message({ type: 'result', data: { success: true, projectId: 'p', visualization: `<html>${'x'.repeat(3000)}</html>` } }));
+    expect(result.kind === 'update' && result.update.output).toMatchObject({ visualization: '[HTML, 3 KB]' });
+    const [crash] = takossDialect.parseStreamMessage(ctx, message({ type: 'error', message: "Cannot read properties of undefined (reading 'entities')" }));
+    expect(crash).toMatchObject({ kind: 'update', update: { status: 'failed', error: "Cannot read properties of undefined (reading 'entities')" } });
+  });
+
+  it('keeps a type it does not know in the log as unrecognized', () => {
+    const [event] = takossDialect.parseStreamMessage(ctx, message({ type: 'code_chunk', phase: 'frontend', message: 'x' }));
+    expect(event).toMatchObject({ kind: 'unrecognized', wireType: 'code_chunk' });
   });
 
   it('turns the guide’s error event into a failure', () => {
@@ -82,7 +109,6 @@ describe('Takoss samples', () => {
   });
 
   it.each([
-    ['an unknown type', { type: 'code_chunk', phase: 'frontend', message: 'x' }],
     ['progress as a string', { type: 'phase_start', phase: 'analysis', message: 'x', progress: '10' }],
     ['a result without data', { type: 'result' }],
     ['not JSON', 'data: {"type"'],
@@ -93,7 +119,7 @@ describe('Takoss samples', () => {
 
   it('never re-sends its POST: the stream is the job', async () => {
     const launched = await takossDialect.launch!(source('takoss'), { projectName: 'A', description: 'B', requirements: 'C' });
-    expect(launched.pinnedStream).toMatchObject({ transport: 'sse', method: 'POST', resumable: false, url: 'http://127.0.0.1:9000/api/generate/stream' });
+    expect(launched.pinnedStream).toMatchObject({ transport: 'sse', method: 'POST', resumable: false, urls: [{ url: 'http://127.0.0.1:9000/api/generate/stream' }], drainMs: 10_000 });
     expect(takossDialect.validateLaunch!({ projectName: ' ', description: '', requirements: 'x' })).toEqual({ projectName: 'Give the project a name.', description: 'Describe the application.' });
   });
 });
@@ -121,9 +147,32 @@ describe('Smart Forge samples', () => {
     expect(job.progress).toBeCloseTo(46);
   });
 
+  it('reads the platform’s own flat events: no projectId, the original type in `step`, code in `content`', () => {
+    const receivedAt = 1_760_660_680_000;
+    const flat = [
+      { type: 'step:start', message: 'Analyzing your request...', step: 'thinking', timestamp: receivedAt - 900 },
+      { type: 'code:chunk', message: '', step: 'chunk', content: '// index.js\nimport express', timestamp: receivedAt - 800 },
+      { type: 'file:complete', message: '✓ Created index.js', step: 'file:complete', filename: 'index.js', content: "import express from 'express';\n", timestamp: receivedAt - 700 },
+      { type: 'step:progress', message: '', step: 'deps:progress', timestamp: receivedAt - 600 },
+      { type: 'complete', message: '✓ API generated successfully!', step: 'complete', filesModified: ['index.js'], timestamp: receivedAt - 500 },
+    ];
+    const parsed = flat.flatMap((payload) => smartforgeDialect.parseStreamMessage(ctx, message(payload)));
+    expect(parsed.map((event) => event.kind)).toEqual(['update', 'update', 'update', 'update', 'update']);
+    const job = fold('smartforge', 'sf_1', parsed);
+    expect(job).toMatchObject({ status: 'completed', progress: 100 });
+    expect(job.files['index.js']).toMatchObject({ content: "import express from 'express';\n", done: true });
+    expect(job.files['(model output)'].content).toBe('// index.js\nimport express');
+    expect(job.phases.map((phase) => phase.stage)).toEqual(['Planning', 'Generating', 'Validating', 'Complete']);
+    expect(parsed[0].at).toBe(receivedAt - 900); // epoch ms
+  });
+
+  it('keeps a type it does not know in the log as unrecognized', () => {
+    const [event] = smartforgeDialect.parseStreamMessage(ctx, message({ type: 'sandbox:exploded', projectId: 'sf_1' }));
+    expect(event).toMatchObject({ kind: 'unrecognized', wireType: 'sandbox:exploded' });
+  });
+
   it.each([
-    ['a chunk without a path', { type: 'code:chunk', projectId: 'sf_1', chunk: 'x' }, 'code:chunk'],
-    ['an unknown step', { type: 'step:start', projectId: 'sf_1', step: 'Deploying' }, 'step:start'],
+    ['a finished file without its name', { type: 'file:complete', projectId: 'sf_1', content: 'x' }, 'file:complete'],
     ['a payload under another event name', { type: 'complete', projectId: 'sf_1' }, 'error'],
     ['another project', { type: 'complete', projectId: 'sf_2' }, 'complete'],
     ['a chunk over the 64 KB cap', { type: 'code:chunk', projectId: 'sf_1', path: 'a', chunk: 'x'.repeat(70_000) }, 'code:chunk'],
@@ -144,7 +193,7 @@ describe('Smart Forge samples', () => {
 });
 
 describe('image generation samples', () => {
-  const ctx = context('imagegen', 'task-123');
+  const ctx = { ...context('imagegen', 'task-123'), receivedAt: Date.parse('2025-12-17T05:24:36Z') };
   const progress = { type: 'progress', task_id: 'task-123', status: 'generating', current_step: 32, total_steps: 50, percentage: 64.0, current_stage: 'base_model', elapsed_time: 46.5, estimated_remaining: 26.3, message: 'Base model generation: step 32/50', timestamp: '2025-12-17T05:24:35.123Z' };
 
   it('reads step N of M, the stage, the ETA and a chart sample', () => {
@@ -175,12 +224,41 @@ describe('image generation samples', () => {
     ['a percentage as a string', { ...progress, percentage: '64' }],
     ['a negative step', { ...progress, current_step: -1 }],
     ['another task', { ...progress, task_id: 'task-999' }],
-    ['an unknown type', { type: 'ping' }],
+    ['an unknown status', { ...progress, status: 'exploded' }],
   ])('counts %s as invalid', (_name, sample) => {
     expect(imagegenDialect.parseStreamMessage(ctx, message(sample))[0].kind).toBe('protocol-error');
   });
 
-  it('opens a WebSocket on the platform’s host', () => {
-    expect(imagegenDialect.streamRequest(source('imagegen'), { jobId: 'task-1' })).toEqual({ transport: 'websocket', url: 'ws://127.0.0.1:9000/ws/image-generation/task-1' });
+  it('reads the platform’s own frames: pending with nulls, a zone-less local time, the status frame, the final frame', () => {
+    // the server's clock is two hours ahead of UTC and says so nowhere
+    const pending = { type: 'progress', task_id: 'task-123', status: 'pending', current_step: 0, total_steps: 80, percentage: 0, current_stage: '', elapsed_time: 0, estimated_remaining: 0, error: null, message: 'Initializing generation...', timestamp: '2025-12-17T07:24:35.500000' };
+    const [first] = imagegenDialect.parseStreamMessage(ctx, message(pending));
+    expect(first).toMatchObject({ kind: 'update', at: Date.parse('2025-12-17T05:24:35.500Z'), update: { status: 'pending' } });
+    expect(imagegenDialect.parseStreamMessage(ctx, message({ type: 'status', message: 'Waiting for generation to start...', task_id: 'task-123' }))[0]).toMatchObject({ kind: 'notice', wireType: 'status' });
+    expect(imagegenDialect.parseStreamMessage(ctx, message({ type: 'pong' }))[0].kind).toBe('heartbeat');
+    const [final] = imagegenDialect.parseStreamMessage(ctx, message({ ...pending, status: 'completed', current_step: 80, percentage: 100, current_stage: 'refiner_model', message: 'Image generated successfully' }));
+    expect(final).toMatchObject({ kind: 'update', label: 'final frame', update: { status: 'completed', progress: 100 } });
+  });
+
+  it('reads a frame of the later global socket, fields wrapped in `data`', () => {
+    const [event] = imagegenDialect.parseStreamMessage(ctx, message({ type: 'progress', event: 'task.progress.task-123', data: { taskId: 'task-123', status: 'generating', current_step: 5, total_steps: 50, percentage: 10 }, timestamp: '2025-12-17T05:24:35+00:00' }));
+    expect(event).toMatchObject({ kind: 'update', update: { status: 'running', progress: 10 } });
+  });
+
+  it('keeps a type it does not know in the log as unrecognized', () => {
+    expect(imagegenDialect.parseStreamMessage(ctx, message({ type: 'approval_status', timestamp: 12345.6 }))[0]).toMatchObject({ kind: 'unrecognized', wireType: 'approval_status' });
+  });
+
+  it('opens the platform’s socket path with ?token= first, then the guide’s, and asks for progress', () => {
+    const request = imagegenDialect.streamRequest(source('imagegen'), { jobId: 'task-1' });
+    expect(request).toMatchObject({
+      transport: 'websocket',
+      urls: [
+        { variant: 'upstream', url: 'ws://127.0.0.1:9000/api/ws/image-generation/task-1?token=secret-token' },
+        { variant: 'guide', url: 'ws://127.0.0.1:9000/ws/image-generation/task-1' },
+      ],
+      displayUrl: 'ws://127.0.0.1:9000/api/ws/image-generation/task-1?token=%5Bredacted%5D',
+      outgoing: { every: { text: '{"type":"get_progress"}', ms: 1000 } },
+    });
   });
 });
