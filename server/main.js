@@ -17,6 +17,8 @@ const HELP = `Usage: npm start -- [options]
   --sources FILE   serve FILE as /sources.json instead of the demo sources
   --no-demo        start no demo platforms
   --dev            run the dashboard from source with hot reload (Vite)
+  --wire VARIANT   what the demo platforms send: 'upstream' (default), as the platforms'
+                   own code does, or 'guide', as their integration guides describe
   --fault P:JSON   inject a fault into demo platform P (codebegen, takoss, smartforge,
                    imagegen) from the start, e.g. 'codebegen:{"kind":"close-after","events":3}';
                    repeatable; kinds are listed in server/lib/faults.js
@@ -28,6 +30,7 @@ Environment:
   DEMO_JOB_SECONDS          length of one demo generation (default 40)
   DEMO_START_EVERY_SECONDS  a new demo generation this often (default 4, 0 stops it)
   DEMO_FAIL_RATE            share of demo generations that fail (default 0.1)
+  DEMO_WIRE                 the default of --wire
 `;
 
 const { values: args } = parseArgs({
@@ -35,6 +38,7 @@ const { values: args } = parseArgs({
     sources: { type: 'string' },
     'no-demo': { type: 'boolean', default: false },
     dev: { type: 'boolean', default: false },
+    wire: { type: 'string', default: process.env.DEMO_WIRE ?? 'upstream' },
     fault: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', default: false },
   },
@@ -42,6 +46,10 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(HELP);
   process.exit(0);
+}
+if (!['upstream', 'guide'].includes(args.wire)) {
+  console.error(`genwatch could not start: --wire must be 'upstream' or 'guide', not '${args.wire}'`);
+  process.exit(1);
 }
 
 const port = Number(process.env.PORT ?? 5173);
@@ -55,16 +63,17 @@ async function startDemo() {
   // Four platforms, four origins: each gets its own browser connection budget, as in real life.
   const portFor = (offset) => (demoPort === 0 ? 0 : demoPort + offset);
   const faults = parseFaultFlags(args.fault);
-  const codebegen = await startCodebegenPlatform({ port: portFor(0), jobDurationMs: seconds * 1000, autoStartEveryMs: every, initialJobs: 6, failRate, faults: faults.codebegen });
-  const takoss = await startTakossPlatform({ port: portFor(1), jobDurationMs: seconds * 500, autoStartEveryMs: every * 3, initialJobs: 2, failRate, faults: faults.takoss });
-  const smartforge = await startSmartforgePlatform({ port: portFor(2), jobDurationMs: seconds * 600, autoStartEveryMs: every * 3, initialJobs: 2, failRate, faults: faults.smartforge });
-  const imagegen = await startImagegenPlatform({ port: portFor(3), stepMs: Math.max(50, seconds * 15), autoStartEveryMs: every * 2, initialJobs: 2, failRate, faults: faults.imagegen });
+  const wire = args.wire;
+  const codebegen = await startCodebegenPlatform({ wire, port: portFor(0), jobDurationMs: seconds * 1000, autoStartEveryMs: every, initialJobs: 6, failRate, faults: faults.codebegen });
+  const takoss = await startTakossPlatform({ wire, port: portFor(1), jobDurationMs: seconds * 500, autoStartEveryMs: every * 3, initialJobs: 2, failRate, faults: faults.takoss });
+  const smartforge = await startSmartforgePlatform({ wire, port: portFor(2), jobDurationMs: seconds * 600, autoStartEveryMs: every * 3, initialJobs: 2, failRate, faults: faults.smartforge });
+  const imagegen = await startImagegenPlatform({ wire, port: portFor(3), stepMs: Math.max(50, seconds * 15), autoStartEveryMs: every * 2, initialJobs: 2, failRate, faults: faults.imagegen });
   closers.push(codebegen.close, takoss.close, smartforge.close, imagegen.close);
-  console.log(`demo platforms: CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}`);
+  console.log(`demo platforms (${wire === 'guide' ? "as their guides describe them" : "as their own code sends"}): CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}`);
   return [
     { id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: codebegen.url, token: codebegen.devToken, discoveryUrl: `${codebegen.url}/demo/generations` },
     { id: 'takoss-demo', name: 'Takoss (demo)', kind: 'takoss', baseUrl: takoss.url, token: takoss.devToken, discoveryUrl: `${takoss.url}/demo/projects` },
-    { id: 'smartforge-demo', name: 'Smart Forge (demo)', kind: 'smartforge', baseUrl: smartforge.url, discoveryUrl: `${smartforge.url}/demo/projects` },
+    { id: 'smartforge-demo', name: 'Smart Forge (demo)', kind: 'smartforge', baseUrl: smartforge.url, token: smartforge.devToken, discoveryUrl: `${smartforge.url}/demo/projects` },
     { id: 'imagegen-demo', name: 'Image generation (demo)', kind: 'imagegen', baseUrl: imagegen.url, token: imagegen.devToken, discoveryUrl: `${imagegen.url}/demo/tasks` },
   ];
 }

@@ -27,7 +27,7 @@ const MODES = ['classic', 'enhanced', 'auto'];
  * @param {(line: string) => void} [options.log] request log
  * @param {object[]} [options.faults] faults in force from the start (see lib/faults.js)
  */
-export async function startCodebegenPlatform(options = {}) {
+export async function startGuideCodebegen(options = {}) {
   const config = {
     port: 0,
     jobDurationMs: 40_000,
@@ -347,6 +347,7 @@ export async function startCodebegenPlatform(options = {}) {
   const autoTimer = config.autoStartEveryMs > 0 ? setInterval(autoStart, config.autoStartEveryMs) : undefined;
 
   return {
+    wire: 'guide',
     url,
     devToken,
     otherUserToken,

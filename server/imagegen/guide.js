@@ -22,7 +22,7 @@ function imageSvg(seedText) {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl(${hue} 60% 25%)"/><stop offset="1" stop-color="hsl(${(hue + 90) % 360} 60% 45%)"/></linearGradient></defs><rect width="256" height="256" fill="url(#g)"/>${circles}</svg>`;
 }
 
-export async function startImagegenPlatform(options = {}) {
+export async function startGuideImagegen(options = {}) {
   const config = { port: 0, stepMs: 250, keepAliveMs: 30_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, maxJobs: 300, log: () => {}, ...options };
   const auth = createJwtAuthority({ secret: config.jwtSecret, issuer: 'imagegen-demo' });
   const timers = timerSet();
@@ -223,6 +223,7 @@ export async function startImagegenPlatform(options = {}) {
   if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
 
   return {
+    wire: 'guide',
     url: server.url,
     devToken: await auth.sign('user_demo'),
     stats: () => ({ openStreams: openSockets, peakStreams: peakSockets }),

@@ -37,7 +37,7 @@ function fileSet(prompt) {
   ];
 }
 
-export async function startSmartforgePlatform(options = {}) {
+export async function startGuideSmartforge(options = {}) {
   const config = { port: 0, jobDurationMs: 20_000, heartbeatMs: 30_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, maxJobs: 300, log: () => {}, ...options };
   const timers = timerSet();
   const projects = new Map();
@@ -212,6 +212,7 @@ export async function startSmartforgePlatform(options = {}) {
   if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
 
   return {
+    wire: 'guide',
     url: server.url,
     startProject: (prompt, options) => startProject(prompt, options).id,
     stats: () => ({ openStreams, peakStreams }),

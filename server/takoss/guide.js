@@ -44,7 +44,7 @@ function resultFor(projectId, steps) {
   return { success: true, projectId, phases };
 }
 
-export async function startTakossPlatform(options = {}) {
+export async function startGuideTakoss(options = {}) {
   const config = { port: 0, jobDurationMs: 20_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, apiKey: 'tk_demo_key', maxJobs: 300, log: () => {}, ...options };
   const auth = createJwtAuthority({ secret: config.jwtSecret, issuer: 'takoss-demo' });
   const timers = timerSet();
@@ -148,6 +148,7 @@ export async function startTakossPlatform(options = {}) {
   if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
 
   return {
+    wire: 'guide',
     url: server.url,
     apiKey: config.apiKey,
     devToken: await auth.sign('user_demo'),

@@ -4,7 +4,7 @@ import { browserSuite } from '../support/suite';
 // Browsers give an HTTP/1.1 origin six connections across all tabs: genwatch must never hold
 // more streams to one origin than its budget, and still bring every job to its end.
 
-const suite = browserSuite({ codebegen: { jobDurationMs: 6000, heartbeatMs: 1000 } });
+const suite = browserSuite({ wire: 'guide', codebegen: { jobDurationMs: 6000, heartbeatMs: 1000 } });
 
 describe('stream budget per origin', () => {
   it('30 concurrent jobs on one origin: at most 4 streams open at once, every job reaches its end', async () => {

@@ -4,6 +4,7 @@ import { browserSuite, headerStatus as statusText, jobUrl as anyJobUrl } from '.
 // The built app in headless Chromium against the real demo platforms on loopback.
 
 const suite = browserSuite({
+  wire: 'guide',
   codebegen: { jobDurationMs: 4000, autoStartEveryMs: 1500, initialJobs: 2, heartbeatMs: 1000, failRate: 0 },
 });
 const freshPage = () => suite.freshPage();

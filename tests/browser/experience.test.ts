@@ -6,6 +6,7 @@ import { browserSuite, headerStatus, jobUrl, loggedStreamMessages, waitForStatus
 // accessibility.
 
 const suite = browserSuite({
+  wire: 'guide',
   codebegen: { jobDurationMs: 3000, heartbeatMs: 1000 },
   smartforge: { jobDurationMs: 3000, heartbeatMs: 1000 },
   imagegen: { stepMs: 60, keepAliveMs: 1000 },

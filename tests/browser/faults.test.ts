@@ -6,6 +6,7 @@ import { browserSuite, inject, headerStatus, jobUrl, loggedStreamMessages, waitF
 // in the right state, its timeline has each event once, and nothing throws in the page.
 
 const suite = browserSuite({
+  wire: 'guide',
   codebegen: { jobDurationMs: 3000, heartbeatMs: 500 },
   smartforge: { jobDurationMs: 3000, heartbeatMs: 500 },
   imagegen: { stepMs: 60, keepAliveMs: 500 },

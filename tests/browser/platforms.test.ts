@@ -6,6 +6,7 @@ import { browserSuite, headerStatus, waitForStatus } from '../support/suite';
 // the real demo platforms.
 
 const suite = browserSuite({
+  wire: 'guide',
   codebegen: { jobDurationMs: 2500, heartbeatMs: 1000 },
   takoss: { jobDurationMs: 4000 },
   smartforge: { jobDurationMs: 4000, heartbeatMs: 500 },

@@ -7,6 +7,7 @@ import { browserSuite, inject, jobUrl, waitForStatus } from '../support/suite';
 // violation (see support/suite.ts); here the policy itself and the payloads are tested.
 
 const suite = browserSuite({
+  wire: 'guide',
   codebegen: { jobDurationMs: 2500, heartbeatMs: 500 },
   smartforge: { jobDurationMs: 2500, heartbeatMs: 500 },
   imagegen: { stepMs: 40, keepAliveMs: 500 },

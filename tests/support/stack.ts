@@ -10,22 +10,27 @@ export const DIST = path.resolve(import.meta.dirname, '../../dist');
 
 export type Platform = Awaited<ReturnType<typeof startCodebegenPlatform>>;
 
+export type Wire = 'upstream' | 'guide';
+
 interface StackOptions {
+  /** what the demo platforms send: as the platforms' own code does (default), or as their guides describe */
+  wire?: Wire;
   codebegen?: Parameters<typeof startCodebegenPlatform>[0];
   takoss?: Parameters<typeof startTakossPlatform>[0];
   smartforge?: Parameters<typeof startSmartforgePlatform>[0];
   imagegen?: Parameters<typeof startImagegenPlatform>[0];
 }
 
-/** The four demo platforms and the built dashboard, all on 127.0.0.1, as npm start runs them. */
+/** The four demo platforms (in one wire variant) and the built dashboard, all on 127.0.0.1, as npm start runs them. */
 export async function startStack(options: StackOptions = {}) {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
   const requestLog: string[] = [];
   const log = (line: string) => requestLog.push(line);
-  const platform = await startCodebegenPlatform({ ...options.codebegen, log });
-  const takoss = await startTakossPlatform({ ...options.takoss, log });
-  const smartforge = await startSmartforgePlatform({ ...options.smartforge, log });
-  const imagegen = await startImagegenPlatform({ ...options.imagegen, log });
+  const wire = options.wire ?? 'upstream';
+  const platform = await startCodebegenPlatform({ wire, ...options.codebegen, log });
+  const takoss = await startTakossPlatform({ wire, ...options.takoss, log });
+  const smartforge = await startSmartforgePlatform({ wire, ...options.smartforge, log });
+  const imagegen = await startImagegenPlatform({ wire, ...options.imagegen, log });
   const apps: Awaited<ReturnType<typeof startAppServer>>[] = [];
 
   /** a dashboard whose sources carry the given tokens (the platforms' own by default) and budget */
@@ -33,7 +38,7 @@ export async function startStack(options: StackOptions = {}) {
     const sources = [
       { id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: platform.url, token: tokens.codebegen ?? platform.devToken, discoveryUrl: `${platform.url}/demo/generations`, heartbeatMs: (options.codebegen as { heartbeatMs?: number } | undefined)?.heartbeatMs },
       { id: 'takoss-demo', name: 'Takoss (demo)', kind: 'takoss', baseUrl: takoss.url, token: tokens.takoss ?? takoss.devToken, discoveryUrl: `${takoss.url}/demo/projects` },
-      { id: 'smartforge-demo', name: 'Smart Forge (demo)', kind: 'smartforge', baseUrl: smartforge.url, discoveryUrl: `${smartforge.url}/demo/projects`, heartbeatMs: (options.smartforge as { heartbeatMs?: number } | undefined)?.heartbeatMs },
+      { id: 'smartforge-demo', name: 'Smart Forge (demo)', kind: 'smartforge', baseUrl: smartforge.url, token: (smartforge as { devToken?: string }).devToken, discoveryUrl: `${smartforge.url}/demo/projects`, heartbeatMs: (options.smartforge as { heartbeatMs?: number } | undefined)?.heartbeatMs },
       { id: 'imagegen-demo', name: 'Image generation (demo)', kind: 'imagegen', baseUrl: imagegen.url, token: tokens.imagegen ?? imagegen.devToken, discoveryUrl: `${imagegen.url}/demo/tasks`, heartbeatMs: (options.imagegen as { keepAliveMs?: number } | undefined)?.keepAliveMs },
     ];
     const server = await startAppServer({ root: DIST, sources: async () => JSON.stringify(sources.map((source) => ({ ...source, ...extra }))) });
@@ -41,6 +46,7 @@ export async function startStack(options: StackOptions = {}) {
     return server.url;
   }
   return {
+    wire,
     platform,
     takoss,
     smartforge,
