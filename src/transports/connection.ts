@@ -87,3 +87,8 @@ export class ReconnectBudget {
     return backoffDelay(this.failedReconnects, this.baseMs, this.maxMs, this.random);
   }
 }
+
+/** The options that were given a value: an explicit `undefined` must not wipe out a default. */
+export function definedOnly<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
+}

@@ -1,4 +1,4 @@
-import { ManagedConnection } from './connection';
+import { definedOnly, ManagedConnection } from './connection';
 import { backoffDelay, httpError, networkError, type TransportError } from './http';
 
 export type PollSignal =
@@ -34,7 +34,7 @@ export class Poller extends ManagedConnection {
       intervalMs: 2000,
       maxConsecutiveErrors: 30,
       fallbackUrls: [],
-      ...options,
+      ...definedOnly(options),
       // an explicit `fetch: undefined` must not wipe out the default
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     };

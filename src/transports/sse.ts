@@ -1,5 +1,5 @@
 import { createParser } from 'eventsource-parser';
-import { browserOffline, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
+import { browserOffline, definedOnly, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
 import { httpError, isTransportError, networkError, type TransportError } from './http';
 import { IdOnlyBlockScanner } from './idOnlyBlocks';
 
@@ -100,7 +100,7 @@ export class SseConnection extends ManagedConnection {
       retryFloorMs: 0,
       fallbackUrls: [],
       random: Math.random,
-      ...options,
+      ...definedOnly(options),
       // an explicit `fetch: undefined` must not wipe out the default
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     };

@@ -1,4 +1,4 @@
-import { browserOffline, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
+import { browserOffline, definedOnly, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
 import type { TransportError } from './http';
 
 export type WsCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
@@ -65,7 +65,7 @@ export class WsConnection extends ManagedConnection {
     super();
     const Impl = options.WebSocket ?? globalThis.WebSocket;
     if (!Impl) throw new Error('No WebSocket implementation available');
-    this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, stallTimeoutMs: 0, fallbackUrls: [], ...options, WebSocket: Impl };
+    this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, stallTimeoutMs: 0, fallbackUrls: [], ...definedOnly(options), WebSocket: Impl };
     this.urls = [options.url, ...(options.fallbackUrls ?? [])];
   }
 
