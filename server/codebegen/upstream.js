@@ -304,7 +304,9 @@ export async function startUpstreamCodebegen(options = {}) {
     if (Date.now() < downUntil) return detail(res, 503, 'Service Unavailable');
     const fault = faults.take(id);
     if (answerInstead(req, res, fault)) return;
-    const job = jobs.get(id);
+    // each router keeps its own events: this one never sees an iteration's (only heartbeats)
+    const stored = jobs.get(id);
+    const job = stored && !stored.isIteration ? stored : undefined;
     sseHeaders(res);
     countStream(res);
     const out = faultyWriter(res, fault);

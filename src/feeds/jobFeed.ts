@@ -250,7 +250,8 @@ export class JobFeed {
     this.mode = 'stream';
     this.request = request;
     this.lastSocketKey = undefined;
-    if (this.dialect.snapshotBeforeStream && !this.snapshotTaken && this.canPoll) {
+    // a stream that is the job's own start has nothing before it to catch up on
+    if (this.dialect.snapshotBeforeStream && !this.pinned && !this.snapshotTaken && this.canPoll) {
       this.snapshotTaken = true;
       void this.fetchSnapshot();
     }

@@ -152,6 +152,10 @@ function applyDetails(next: Job, job: Job, update: JobUpdate, stale: boolean): v
     next.samples = samples;
   }
   if (update.fileStarted || update.chunk || update.fileDone || update.filesSnapshot) applyFiles(next, job, update);
+  // once the job has completed nothing is being written: a file never marked done (a model's raw output) is
+  if (next.status === 'completed' && job.status !== 'completed' && Object.values(next.files).some((file) => !file.done)) {
+    next.files = Object.fromEntries(Object.entries(next.files).map(([path, file]) => [path, file.done ? file : { ...file, done: true }]));
+  }
 }
 
 function applyFiles(next: Job, job: Job, update: JobUpdate): void {

@@ -230,7 +230,8 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
     const update: JobUpdate = { status: 'completed', progress: 100, message: output.message ?? 'Image generated' };
     const image = (output.image_url ? sameOriginUrl(output.image_url, source.baseUrl) : undefined) ?? (output.image?.url ? sameOriginUrl(output.image.url, source.baseUrl) : undefined);
     if (image) update.imageUrl = image;
-    else if (output.image_url || output.local_path) update.message = `${update.message}; the platform saved it at ${output.local_path ?? output.image_url}, a path on its own disk, not a URL this browser can open`;
+    // the platform's code answers with a path on its own disk: kept, said, never used as a URL
+    else if (output.image_url || output.local_path) update.output = { savedAt: output.local_path ?? output.image_url, generationTime: output.generation_time ?? undefined };
     return [{ ...updateEvent('imagegen', context, context.receivedAt, update, 'launch answer', raw), wireType: 'launch answer' }];
   },
 

@@ -349,9 +349,10 @@ export const useJobsStore = defineStore('jobs', () => {
         continue;
       }
       if (!known) continue;
-      if (feed?.halted && sighting.variant !== feed.ref.variant) {
-        // opened by URL before the listing said what kind of job it is: try again as that kind
-        feedFor(source, { jobId: sighting.jobId, variant: sighting.variant }, { renew: true });
+      if (feed && !feed.pinned && sighting.variant !== feed.ref.variant && !isTerminal(known.status)) {
+        // opened by URL before the listing said what kind of job it is: follow it as that kind
+        feeds.forget(key);
+        feedFor(source, { ...refFor(source, sighting.jobId), variant: sighting.variant });
       }
       if ((!feed?.active || feed.mode === 'queued') && !isTerminal(known.status)) {
         // nothing else keeps this job current: the listing is its only news
