@@ -24,10 +24,13 @@ export function formatEta(etaAt: number | undefined, now: number): string {
   return ms <= 0 ? 'any moment' : formatDuration(ms);
 }
 
+// toLocaleTimeString builds a formatter on every call; the event log calls this for every row it draws
+let clockFormat: Intl.DateTimeFormat | undefined;
+
 export function formatClock(at: number | undefined): string {
   if (at === undefined) return '—';
-  const date = new Date(at);
-  return `${date.toLocaleTimeString(undefined, { hour12: false })}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+  clockFormat ??= new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return `${clockFormat.format(at)}.${String(Math.trunc(at) % 1000).padStart(3, '0')}`;
 }
 
 /** A job that should be moving but has not been heard from: shown as stale, never as live. */

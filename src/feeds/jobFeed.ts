@@ -559,6 +559,8 @@ export class JobFeed {
 
   private onOpen(transport: Transport): void {
     this.opened.resolve();
+    // a platform without ids may start a new connection by sending everything again
+    this.wire.expectReplay();
     this.health.connectedAt = Date.now();
     this.lastSignAt = this.health.connectedAt;
     // a probe that opens means the stream is back: stay on it

@@ -89,10 +89,15 @@ export class WireLedger {
   /** One message off the wire (`raw` as it came) and the events it became. */
   record(source: Source, channel: WireChannel, raw: string, events: readonly JobEvent[], at = Date.now(), type = typeOf(events)): void {
     const book = this.book(source.id);
-    const invalid = events.filter((event): event is Extract<JobEvent, { kind: 'protocol-error' }> => event.kind === 'protocol-error');
-    const unrecognized = events.some((event) => event.kind === 'unrecognized');
+    // one pass, no allocation: this runs for every message of every stream
+    let invalid = false;
+    let unrecognized = false;
+    for (const event of events) {
+      if (event.kind === 'protocol-error') invalid = true;
+      else if (event.kind === 'unrecognized') unrecognized = true;
+    }
     book.messages++;
-    if (invalid.length) book.invalid++;
+    if (invalid) book.invalid++;
     if (unrecognized) book.unrecognized++;
     const typeKey = `${channel}\u0000${type}`;
     let stat = book.types.get(typeKey);
@@ -107,10 +112,12 @@ export class WireLedger {
     if (stat) {
       stat.count++;
       stat.lastAt = at;
-      if (invalid.length) stat.invalid++;
+      if (invalid) stat.invalid++;
       if (unrecognized) stat.unrecognized++;
     }
-    for (const problem of invalid) {
+    if (!invalid) return;
+    for (const problem of events) {
+      if (problem.kind !== 'protocol-error') continue;
       const mismatches: WireMismatch[] = problem.mismatches?.length ? problem.mismatches : [{ path: '', expected: 'a readable message', received: problem.error }];
       for (const mismatch of mismatches) this.noteMismatch(book, channel, type, mismatch, problem.error, raw, at);
     }

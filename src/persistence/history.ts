@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { JobEvent } from '../model/events';
 import { isTerminal, type Job } from '../model/job';
 
@@ -28,6 +28,13 @@ export function historyOptionsFromSettings(): HistoryOptions {
 }
 
 const DB_NAME = 'genwatch-history';
+
+/**
+ * Events written per transaction. A flood queues thousands between two writes; one
+ * transaction for all of them is one long task (a structured clone each), so they go in
+ * slices, each its own transaction, and the page gets a turn while each commits.
+ */
+const EVENTS_PER_WRITE = 500;
 
 /** Events worth keeping: heartbeats say nothing once they are past. */
 export const keepsInHistory = (event: JobEvent) => event.kind !== 'heartbeat';
@@ -73,12 +80,14 @@ export class JobHistory {
     this.pendingEvents = [];
     this.writing = this.writing.then(async () => {
       const db = await this.open();
-      const tx = db.transaction(['jobs', 'events'], 'readwrite');
-      const jobStore = tx.objectStore('jobs');
-      const eventStore = tx.objectStore('events');
-      for (const job of jobs) void jobStore.put(job, job.key);
-      for (const event of events) void eventStore.add(event);
-      await tx.done;
+      for (let at = 0; at === 0 || at < events.length; at += EVENTS_PER_WRITE) {
+        const tx = db.transaction(['jobs', 'events'], 'readwrite');
+        if (at === 0) for (const job of jobs) void tx.objectStore('jobs').put(job, job.key);
+        // the raw store: no promise per request, only the transaction's
+        const eventStore = unwrap(tx.objectStore('events'));
+        for (const event of events.slice(at, at + EVENTS_PER_WRITE)) eventStore.add(event);
+        await tx.done;
+      }
     }).catch(() => {
       // a full disk or a private window: history is a convenience, the live view goes on
     });

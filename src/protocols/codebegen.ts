@@ -153,7 +153,8 @@ function updateFromProgressEvent(event: StreamingProgressEvent, { withProgress =
   const update: JobUpdate = {};
   if (status) update.status = status;
   if (event.stage) update.stage = event.stage;
-  if (withProgress) update.progress = toPercent(event.progress, 'fraction');
+  const progress = withProgress ? toPercent(event.progress, 'fraction') : undefined;
+  if (progress !== undefined) update.progress = progress;
   if (event.message != null) update.message = event.message;
   if (event.current_file) update.currentFile = event.current_file;
   if (event.estimated_time_remaining != null) update.etaSeconds = event.estimated_time_remaining;
@@ -170,7 +171,6 @@ function updateFromProgressEvent(event: StreamingProgressEvent, { withProgress =
   }
   // the guide marks a warning with warning_type; the platform's code with status "warning"
   if (event.warning_type || event.status === 'warning') update.warning = event.message ?? event.warning_type ?? 'Warning';
-  if (update.progress === undefined) delete update.progress;
   return update;
 }
 
@@ -188,9 +188,14 @@ function interimEnd(event: StreamingProgressEvent, context: WireContext): 'compl
   return undefined;
 }
 
-/** A frame's identity where the platform sends no SSE id: a replay after a reconnect repeats it exactly. */
-function contentKey(event: StreamingProgressEvent): string {
-  return `${event.status}|${event.stage ?? ''}|${event.progress ?? ''}|${event.timestamp ?? ''}|${event.message ?? ''}`;
+/**
+ * A frame's identity where the platform sends no SSE id: a replay after a reconnect repeats it
+ * exactly, and its timestamp (microseconds) and words tell it from any other. Without a
+ * timestamp there is nothing to tell two equal frames apart, so nothing is taken for a repeat.
+ * (Progress stays out: turning a double into text costs more than everything else here.)
+ */
+function contentKey(event: StreamingProgressEvent): string | undefined {
+  return event.timestamp == null ? undefined : `${event.timestamp}|${event.status}|${event.stage ?? ''}|${event.message ?? ''}`;
 }
 
 /** A progress frame as events. */

@@ -92,3 +92,22 @@ export class ReconnectBudget {
 export function definedOnly<T extends object>(options: T): T {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }
+
+/**
+ * Lets the page run (input, rendering, timers) before going on: a stream whose bytes are
+ * already buffered resolves every read at once, and a loop of those never lets the page
+ * answer a key. scheduler.yield where the browser has it, else a message to oneself, which
+ * (unlike a timer) is not slowed down in a background tab.
+ */
+export function yieldTurn(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}

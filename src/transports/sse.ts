@@ -1,5 +1,5 @@
 import { createParser } from 'eventsource-parser';
-import { browserOffline, definedOnly, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
+import { browserOffline, definedOnly, ManagedConnection, ReconnectBudget, StallWatchdog, yieldTurn } from './connection';
 import { httpError, isTransportError, networkError, type TransportError } from './http';
 import { IdOnlyBlockScanner } from './idOnlyBlocks';
 
@@ -68,6 +68,11 @@ type AttemptOutcome =
   | { kind: 'aborted' };
 
 const EVENT_STREAM = /^text\/event-stream\b/i;
+
+/** reading goes on for at most this long before the page gets a turn (a flood, a replay) */
+const READ_BUDGET_MS = 12;
+/** decoded text is parsed in slices this long, so a huge read can be interrupted too */
+const SLICE_CHARS = 64 * 1024;
 
 /**
  * Server-sent events over fetch: any method, any header, a body, and the WHATWG reconnection
@@ -263,6 +268,7 @@ export class SseConnection extends ManagedConnection {
         controller.abort();
       }, this.options.renewAfterMs)
       : undefined;
+    let turnStartedAt = performance.now();
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -273,8 +279,15 @@ export class SseConnection extends ManagedConnection {
         watchdog.touch();
         this.bytesReceived += value.byteLength;
         const text = decoder.decode(value, { stream: true });
-        parser.feed(text);
-        if (this.closed) return { kind: 'aborted' };
+        for (let at = 0; at < text.length; at += SLICE_CHARS) {
+          parser.feed(at === 0 && text.length <= SLICE_CHARS ? text : text.slice(at, at + SLICE_CHARS));
+          if (this.closed) return { kind: 'aborted' };
+          if (performance.now() - turnStartedAt > READ_BUDGET_MS) {
+            await yieldTurn();
+            if (this.closed) return { kind: 'aborted' };
+            turnStartedAt = performance.now();
+          }
+        }
         idOnly.feed(value);
       }
       return { kind: 'ended', sawEvent };

@@ -47,6 +47,23 @@ describe('WireOrder', () => {
     }
   });
 
+  it('drops a replay of content keys that opens a new connection, then takes what is new', () => {
+    const { order, released, duplicates } = setup();
+    for (const key of ['k:1', 'k:2', 'k:3']) order.push(key, key);
+    order.expectReplay();
+    for (const key of ['k:1', 'k:2', 'k:3', 'k:4', 'k:5']) order.push(key, `${key} again`);
+    expect(released).toEqual(['k:1', 'k:2', 'k:3', 'k:4 again', 'k:5 again']);
+    expect(duplicates()).toBe(3);
+  });
+
+  it('takes an old content key as new once the replay is over (past the repeat window)', () => {
+    const { order, released } = setup();
+    order.push('k:a', 'a');
+    for (let index = 0; index < 20; index++) order.push(`k:filler-${index}`, 'filler');
+    order.push('k:a', 'a, much later');
+    expect(released.at(-1)).toBe('a, much later');
+  });
+
   it('passes events without a key straight through', () => {
     const { order, released } = setup();
     order.push(undefined, 'x');
