@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, inject, jobUrl, waitForStatus } from '../support/suite';
+import { browserSuite, inject, jobUrl, storedByPage, waitForStatus } from '../support/suite';
 
 // Hostile input and the browser's own defences, against the demo platforms and the built app.
 // Every page of every browser test also runs under the dashboard's CSP and fails on a
@@ -109,29 +109,6 @@ describe('bounds', () => {
 });
 
 /** everything the page keeps: both storages and every IndexedDB store, as one string */
-async function storedByPage(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const dump: unknown[] = [{ ...localStorage }, { ...sessionStorage }];
-    for (const { name } of await indexedDB.databases()) {
-      if (!name) continue;
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const request = indexedDB.open(name);
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      for (const store of Array.from(db.objectStoreNames)) {
-        const rows = await new Promise<unknown[]>((resolve, reject) => {
-          const request = db.transaction(store).objectStore(store).getAll();
-          request.onsuccess = () => resolve(request.result);
-          request.onerror = () => reject(request.error);
-        });
-        dump.push(rows);
-      }
-      db.close();
-    }
-    return JSON.stringify(dump);
-  });
-}
 
 describe('tokens', () => {
   it('appear nowhere but in Authorization headers and the iteration stream query: not in request logs, console, pages, URLs or storage', async () => {

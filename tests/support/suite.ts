@@ -71,3 +71,28 @@ export async function inject(baseUrl: string, fault: Record<string, unknown>) {
   const response = await fetch(`${baseUrl}/__faults`, { method: 'POST', body: JSON.stringify(fault) });
   expect(response.ok).toBe(true);
 }
+
+/** Everything the page keeps: local and session storage and every IndexedDB store, as one text. */
+export async function storedByPage(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const dump: unknown[] = [{ ...localStorage }, { ...sessionStorage }];
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      for (const store of Array.from(db.objectStoreNames)) {
+        const rows = await new Promise<unknown[]>((resolve, reject) => {
+          const request = db.transaction(store).objectStore(store).getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        dump.push(rows);
+      }
+      db.close();
+    }
+    return JSON.stringify(dump);
+  });
+}
