@@ -4,10 +4,10 @@
 // progress 0.0, `stream_closing` at the end (1.0, even after a failure), a /status that answers
 // 500, iterations without an SSE token in their answer and single-use 60-second stream tokens,
 // and an iteration that reports `completed` before its last stages.
-import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createJwtAuthority } from '../lib/auth.js';
-import { applyCors, closeServer, handlePreflight, listen, readJsonBody, sendJson } from '../lib/http.js';
+import { scheduleDemoJobs, startDemoServer, timerSet } from '../lib/demo.js';
+import { readJsonBody, sendJson } from '../lib/http.js';
 import { streamFirehose } from '../lib/firehose.js';
 import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 import { DEMO_PROMPTS } from './scenario.js';
@@ -122,18 +122,10 @@ export async function startUpstreamCodebegen(options = {}) {
   const tokenRequests = new Map();
   const faults = createFaultBook();
   for (const spec of config.faults ?? []) faults.add(spec);
-  const timers = new Set();
+  const timers = timerSet();
+  const later = timers.later;
   let openStreams = 0;
   let peakStreams = 0;
-
-  function later(fn, ms) {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-    return timer;
-  }
 
   /** The response model of a generation: every key, unset ones null. */
   function generationModel(job) {
@@ -416,12 +408,7 @@ export async function startUpstreamCodebegen(options = {}) {
     return job;
   }
 
-  async function route(req, res) {
-    const url = new URL(req.url, 'http://localhost');
-    config.log(`${req.method} ${url.pathname}`);
-    if (handlePreflight(req, res)) return;
-    applyCors(req, res);
-
+  async function route(req, res, url) {
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
     if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults, { restart });
     if (url.pathname === '/__stats') return sendJson(res, 200, { openStreams, peakStreams });
@@ -517,13 +504,13 @@ export async function startUpstreamCodebegen(options = {}) {
     return detail(res, 404, 'Not Found');
   }
 
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((error) => {
-      if (!res.headersSent) detail(res, error.status ?? 500, error.status ? error.message : 'Internal Server Error');
-      else res.destroy();
-    });
+  const server = await startDemoServer({
+    route,
+    log: config.log,
+    port: config.port,
+    onError: (error, res) => detail(res, error.status ?? 500, error.status ? error.message : 'Internal Server Error'),
   });
-  const url = await listen(server, config.port, config.host);
+  const url = server.url;
   const devToken = await auth.sign(demoUser);
   const otherUserToken = await auth.sign('user_other');
 
@@ -531,8 +518,7 @@ export async function startUpstreamCodebegen(options = {}) {
     const prompt = DEMO_PROMPTS[Math.floor(Math.random() * DEMO_PROMPTS.length)];
     startGeneration(demoUser, { prompt, generation_mode: MODES[Math.floor(Math.random() * MODES.length)] });
   };
-  for (let i = 0; i < config.initialJobs; i++) later(autoStart, i * 400);
-  const autoTimer = config.autoStartEveryMs > 0 ? setInterval(autoStart, config.autoStartEveryMs) : undefined;
+  scheduleDemoJobs(timers, config, autoStart, 400);
 
   return {
     wire: 'upstream',
@@ -546,9 +532,8 @@ export async function startUpstreamCodebegen(options = {}) {
     eventsOf: (id) => jobs.get(id)?.events.slice() ?? [],
     stats: () => ({ openStreams, peakStreams }),
     async close() {
-      clearInterval(autoTimer);
-      for (const timer of timers) clearTimeout(timer);
-      await closeServer(server);
+      timers.clear();
+      await server.close();
     },
   };
 }

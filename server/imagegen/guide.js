@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { createJwtAuthority } from '../lib/auth.js';
-import { pick, startDemoServer, timerSet } from '../lib/demo.js';
+import { pick, startDemoServer, timerSet, scheduleDemoJobs } from '../lib/demo.js';
 import { readJsonBody, sendJson } from '../lib/http.js';
-import { createFaultBook, handleFaultAdmin } from '../lib/faults.js';
+import { badNumbers, createFaultBook, handleFaultAdmin } from '../lib/faults.js';
 
 const PROMPTS = ['A lighthouse at dusk, oil painting', 'Isometric city block in pastel colours', 'A fox reading a newspaper, watercolour', 'Mountain lake at sunrise, photo'];
 
@@ -38,24 +38,6 @@ export async function startGuideImagegen(options = {}) {
   function send(taskId, message) {
     const text = JSON.stringify(message);
     for (const socket of sockets.get(taskId) ?? []) sendTo(socket, text);
-  }
-
-  /** A progress message broken the ways a platform's numbers break; the real one follows. */
-  function badNumbers(text, count) {
-    const message = JSON.parse(text);
-    if (message.type !== 'progress') return text;
-    const breakages = [
-      { percentage: null },
-      { percentage: -20 },
-      { percentage: 250 },
-      { percentage: '64' },
-      { current_step: Math.max(0, (message.current_step ?? 10) - 10), elapsed_time: (message.elapsed_time ?? 1) + 0.01 },
-      { total_steps: 0 },
-      { status: 'exploded' },
-      { task_id: undefined },
-      { elapsed_time: -5 },
-    ];
-    return JSON.stringify({ ...message, ...breakages[count % breakages.length] });
   }
 
   /** One message to one socket, through the socket's fault. */
@@ -219,8 +201,7 @@ export async function startGuideImagegen(options = {}) {
     const prompt = pick(PROMPTS);
     void runTask({ prompt, task_id: `task-${Date.now()}-${++autoCount}`, use_refinement: Math.random() < 0.6, high_quality: Math.random() < 0.5, __fail: Math.random() < config.failRate });
   };
-  for (let i = 0; i < config.initialJobs; i++) timers.later(autoStart, i * 700);
-  if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
+  scheduleDemoJobs(timers, config, autoStart, 700);
 
   return {
     wire: 'guide',

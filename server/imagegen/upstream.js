@@ -6,9 +6,9 @@
 // image as a path on the server's own disk. Timestamps are the server's local time, no zone.
 import { WebSocketServer } from 'ws';
 import { createJwtAuthority } from '../lib/auth.js';
-import { pick, startDemoServer, timerSet } from '../lib/demo.js';
+import { pick, startDemoServer, timerSet, scheduleDemoJobs } from '../lib/demo.js';
 import { readJsonBody, sendJson } from '../lib/http.js';
-import { createFaultBook, handleFaultAdmin } from '../lib/faults.js';
+import { badNumbers, createFaultBook, handleFaultAdmin } from '../lib/faults.js';
 
 const PROMPTS = ['A lighthouse at dusk, oil painting', 'Isometric city block in pastel colours', 'A fox reading a newspaper, watercolour', 'Mountain lake at sunrise, photo'];
 /** the refiner adds this many steps (total_steps is steps + 30) */
@@ -55,6 +55,7 @@ export async function startUpstreamImagegen(options = {}) {
 
   function send(ws, text) {
     if (ws.readyState !== 1 || ws.fault?.kind === 'stall') return;
+    if (ws.fault?.kind === 'bad-numbers') ws.send(badNumbers(text, ws.sent ?? 0));
     ws.send(text);
     if (ws.fault?.kind === 'duplicate') ws.send(text);
     ws.sent = (ws.sent ?? 0) + 1;
@@ -230,8 +231,7 @@ export async function startUpstreamImagegen(options = {}) {
     const taskId = `task-${Date.now()}-${++autoCount}`;
     void runTask({ prompt, task_id: taskId, num_inference_steps: Math.random() < 0.5 ? 30 : 40, use_refinement: Math.random() < 0.6, __fail: Math.random() < config.failRate });
   };
-  for (let i = 0; i < config.initialJobs; i++) timers.later(autoStart, i * 700);
-  if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
+  scheduleDemoJobs(timers, config, autoStart, 700);
 
   return {
     wire: 'upstream',

@@ -63,3 +63,9 @@ export function timerSet() {
     },
   };
 }
+
+/** The jobs a demo platform starts by itself: `initialJobs` at boot, `spacingMs` apart, then one every `autoStartEveryMs`. */
+export function scheduleDemoJobs(timers, { initialJobs = 0, autoStartEveryMs = 0 }, start, spacingMs) {
+  for (let i = 0; i < initialJobs; i++) timers.later(start, i * spacingMs);
+  if (autoStartEveryMs > 0) timers.every(start, autoStartEveryMs);
+}

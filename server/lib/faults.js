@@ -225,3 +225,21 @@ export function faultyWriter(res, fault) {
     },
   };
 }
+
+/** A progress message broken the ways a platform's numbers break (the `bad-numbers` fault); the real one follows it. */
+export function badNumbers(text, count) {
+  const message = JSON.parse(text);
+  if (message.type !== 'progress') return text;
+  const breakages = [
+    { percentage: null },
+    { percentage: -20 },
+    { percentage: 250 },
+    { percentage: '64' },
+    { current_step: Math.max(0, (message.current_step ?? 10) - 10), elapsed_time: (message.elapsed_time ?? 1) + 0.01 },
+    { total_steps: 0 },
+    { status: 'exploded' },
+    { task_id: undefined },
+    { elapsed_time: -5 },
+  ];
+  return JSON.stringify({ ...message, ...breakages[count % breakages.length] });
+}

@@ -3,7 +3,7 @@
 // The guide names no start or state endpoint; these are ours: POST /api/projects and
 // GET /api/projects/{projectId} (the state the guide's polling fallback reads).
 import { randomUUID } from 'node:crypto';
-import { pick, startDemoServer, timerSet } from '../lib/demo.js';
+import { pick, startDemoServer, timerSet, scheduleDemoJobs } from '../lib/demo.js';
 import { readJsonBody, sendJson, sseFrame, startSse } from '../lib/http.js';
 import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 
@@ -208,8 +208,7 @@ export async function startGuideSmartforge(options = {}) {
 
   const server = await startDemoServer({ route, log: config.log, port: config.port });
   const autoStart = () => startProject(pick(PROMPTS), { fail: Math.random() < config.failRate });
-  for (let i = 0; i < config.initialJobs; i++) timers.later(autoStart, i * 600);
-  if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
+  scheduleDemoJobs(timers, config, autoStart, 600);
 
   return {
     wire: 'guide',

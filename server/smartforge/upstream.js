@@ -6,7 +6,7 @@
 // come from tRPC (`projects.getOne`) in its batch envelope. No auth on the streams.
 import { randomUUID } from 'node:crypto';
 import { createJwtAuthority } from '../lib/auth.js';
-import { pick, startDemoServer, timerSet } from '../lib/demo.js';
+import { pick, startDemoServer, timerSet, scheduleDemoJobs } from '../lib/demo.js';
 import { readJsonBody, sendJson } from '../lib/http.js';
 import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 
@@ -253,8 +253,7 @@ export async function startUpstreamSmartforge(options = {}) {
     const prompt = pick(PROMPTS);
     void generate(randomUUID(), Math.random() < config.failRate ? `${prompt} [fail]` : prompt, () => {});
   };
-  for (let i = 0; i < config.initialJobs; i++) timers.later(autoStart, i * 600);
-  if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
+  scheduleDemoJobs(timers, config, autoStart, 600);
 
   return {
     wire: 'upstream',

@@ -2,8 +2,9 @@
 // body that is the whole generation; POST /api/generate answers once, at the end. JWT or API key.
 import { randomUUID } from 'node:crypto';
 import { createJwtAuthority } from '../lib/auth.js';
-import { pick, startDemoServer, timerSet } from '../lib/demo.js';
+import { pick, startDemoServer, timerSet, scheduleDemoJobs } from '../lib/demo.js';
 import { readJsonBody, sendJson, sseFrame, startSse } from '../lib/http.js';
+import { createRunListing } from './listing.js';
 import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 
 const DEMO_REQUESTS = [
@@ -51,7 +52,7 @@ export async function startGuideTakoss(options = {}) {
   const faults = createFaultBook();
   for (const spec of config.faults ?? []) faults.add(spec);
   /** runs the demo started by itself, listed by the discovery endpoint */
-  const listed = new Map();
+  const listed = createRunListing(config.maxJobs);
 
   async function authorized(req) {
     if (req.headers['x-api-key'] === config.apiKey) return true;
@@ -96,7 +97,7 @@ export async function startGuideTakoss(options = {}) {
     if (!(await authorized(req))) return sendJson(res, 401, { error: 'Unauthorized: a valid JWT or API key is required' });
 
     if (req.method === 'GET' && url.pathname === '/demo/projects') {
-      return sendJson(res, 200, { projects: [...listed.values()].reverse().slice(0, 200) });
+      return sendJson(res, 200, { projects: listed.list() });
     }
     if (req.method !== 'POST' || !['/api/generate/stream', '/api/generate'].includes(url.pathname)) {
       return sendJson(res, 404, { error: 'Not found' });
@@ -124,28 +125,13 @@ export async function startGuideTakoss(options = {}) {
 
   function autoStart() {
     const request = pick(DEMO_REQUESTS);
-    const startedAt = new Date().toISOString();
-    const entry = { id: '', projectName: request.projectName, requirements: request.requirements, status: 'running', phase: 'initialization', progress: 0, message: 'Queued', startedAt, updatedAt: startedAt };
-    const generation = run(request, (event) => {
-      entry.updatedAt = new Date().toISOString();
-      entry.message = event.message;
-      if (event.type === 'error') {
-        entry.status = 'failed';
-        entry.error = event.message;
-        return;
-      }
-      entry.phase = event.phase;
-      entry.progress = event.progress;
-      if (event.type === 'complete') entry.status = 'completed';
-    }, { fail: Math.random() < config.failRate });
-    entry.id = generation.projectId;
-    listed.set(entry.id, entry);
-    if (listed.size > config.maxJobs) listed.delete(listed.keys().next().value);
+    let onEvent = () => {};
+    const generation = run(request, (event) => onEvent(event), { fail: Math.random() < config.failRate });
+    onEvent = listed.track(generation.projectId, request);
   }
 
   const server = await startDemoServer({ route, log: config.log, port: config.port });
-  for (let i = 0; i < config.initialJobs; i++) timers.later(autoStart, i * 500);
-  if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
+  scheduleDemoJobs(timers, config, autoStart, 500);
 
   return {
     wire: 'guide',

@@ -3,8 +3,9 @@
 // `data:` frames and no timestamps, ends with a `result` frame after `complete`, keeps
 // generating when the client goes away, and lists only finished projects at /api/projects.
 import { createJwtAuthority } from '../lib/auth.js';
-import { pick, startDemoServer, timerSet } from '../lib/demo.js';
+import { pick, startDemoServer, timerSet, scheduleDemoJobs } from '../lib/demo.js';
 import { readJsonBody, sendJson } from '../lib/http.js';
+import { createRunListing } from './listing.js';
 import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
 
 const DEMO_REQUESTS = [
@@ -53,7 +54,7 @@ export async function startUpstreamTakoss(options = {}) {
   /** what ProjectWriter has on disk: finished projects only */
   const written = new Map();
   /** runs the demo started by itself, for genwatch's discovery listing */
-  const listed = new Map();
+  const listed = createRunListing(config.maxJobs);
 
   /** authMiddleware.authenticate: a Bearer JWT or an x-api-key. */
   async function authenticate(req, res) {
@@ -126,7 +127,7 @@ export async function startUpstreamTakoss(options = {}) {
     if (!userId) return;
 
     if (req.method === 'GET' && url.pathname === '/demo/projects') {
-      return sendJson(res, 200, { projects: [...listed.values()].reverse().slice(0, 200) });
+      return sendJson(res, 200, { projects: listed.list() });
     }
     if (req.method === 'GET' && url.pathname === '/api/projects') return sendJson(res, 200, [...written.values()]);
     if (req.method === 'GET') {
@@ -156,28 +157,14 @@ export async function startUpstreamTakoss(options = {}) {
 
   function autoStart() {
     const request = pick(DEMO_REQUESTS);
-    const startedAt = new Date().toISOString();
-    const entry = { id: `run-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`, projectName: request.projectName, requirements: request.requirements, status: 'running', phase: 'initialization', progress: 0, message: 'Queued', startedAt, updatedAt: startedAt };
     const fail = Math.random() < config.failRate;
-    listed.set(entry.id, entry);
-    if (listed.size > config.maxJobs) listed.delete(listed.keys().next().value);
-    void generate(fail ? { ...request, requirements: `${request.requirements} [fail]` } : request, (event) => {
-      entry.updatedAt = new Date().toISOString();
-      entry.message = event.message;
-      if (event.type === 'error') {
-        entry.status = 'failed';
-        entry.error = event.message;
-        return;
-      }
-      entry.phase = event.phase;
-      entry.progress = event.progress;
-      if (event.type === 'complete') entry.status = 'completed';
-    });
+    // the project id comes with `complete`: the demo's listing names the run itself
+    const onEvent = listed.track(`run-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`, request);
+    void generate(fail ? { ...request, requirements: `${request.requirements} [fail]` } : request, onEvent);
   }
 
   const server = await startDemoServer({ route, log: config.log, port: config.port });
-  for (let i = 0; i < config.initialJobs; i++) timers.later(autoStart, i * 500);
-  if (config.autoStartEveryMs > 0) timers.every(autoStart, config.autoStartEveryMs);
+  scheduleDemoJobs(timers, config, autoStart, 500);
 
   return {
     wire: 'upstream',

@@ -38,19 +38,16 @@ export function reduceJob(job: Job, event: JobEvent): Job {
     case 'notice':
       return { ...job, eventCount: job.eventCount + 1, lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt) };
     case 'protocol-error':
+    case 'unrecognized': {
+      // counted apart: a broken message and one of a type genwatch does not know
+      const counter = event.kind === 'protocol-error' ? 'protocolErrors' : 'unrecognized';
       return {
         ...job,
-        protocolErrors: job.protocolErrors + 1,
+        [counter]: job[counter] + 1,
         eventCount: job.eventCount + 1,
         lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt),
       };
-    case 'unrecognized':
-      return {
-        ...job,
-        unrecognized: job.unrecognized + 1,
-        eventCount: job.eventCount + 1,
-        lastSeenAt: Math.max(job.lastSeenAt ?? 0, event.receivedAt),
-      };
+    }
     case 'update': {
       const next = applyUpdate(job, event.update, event.at, event.receivedAt);
       if (event.merged) {
