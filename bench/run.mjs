@@ -4,6 +4,7 @@
 // bench/results.json and bench/results.md.
 //
 //   npm run bench -- --runs 3 --only ingest,burst   (a partial run keeps the other figures)
+//   BENCH_WIRE=guide npm run bench                   (the demo CodeBegen's wire; default upstream)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -66,7 +67,7 @@ async function main() {
   const startedAt = Date.now();
   if (!SKIP_BUILD) build();
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-  const platform = await startCodebegenPlatform({ jobDurationMs: 10 * 60_000, heartbeatMs: 5000 });
+  const platform = await startCodebegenPlatform({ wire: process.env.BENCH_WIRE, jobDurationMs: 10 * 60_000, heartbeatMs: 5000 });
   // the benchmark pages run under the same CSP as the app: the platform must be a source
   const benchServer = await startAppServer({ root: BENCH_DIST, sources: async () => JSON.stringify([{ id: 'bench', kind: 'codebegen', baseUrl: platform.url }]) });
   const appServer = await startAppServer({

@@ -359,7 +359,8 @@ export class JobFeed {
     this.stop();
     const now = Date.now();
     this.emit([{ ...this.base(now), kind: 'update', label: 'cancelled', update: { status: 'cancelled', message: 'Cancelled by the operator' } }]);
-    this.link('none', 'closed', 'Cancelled: the request was aborted');
+    // Takoss's own code goes on without its client; its guide stops: either way it is not followed now
+    this.link('none', 'closed', 'Cancelled: the request that was the job was aborted; a platform that goes on without it lists the result when done');
     this.onModeChange(this);
   }
 
