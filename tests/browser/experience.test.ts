@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, headerStatus, jobUrl, loggedStreamMessages, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, inject, jobUrl, loggedStreamMessages, waitForStatus } from '../support/suite';
 
 // The operator's day: shareable filtered boards, keys, history across reloads, replays,
 // accessibility.
@@ -209,6 +209,8 @@ describe('accessibility', () => {
   it('no serious or critical axe violation on any route, in light and dark', async () => {
     const { platform, smartforge } = suite.stack;
     const generation = platform.startGeneration({ prompt: 'axe generation', __durationMs: 800, __fail: false });
+    // a broken message, so the protocol inspector has a mismatch to list
+    await inject(platform.url, { kind: 'malformed', job: generation, times: 2 });
     const project = smartforge.startProject('axe project API', { durationMs: 800 });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     for (const colorScheme of ['light', 'dark'] as const) {
@@ -218,6 +220,13 @@ describe('accessibility', () => {
         await page.goto(`${suite.stack.appUrl}${path}`);
         await page.waitForTimeout(1200);
         expect(await axe(page), `${colorScheme} ${path}`).toEqual([]);
+        if (path.endsWith(generation)) {
+          // the protocol inspector, reached inside the app once the job page has read the stream
+          await page.getByRole('navigation').first().getByRole('link', { name: 'Sources', exact: true }).click();
+          await page.getByRole('row', { name: /CodeBegen \(demo\)/ }).getByRole('link', { name: 'Inspect' }).click();
+          await page.getByRole('table', { name: 'Schema mismatches' }).waitFor();
+          expect(await axe(page), `${colorScheme} /sources/codebegen-demo`).toEqual([]);
+        }
       }
     }
   });
