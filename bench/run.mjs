@@ -18,7 +18,15 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const APP_DIST = path.join(ROOT, 'dist');
 const BENCH_DIST = path.join(ROOT, 'bench/dist');
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts'];
 
 const args = process.argv.slice(2);
@@ -48,7 +56,9 @@ function build() {
 function bundleFigures() {
   const scriptsOf = (dist, html) => {
     const text = readFileSync(path.join(dist, html), 'utf8');
-    const files = [...text.matchAll(/<script[^>]+src="([^"]+\.js)"|<link[^>]+rel="modulepreload"[^>]+href="([^"]+\.js)"/g)].map((match) => match[1] ?? match[2]);
+    const files = [...text.matchAll(/<script[^>]+src="([^"]+\.js)"|<link[^>]+rel="modulepreload"[^>]+href="([^"]+\.js)"/g)].map(
+      (match) => match[1] ?? match[2],
+    );
     return files.map((file) => path.join(dist, file.replace(/^\//, '')));
   };
   const gzipKb = (files) => files.reduce((sum, file) => sum + gzipSync(readFileSync(file), { level: 9 }).length, 0) / 1024;
@@ -58,7 +68,12 @@ function bundleFigures() {
   const lazy = (name) => !boardSources.some((source) => source.includes(`node_modules/${name}/`));
   const naiveFiles = scriptsOf(BENCH_DIST, 'naive.html');
   return {
-    genwatch: { boardRouteKb: Number(gzipKb(boardFiles).toFixed(1)), chartsLazy: lazy('chart.js'), highlighterLazy: lazy('prismjs'), chunks: boardFiles.map((file) => path.basename(file)) },
+    genwatch: {
+      boardRouteKb: Number(gzipKb(boardFiles).toFixed(1)),
+      chartsLazy: lazy('chart.js'),
+      highlighterLazy: lazy('prismjs'),
+      chunks: boardFiles.map((file) => path.basename(file)),
+    },
     naive: { boardRouteKb: Number(gzipKb(naiveFiles).toFixed(1)), chartsLazy: false, highlighterLazy: true },
   };
 }
@@ -69,13 +84,24 @@ async function main() {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   const platform = await startCodebegenPlatform({ wire: process.env.BENCH_WIRE, jobDurationMs: 10 * 60_000, heartbeatMs: 5000 });
   // the benchmark pages run under the same CSP as the app: the platform must be a source
-  const benchServer = await startAppServer({ root: BENCH_DIST, sources: async () => JSON.stringify([{ id: 'bench', kind: 'codebegen', baseUrl: platform.url }]) });
+  const benchServer = await startAppServer({
+    root: BENCH_DIST,
+    sources: async () => JSON.stringify([{ id: 'bench', kind: 'codebegen', baseUrl: platform.url }]),
+  });
   const appServer = await startAppServer({
     root: APP_DIST,
-    sources: async () => JSON.stringify([{ id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: platform.url, token: platform.devToken }]),
+    sources: async () =>
+      JSON.stringify([{ id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: platform.url, token: platform.devToken }]),
   });
   const results = {
-    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, chromium: browser.version(), date: new Date().toISOString() },
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      chromium: browser.version(),
+      date: new Date().toISOString(),
+    },
     runs: RUNS,
     scenarios: {},
   };
@@ -152,7 +178,9 @@ async function main() {
         const page = await context.newPage();
         log(`open run ${run + 1}`);
         await page.goto(`${appServer.url}/jobs/codebegen-demo/${started.generation_id}`);
-        const handle = await page.waitForFunction(() => performance.getEntriesByName('genwatch:first-live-event-painted')[0]?.startTime, undefined, { timeout: 30_000 });
+        const handle = await page.waitForFunction(() => performance.getEntriesByName('genwatch:first-live-event-painted')[0]?.startTime, undefined, {
+          timeout: 30_000,
+        });
         const navigation = await page.evaluate(() => {
           const entry = performance.getEntriesByType('navigation')[0];
           return { domContentLoaded: entry.domContentLoadedEventEnd, load: entry.loadEventEnd };
@@ -203,7 +231,15 @@ async function main() {
         const third = Math.max(1, Math.floor(heaps.length / 3));
         const first = median(heaps.slice(0, third));
         const last = median(heaps.slice(-third));
-        out[subject] = { events: fed, complete: fed >= 1_000_000, heapMb: heaps.at(-1), growthPercent: first ? Number((((last - first) / first) * 100).toFixed(1)) : undefined, samples, seconds: Math.round((Date.now() - begin) / 1000), errors: errors.slice(0, 3) };
+        out[subject] = {
+          events: fed,
+          complete: fed >= 1_000_000,
+          heapMb: heaps.at(-1),
+          growthPercent: first ? Number((((last - first) / first) * 100).toFixed(1)) : undefined,
+          samples,
+          seconds: Math.round((Date.now() - begin) / 1000),
+          errors: errors.slice(0, 3),
+        };
       }
       return out;
     },
@@ -249,64 +285,168 @@ function summarize(results) {
     const runs = s[scenario]?.[subject];
     return Array.isArray(runs) ? median(runs.map(pick)) : undefined;
   };
-  const row = (scenario, metric, target, genwatch, baseline, met, unit = '') => rows.push({ scenario, metric, target, genwatch, baseline, unit, ratio: genwatch && baseline ? Number((baseline / genwatch).toFixed(2)) : undefined, met });
+  const row = (scenario, metric, target, genwatch, baseline, met, unit = '') =>
+    rows.push({ scenario, metric, target, genwatch, baseline, unit, ratio: genwatch && baseline ? Number((baseline / genwatch).toFixed(2)) : undefined, met });
   // ratios read "times better": baseline / genwatch where less is better, genwatch / baseline where more is
   const longestTask = (run) => run.longTaskMax;
   const longestFrame = (run) => run.longFrameMax;
 
   if (s.ingest && !s.ingest.error) {
     const frame = med('ingest', 'genwatch', (run) => run.frameP95);
-    row('ingest', 'frame interval p95 (ms)', '<= 20', frame, med('ingest', 'naive', (run) => run.frameP95), frame <= 20);
-    row('ingest', 'frames missed (interval over 25 ms, %)', '', med('ingest', 'genwatch', (run) => run.framesMissedPercent), med('ingest', 'naive', (run) => run.framesMissedPercent), undefined);
+    row(
+      'ingest',
+      'frame interval p95 (ms)',
+      '<= 20',
+      frame,
+      med('ingest', 'naive', (run) => run.frameP95),
+      frame <= 20,
+    );
+    row(
+      'ingest',
+      'frames missed (interval over 25 ms, %)',
+      '',
+      med('ingest', 'genwatch', (run) => run.framesMissedPercent),
+      med('ingest', 'naive', (run) => run.framesMissedPercent),
+      undefined,
+    );
     const task = med('ingest', 'genwatch', longestTask);
     row('ingest', 'longest task (ms; 0: none over 50)', '<= 100', task, med('ingest', 'naive', longestTask), task <= 100);
     row('ingest', 'longest animation frame (ms)', '', med('ingest', 'genwatch', longestFrame), med('ingest', 'naive', longestFrame), undefined);
     const m2p = med('ingest', 'genwatch', (run) => run.messageToPaint.p95);
-    row('ingest', 'message-to-paint p95 (ms)', '<= 100', m2p, med('ingest', 'naive', (run) => run.messageToPaint.p95), m2p <= 100);
+    row(
+      'ingest',
+      'message-to-paint p95 (ms)',
+      '<= 100',
+      m2p,
+      med('ingest', 'naive', (run) => run.messageToPaint.p95),
+      m2p <= 100,
+    );
   }
   if (s.sustainable && !s.sustainable.error) {
     const ours = med('sustainable', 'genwatch', (run) => run.eventsPerSecond);
     const theirs = med('sustainable', 'naive', (run) => run.eventsPerSecond);
-    rows.push({ scenario: 'ingest', metric: 'sustainable events/s', target: '>= 10x baseline', genwatch: ours, baseline: theirs, ratio: theirs ? Number((ours / theirs).toFixed(1)) : undefined, met: theirs ? ours >= 10 * theirs : ours > 0 });
+    rows.push({
+      scenario: 'ingest',
+      metric: 'sustainable events/s',
+      target: '>= 10x baseline',
+      genwatch: ours,
+      baseline: theirs,
+      ratio: theirs ? Number((ours / theirs).toFixed(1)) : undefined,
+      met: theirs ? ours >= 10 * theirs : ours > 0,
+    });
   }
   if (s.burst && !s.burst.error) {
     const task = med('burst', 'genwatch', longestTask);
     row('burst', 'longest task (ms; 0: none over 50)', '<= 50', task, med('burst', 'naive', longestTask), task <= 50);
     row('burst', 'longest animation frame (ms)', '', med('burst', 'genwatch', longestFrame), med('burst', 'naive', longestFrame), undefined);
     const current = med('burst', 'genwatch', (run) => run.currentAfterMs);
-    row('burst', 'board current after (ms)', '<= 2000', current, med('burst', 'naive', (run) => run.currentAfterMs), current <= 2000);
+    row(
+      'burst',
+      'board current after (ms)',
+      '<= 2000',
+      current,
+      med('burst', 'naive', (run) => run.currentAfterMs),
+      current <= 2000,
+    );
   }
   if (s.memory && !s.memory.error) {
     const ours = s.memory.genwatch;
     const theirs = s.memory.naive;
     const note = (run) => (run && !run.complete ? ` (stopped at ${run.events.toLocaleString('en')} events)` : '');
-    rows.push({ scenario: 'memory', metric: 'JS heap after GC (MB)', target: '<= 150', genwatch: ours?.heapMb, baseline: theirs?.heapMb, baselineNote: note(theirs), genwatchNote: note(ours), ratio: ours?.heapMb && theirs?.heapMb ? Number((theirs.heapMb / ours.heapMb).toFixed(1)) : undefined, met: ours?.complete && ours.heapMb <= 150 });
-    rows.push({ scenario: 'memory', metric: 'heap growth, first to last third (%)', target: '<= 10', genwatch: ours?.growthPercent, baseline: theirs?.growthPercent, met: ours?.complete && Math.abs(ours.growthPercent) <= 10 });
+    rows.push({
+      scenario: 'memory',
+      metric: 'JS heap after GC (MB)',
+      target: '<= 150',
+      genwatch: ours?.heapMb,
+      baseline: theirs?.heapMb,
+      baselineNote: note(theirs),
+      genwatchNote: note(ours),
+      ratio: ours?.heapMb && theirs?.heapMb ? Number((theirs.heapMb / ours.heapMb).toFixed(1)) : undefined,
+      met: ours?.complete && ours.heapMb <= 150,
+    });
+    rows.push({
+      scenario: 'memory',
+      metric: 'heap growth, first to last third (%)',
+      target: '<= 10',
+      genwatch: ours?.growthPercent,
+      baseline: theirs?.growthPercent,
+      met: ours?.complete && Math.abs(ours.growthPercent) <= 10,
+    });
   }
   if (s.board && !s.board.error) {
     const frame = med('board', 'genwatch', (run) => run.frameP95);
-    row('board', 'frame interval p95 (ms)', '<= 16.7', frame, med('board', 'naive', (run) => run.frameP95), frame <= 16.7);
-    row('board', 'frames missed (interval over 25 ms, %)', '', med('board', 'genwatch', (run) => run.framesMissedPercent), med('board', 'naive', (run) => run.framesMissedPercent), undefined);
+    row(
+      'board',
+      'frame interval p95 (ms)',
+      '<= 16.7',
+      frame,
+      med('board', 'naive', (run) => run.frameP95),
+      frame <= 16.7,
+    );
+    row(
+      'board',
+      'frames missed (interval over 25 ms, %)',
+      '',
+      med('board', 'genwatch', (run) => run.framesMissedPercent),
+      med('board', 'naive', (run) => run.framesMissedPercent),
+      undefined,
+    );
     const rowsInDom = med('board', 'genwatch', (run) => run.domRowsMax);
-    row('board', 'job rows in the DOM', '<= 150', rowsInDom, med('board', 'naive', (run) => run.domRowsMax), rowsInDom <= 150);
+    row(
+      'board',
+      'job rows in the DOM',
+      '<= 150',
+      rowsInDom,
+      med('board', 'naive', (run) => run.domRowsMax),
+      rowsInDom <= 150,
+    );
   }
   if (s.charts && !s.charts.error) {
     const work = med('charts', 'genwatch', (run) => run.chartWork.p95);
-    row('charts', 'chart work per frame p95 (ms)', '<= 6', work, med('charts', 'naive', (run) => run.chartWork.p95), work <= 6);
+    row(
+      'charts',
+      'chart work per frame p95 (ms)',
+      '<= 6',
+      work,
+      med('charts', 'naive', (run) => run.chartWork.p95),
+      work <= 6,
+    );
   }
   if (s.wire && !s.wire.error) {
     const ours = median(s.wire.genwatch.map((run) => run.megabytesPerSecond));
     const native = median(s.wire.native.map((run) => run.megabytesPerSecond));
-    rows.push({ scenario: 'wire', metric: 'parsed MB/s (baseline: native EventSource)', target: '>= native', genwatch: ours, baseline: native, ratio: native ? Number((ours / native).toFixed(2)) : undefined, met: ours >= native });
+    rows.push({
+      scenario: 'wire',
+      metric: 'parsed MB/s (baseline: native EventSource)',
+      target: '>= native',
+      genwatch: ours,
+      baseline: native,
+      ratio: native ? Number((ours / native).toFixed(2)) : undefined,
+      met: ours >= native,
+    });
   }
   if (s.open && !s.open.error) {
     const first = median(s.open.genwatch.map((run) => run.firstLiveEventMs));
-    rows.push({ scenario: 'open', metric: 'first live event painted (ms after navigation start)', target: '<= 500', genwatch: first, baseline: undefined, met: first <= 500 });
+    rows.push({
+      scenario: 'open',
+      metric: 'first live event painted (ms after navigation start)',
+      target: '<= 500',
+      genwatch: first,
+      baseline: undefined,
+      met: first <= 500,
+    });
   }
   if (s.bundle && !s.bundle.error) {
     const { genwatch, naive } = s.bundle;
     row('bundle', 'board route JS (KB gzip)', '<= 150', genwatch.boardRouteKb, naive.boardRouteKb, genwatch.boardRouteKb <= 150);
-    rows.push({ scenario: 'bundle', metric: 'chart.js and Prism outside the board route', target: 'yes', genwatch: genwatch.chartsLazy && genwatch.highlighterLazy ? 'yes' : 'no', baseline: naive.chartsLazy ? 'yes' : 'no', met: genwatch.chartsLazy && genwatch.highlighterLazy });
+    rows.push({
+      scenario: 'bundle',
+      metric: 'chart.js and Prism outside the board route',
+      target: 'yes',
+      genwatch: genwatch.chartsLazy && genwatch.highlighterLazy ? 'yes' : 'no',
+      baseline: naive.chartsLazy ? 'yes' : 'no',
+      met: genwatch.chartsLazy && genwatch.highlighterLazy,
+    });
   }
   return rows;
 }
@@ -318,7 +458,10 @@ function renderMarkdown(results, table) {
     '',
     '| scenario | figure | target | genwatch | naive baseline | advantage (x) | met |',
     '|---|---|---|---|---|---|---|',
-    ...table.map((row) => `| ${row.scenario} | ${row.metric} | ${row.target} | ${fmt(row.genwatch)}${row.genwatchNote ?? ''} | ${fmt(row.baseline)}${row.baselineNote ?? ''} | ${fmt(row.ratio)} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`),
+    ...table.map(
+      (row) =>
+        `| ${row.scenario} | ${row.metric} | ${row.target} | ${fmt(row.genwatch)}${row.genwatchNote ?? ''} | ${fmt(row.baseline)}${row.baselineNote ?? ''} | ${fmt(row.ratio)} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`,
+    ),
     '',
   ];
   return lines.join('\n');

@@ -23,7 +23,12 @@ const KEPT_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering', 'ret
 /** One HTTP exchange, the body as its network reads. `stopWhen` ends a stream that never ends. */
 async function exchange(base, method, route, { headers = {}, body, stopWhen, maxMs = 30_000 } = {}) {
   const controller = new AbortController();
-  const response = await fetch(`${base}${route}`, { method, headers: body ? { 'Content-Type': 'application/json', ...headers } : headers, body: body ? JSON.stringify(body) : undefined, signal: controller.signal });
+  const response = await fetch(`${base}${route}`, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json', ...headers } : headers,
+    body: body ? JSON.stringify(body) : undefined,
+    signal: controller.signal,
+  });
   const kept = Object.fromEntries(KEPT_HEADERS.flatMap((name) => (response.headers.get(name) ? [[name, response.headers.get(name)]] : [])));
   const chunks = [];
   const decoder = new TextDecoder();
@@ -53,7 +58,6 @@ async function exchange(base, method, route, { headers = {}, body, stopWhen, max
   return { request: { method, path: route.split('?')[0], ...(body ? { body } : {}) }, status: response.status, headers: kept, chunks, end: ended };
 }
 
-const frames = (exchanges) => exchanges.flatMap((item) => item.chunks).join('');
 const json = (item) => JSON.parse(item.chunks.join(''));
 
 /** The platform's own address becomes {{baseUrl}}: a replay puts its own in its place. */
@@ -61,7 +65,10 @@ async function save(name, fixture, baseUrl) {
   await mkdir(OUT, { recursive: true });
   const about = {
     recorded: 'node scripts/record-wire.mjs, from the demo platform in this variant',
-    variant: fixture.variant === 'upstream' ? "what the platform's own code sends (../shared/upstream-wire.md)" : 'what its integration guide describes (../shared/seeds/)',
+    variant:
+      fixture.variant === 'upstream'
+        ? "what the platform's own code sends (../shared/upstream-wire.md)"
+        : 'what its integration guide describes (../shared/seeds/)',
   };
   const text = JSON.stringify({ about, ...fixture }, null, 2).replaceAll(baseUrl, '{{baseUrl}}');
   await writeFile(path.join(OUT, name), `${text}\n`);
@@ -73,17 +80,31 @@ async function codebegen() {
     const platform = await startCodebegenPlatform({ wire, jobDurationMs: 3000, heartbeatMs: 700 });
     const auth = { Authorization: `Bearer ${platform.devToken}` };
     for (const fail of [false, true]) {
-      const launch = await exchange(platform.url, 'POST', '/api/v2/generation/generate', { headers: auth, body: { prompt: fail ? 'Inventory service that will fail [fail]' : 'Create a user management API with FastAPI', generation_mode: 'enhanced', __fail: fail } });
+      const launch = await exchange(platform.url, 'POST', '/api/v2/generation/generate', {
+        headers: auth,
+        body: {
+          prompt: fail ? 'Inventory service that will fail [fail]' : 'Create a user management API with FastAPI',
+          generation_mode: 'enhanced',
+          __fail: fail,
+        },
+      });
       const id = json(launch).generation_id;
       const streamPath = wire === 'upstream' ? `/api/v2/generation/generate/${id}/stream` : `/api/v2/generation/${id}/stream`;
       const stream = await exchange(platform.url, 'GET', streamPath, { headers: auth });
       const status = await exchange(platform.url, 'GET', `/api/v2/generation/${id}/status`, { headers: auth });
-      await save(`codebegen-${fail ? 'failed' : 'generation'}.${wire}.json`, { platform: 'codebegen', variant: wire, job: { id }, exchanges: [launch, stream, status] }, platform.url);
+      await save(
+        `codebegen-${fail ? 'failed' : 'generation'}.${wire}.json`,
+        { platform: 'codebegen', variant: wire, job: { id }, exchanges: [launch, stream, status] },
+        platform.url,
+      );
     }
     // an iteration of a finished generation
     const parent = platform.startGeneration({ prompt: 'Parent generation to iterate on', __fail: false, __durationMs: 300 });
     await sleep(600);
-    const iterate = await exchange(platform.url, 'POST', '/generations/iterate', { headers: auth, body: { parent_generation_id: parent, modification_prompt: 'Add sessions and an audit trail', __durationMs: 3000 } });
+    const iterate = await exchange(platform.url, 'POST', '/generations/iterate', {
+      headers: auth,
+      body: { parent_generation_id: parent, modification_prompt: 'Add sessions and an audit trail', __durationMs: 3000 },
+    });
     const answer = json(iterate);
     const id = answer.generation_id;
     const exchanges = [iterate];
@@ -108,7 +129,11 @@ async function codebegen() {
       }
       exchanges.push(await exchange(platform.url, 'GET', `/generations/${id}`, { headers: auth }));
     }
-    await save(`codebegen-iteration.${wire}.json`, { platform: 'codebegen', variant: wire, job: { id, variant: 'iteration', parentId: parent }, exchanges }, platform.url);
+    await save(
+      `codebegen-iteration.${wire}.json`,
+      { platform: 'codebegen', variant: wire, job: { id, variant: 'iteration', parentId: parent }, exchanges },
+      platform.url,
+    );
     await platform.close();
   }
 }
@@ -123,8 +148,15 @@ async function takoss() {
     const auth = { Authorization: `Bearer ${platform.devToken}` };
     const cases = wire === 'upstream' ? ['generation', 'failed', 'crash'] : ['generation', 'failed'];
     for (const name of cases) {
-      const requirements = { generation: 'Create a blog with user auth, posts, comments, and search', failed: 'Anything at all [fail]', crash: 'Something odd [crash]' }[name];
-      const stream = await exchange(platform.url, 'POST', '/api/generate/stream', { headers: auth, body: { projectName: 'Blog Platform', description: 'A modern blog with authentication', requirements } });
+      const requirements = {
+        generation: 'Create a blog with user auth, posts, comments, and search',
+        failed: 'Anything at all [fail]',
+        crash: 'Something odd [crash]',
+      }[name];
+      const stream = await exchange(platform.url, 'POST', '/api/generate/stream', {
+        headers: auth,
+        body: { projectName: 'Blog Platform', description: 'A modern blog with authentication', requirements },
+      });
       await save(`takoss-${name}.${wire}.json`, { platform: 'takoss', variant: wire, job: { id: 'tk-recorded' }, exchanges: [stream] }, platform.url);
     }
     if (wire === 'upstream') {
@@ -142,11 +174,21 @@ async function smartforge() {
     if (wire === 'upstream') {
       // the launcher's POST is the stream; a second browser watches /api/stream at the same time
       const id = '6f1d2c9e-3b4a-4c8e-9f20-7a1b2c3d4e5f';
-      const watcher = exchange(platform.url, 'GET', `/api/stream/${id}`, { stopWhen: (text) => /"type":"complete"/.test(text) && text.endsWith('\n\n') && /: heartbeat\n\n$/.test(text), maxMs: 10_000 });
+      const watcher = exchange(platform.url, 'GET', `/api/stream/${id}`, {
+        stopWhen: (text) => /"type":"complete"/.test(text) && text.endsWith('\n\n') && /: heartbeat\n\n$/.test(text),
+        maxMs: 10_000,
+      });
       await sleep(100);
-      const launch = await exchange(platform.url, 'POST', '/api/generate', { body: { projectId: id, userMessage: 'REST API for a bookstore with authors and reviews' } });
+      const launch = await exchange(platform.url, 'POST', '/api/generate', {
+        body: { projectId: id, userMessage: 'REST API for a bookstore with authors and reviews' },
+      });
       const viewer = await watcher;
-      const project = await exchange(platform.url, 'GET', `/api/trpc/projects.getOne?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: { id } } }))}`, { headers: auth });
+      const project = await exchange(
+        platform.url,
+        'GET',
+        `/api/trpc/projects.getOne?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: { id } } }))}`,
+        { headers: auth },
+      );
       await save('smartforge-generate.upstream.json', { platform: 'smartforge', variant: wire, job: { id }, exchanges: [launch, project] }, platform.url);
       await save('smartforge-stream.upstream.json', { platform: 'smartforge', variant: wire, job: { id }, exchanges: [viewer, project] }, platform.url);
     } else {
@@ -183,17 +225,29 @@ async function imagegen() {
     const launchPath = wire === 'upstream' ? '/api/media/generate-image' : '/api/media/generate';
     const launch = await exchange(platform.url, 'POST', launchPath, {
       headers: { Authorization: `Bearer ${platform.devToken}` },
-      body: { prompt: 'A lighthouse at dusk, oil painting', task_id: taskId, use_pexels: false, use_generation: true, use_refinement: true, num_inference_steps: 20, high_quality: false },
+      body: {
+        prompt: 'A lighthouse at dusk, oil painting',
+        task_id: taskId,
+        use_pexels: false,
+        use_generation: true,
+        use_refinement: true,
+        num_inference_steps: 20,
+        high_quality: false,
+      },
     });
     await sleep(400);
     clearInterval(poll);
     socket.close();
-    await save(`imagegen-task.${wire}.json`, {
-      platform: 'imagegen',
-      variant: wire,
-      job: { id: taskId },
-      exchanges: [{ request: { method: 'GET', path: socketPath, upgrade: 'websocket' }, status: 101, frames: received }, launch],
-    }, platform.url);
+    await save(
+      `imagegen-task.${wire}.json`,
+      {
+        platform: 'imagegen',
+        variant: wire,
+        job: { id: taskId },
+        exchanges: [{ request: { method: 'GET', path: socketPath, upgrade: 'websocket' }, status: 101, frames: received }, launch],
+      },
+      platform.url,
+    );
     await platform.close();
   }
 }

@@ -18,7 +18,10 @@ const visit = (name) => page.getByRole('navigation').first().getByRole('link', {
 
 async function openRunning(platform) {
   await page.goto(base);
-  const row = page.locator('tbody tr', { has: page.getByText(platform, { exact: true }) }).filter({ has: page.getByText('running', { exact: true }) }).first();
+  const row = page
+    .locator('tbody tr', { has: page.getByText(platform, { exact: true }) })
+    .filter({ has: page.getByText('running', { exact: true }) })
+    .first();
   await row.waitFor({ timeout: 30_000 });
   await row.getByRole('link').click();
   await page.waitForURL(/\/jobs\//);
@@ -56,7 +59,10 @@ if (wanted('job-codebegen')) {
 
 if (wanted('job-smartforge')) {
   await launch('Smart Forge (demo) (Smart Forge)', () => page.getByLabel('Prompt').fill('REST API for a bookstore with authors and reviews'));
-  await page.getByRole('navigation', { name: 'Files' }).getByRole('button', { name: /index\.js/ }).waitFor({ timeout: 30_000 });
+  await page
+    .getByRole('navigation', { name: 'Files' })
+    .getByRole('button', { name: /index\.js/ })
+    .waitFor({ timeout: 30_000 });
   await page.getByTestId('writing').first().waitFor({ timeout: 30_000 });
   await page.waitForTimeout(1500);
   await shot('job-smartforge');
@@ -79,7 +85,10 @@ if (wanted('job-takoss')) {
 }
 
 if (wanted('job-iteration')) {
-  const done = page.locator('tbody tr', { has: page.getByText('CodeBegen', { exact: true }) }).filter({ has: page.getByText('completed', { exact: true }) }).first();
+  const done = page
+    .locator('tbody tr', { has: page.getByText('CodeBegen', { exact: true }) })
+    .filter({ has: page.getByText('completed', { exact: true }) })
+    .first();
   await page.goto(base);
   await done.waitFor({ timeout: 60_000 });
   await done.getByRole('link').click();
@@ -100,7 +109,10 @@ if (wanted('inspector')) {
   await page.goto(base);
   await page.waitForTimeout(30_000);
   await visit('Sources');
-  await page.getByRole('row', { name: new RegExp(process.env.INSPECT ?? 'CodeBegen \\(demo\\)') }).getByRole('link', { name: 'Inspect' }).click();
+  await page
+    .getByRole('row', { name: new RegExp(process.env.INSPECT ?? 'CodeBegen \\(demo\\)') })
+    .getByRole('link', { name: 'Inspect' })
+    .click();
   await page.waitForTimeout(1500);
   await page.screenshot({ path: 'docs/inspector.png', fullPage: true });
 }

@@ -90,7 +90,9 @@ export async function startAppServer({ root, sources, port = 0, host = '127.0.0.
         cspReports.push(report);
         if (cspReports.length > 1000) cspReports.shift();
         const body = report?.['csp-report'] ?? report;
-        log(`CSP violation: ${body?.['violated-directive'] ?? body?.effectiveDirective ?? 'unknown'} blocked ${String(body?.['blocked-uri'] ?? body?.blockedURL ?? '').replace(/\?.*$/, '')}`);
+        log(
+          `CSP violation: ${body?.['violated-directive'] ?? body?.effectiveDirective ?? 'unknown'} blocked ${String(body?.['blocked-uri'] ?? body?.blockedURL ?? '').replace(/\?.*$/, '')}`,
+        );
       }
       res.writeHead(204).end();
       return;

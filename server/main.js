@@ -64,17 +64,72 @@ async function startDemo() {
   const portFor = (offset) => (demoPort === 0 ? 0 : demoPort + offset);
   const faults = parseFaultFlags(args.fault);
   const wire = args.wire;
-  const codebegen = await startCodebegenPlatform({ wire, port: portFor(0), jobDurationMs: seconds * 1000, autoStartEveryMs: every, initialJobs: 6, failRate, faults: faults.codebegen });
-  const takoss = await startTakossPlatform({ wire, port: portFor(1), jobDurationMs: seconds * 500, autoStartEveryMs: every * 3, initialJobs: 2, failRate, faults: faults.takoss });
-  const smartforge = await startSmartforgePlatform({ wire, port: portFor(2), jobDurationMs: seconds * 600, autoStartEveryMs: every * 3, initialJobs: 2, failRate, faults: faults.smartforge });
-  const imagegen = await startImagegenPlatform({ wire, port: portFor(3), stepMs: Math.max(50, seconds * 15), autoStartEveryMs: every * 2, initialJobs: 2, failRate, faults: faults.imagegen });
+  const codebegen = await startCodebegenPlatform({
+    wire,
+    port: portFor(0),
+    jobDurationMs: seconds * 1000,
+    autoStartEveryMs: every,
+    initialJobs: 6,
+    failRate,
+    faults: faults.codebegen,
+  });
+  const takoss = await startTakossPlatform({
+    wire,
+    port: portFor(1),
+    jobDurationMs: seconds * 500,
+    autoStartEveryMs: every * 3,
+    initialJobs: 2,
+    failRate,
+    faults: faults.takoss,
+  });
+  const smartforge = await startSmartforgePlatform({
+    wire,
+    port: portFor(2),
+    jobDurationMs: seconds * 600,
+    autoStartEveryMs: every * 3,
+    initialJobs: 2,
+    failRate,
+    faults: faults.smartforge,
+  });
+  const imagegen = await startImagegenPlatform({
+    wire,
+    port: portFor(3),
+    stepMs: Math.max(50, seconds * 15),
+    autoStartEveryMs: every * 2,
+    initialJobs: 2,
+    failRate,
+    faults: faults.imagegen,
+  });
   closers.push(codebegen.close, takoss.close, smartforge.close, imagegen.close);
-  console.log(`demo platforms (${wire === 'guide' ? "as their guides describe them" : "as their own code sends"}): CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}`);
+  console.log(
+    `demo platforms (${wire === 'guide' ? 'as their guides describe them' : 'as their own code sends'}): CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}`,
+  );
   return [
-    { id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: codebegen.url, token: codebegen.devToken, discoveryUrl: `${codebegen.url}/demo/generations` },
+    {
+      id: 'codebegen-demo',
+      name: 'CodeBegen (demo)',
+      kind: 'codebegen',
+      baseUrl: codebegen.url,
+      token: codebegen.devToken,
+      discoveryUrl: `${codebegen.url}/demo/generations`,
+    },
     { id: 'takoss-demo', name: 'Takoss (demo)', kind: 'takoss', baseUrl: takoss.url, token: takoss.devToken, discoveryUrl: `${takoss.url}/demo/projects` },
-    { id: 'smartforge-demo', name: 'Smart Forge (demo)', kind: 'smartforge', baseUrl: smartforge.url, token: smartforge.devToken, discoveryUrl: `${smartforge.url}/demo/projects` },
-    { id: 'imagegen-demo', name: 'Image generation (demo)', kind: 'imagegen', baseUrl: imagegen.url, token: imagegen.devToken, discoveryUrl: `${imagegen.url}/demo/tasks` },
+    {
+      id: 'smartforge-demo',
+      name: 'Smart Forge (demo)',
+      kind: 'smartforge',
+      baseUrl: smartforge.url,
+      token: smartforge.devToken,
+      discoveryUrl: `${smartforge.url}/demo/projects`,
+    },
+    {
+      id: 'imagegen-demo',
+      name: 'Image generation (demo)',
+      kind: 'imagegen',
+      baseUrl: imagegen.url,
+      token: imagegen.devToken,
+      discoveryUrl: `${imagegen.url}/demo/tasks`,
+    },
   ];
 }
 
@@ -99,16 +154,18 @@ async function main() {
     const vite = await createServer({
       root: projectRoot,
       server: { port, strictPort: true, host: '127.0.0.1' },
-      plugins: [{
-        name: 'genwatch-sources',
-        configureServer(server) {
-          server.middlewares.use('/sources.json', async (_req, res) => {
-            res.setHeader('Content-Type', 'application/json; charset=utf-8');
-            res.setHeader('Cache-Control', 'no-store');
-            res.end(await readSources());
-          });
+      plugins: [
+        {
+          name: 'genwatch-sources',
+          configureServer(server) {
+            server.middlewares.use('/sources.json', async (_req, res) => {
+              res.setHeader('Content-Type', 'application/json; charset=utf-8');
+              res.setHeader('Cache-Control', 'no-store');
+              res.end(await readSources());
+            });
+          },
         },
-      }],
+      ],
     });
     await vite.listen();
     closers.push(() => vite.close());

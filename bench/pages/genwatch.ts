@@ -25,7 +25,11 @@ const sources = useSourcesStore();
 for (const source of Object.values(BENCH_SOURCES)) sources.add(source);
 
 let domUpdated: () => void = () => {};
-watch(() => jobs.revision, () => domUpdated(), { flush: 'post' });
+watch(
+  () => jobs.revision,
+  () => domUpdated(),
+  { flush: 'post' },
+);
 
 const subject: Subject = {
   name: 'genwatch',
@@ -43,13 +47,19 @@ const subject: Subject = {
         // re-rendered on every publish of the store, like the job page
         return () => {
           void jobs.revision;
-          return h('div', { class: 'bench-charts' }, taskIds.map((taskId) => {
-            const job = jobs.get(jobKey(source.id, taskId));
-            return job ? h(StepChart, { key: taskId, job }) : null;
-          }));
+          return h(
+            'div',
+            { class: 'bench-charts' },
+            taskIds.map((taskId) => {
+              const job = jobs.get(jobKey(source.id, taskId));
+              return job ? h(StepChart, { key: taskId, job }) : null;
+            }),
+          );
         };
       },
-    }).use(pinia).mount('#charts');
+    })
+      .use(pinia)
+      .mount('#charts');
     await frames(5);
   },
   ingest(platform, messages) {

@@ -96,7 +96,12 @@ export function parseMessages(platform: 'codebegen' | 'imagegen', messages: read
   const receivedAt = Date.now();
   const events: JobEvent[] = [];
   for (const message of messages) {
-    events.push(...dialect.parseStreamMessage({ source, jobId: message.jobId, receivedAt }, { data: message.data, event: 'message', id: message.id, lastEventId: message.id }));
+    events.push(
+      ...dialect.parseStreamMessage(
+        { source, jobId: message.jobId, receivedAt },
+        { data: message.data, event: 'message', id: message.id, lastEventId: message.id },
+      ),
+    );
   }
   return events;
 }

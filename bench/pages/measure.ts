@@ -65,7 +65,10 @@ export class FrameRecorder {
       requestAnimationFrame(loop);
     };
     requestAnimationFrame(loop);
-    for (const [type, into] of [['longtask', this.longTasks], ['long-animation-frame', this.longFrames]] as const) {
+    for (const [type, into] of [
+      ['longtask', this.longTasks],
+      ['long-animation-frame', this.longFrames],
+    ] as const) {
       if (!PerformanceObserver.supportedEntryTypes.includes(type)) continue;
       const observer = new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) into.push(entry.duration);
@@ -164,6 +167,11 @@ export class ChartWork {
   }
 
   summary() {
-    return { framesWithWork: this.perFrame.length, p50: round(percentile(this.perFrame, 50), 2), p95: round(percentile(this.perFrame, 95), 2), max: round(maxOf(this.perFrame), 2) };
+    return {
+      framesWithWork: this.perFrame.length,
+      p50: round(percentile(this.perFrame, 50), 2),
+      p95: round(percentile(this.perFrame, 95), 2),
+      max: round(maxOf(this.perFrame), 2),
+    };
   }
 }

@@ -22,7 +22,11 @@ const work = new ChartWork();
 Chart.register(work.plugin);
 
 let domUpdated: () => void = () => {};
-watch(() => state.value.version, () => domUpdated(), { flush: 'post' });
+watch(
+  () => state.value.version,
+  () => domUpdated(),
+  { flush: 'post' },
+);
 
 const subject: Subject = {
   name: 'naive',
@@ -33,7 +37,13 @@ const subject: Subject = {
     await frames(5);
   },
   async mountCharts(taskIds) {
-    createApp({ render: () => h('div', taskIds.map((taskId) => h(NaiveChart, { key: taskId, jobKey: jobKey(BENCH_SOURCES.imagegen.id, taskId) }))) }).mount('#charts');
+    createApp({
+      render: () =>
+        h(
+          'div',
+          taskIds.map((taskId) => h(NaiveChart, { key: taskId, jobKey: jobKey(BENCH_SOURCES.imagegen.id, taskId) })),
+        ),
+    }).mount('#charts');
     await framesWithin(5, 1000);
   },
   ingest(platform, messages) {

@@ -67,7 +67,15 @@ export async function ingest(subject: Subject, { jobs = 1000, rate = 5000, secon
   const caughtUp = await settle(subject);
   await sleep(100);
   const elapsed = (performance.now() - startedAt) / 1000;
-  return { ...recorder.stop(), messageToPaint: latency.summary(), sent, painted: latency.paintedCount, caughtUp, eventsPerSecond: round(sent / elapsed, 0), domRows: subject.domRows() };
+  return {
+    ...recorder.stop(),
+    messageToPaint: latency.summary(),
+    sent,
+    painted: latency.paintedCount,
+    caughtUp,
+    eventsPerSecond: round(sent / elapsed, 0),
+    domRows: subject.domRows(),
+  };
 }
 
 /**
@@ -75,7 +83,10 @@ export async function ingest(subject: Subject, { jobs = 1000, rate = 5000, secon
  * seconds, and stops at the first where message-to-paint p95 exceeds 250 ms or fewer than 95%
  * of the messages were painted within a second after the step.
  */
-export async function sustainable(subject: Subject, { jobs = 1000, stepSeconds = 3, ladder = [1000, 1500, 2500, 4000, 6000, 10_000, 15_000, 25_000, 40_000, 60_000, 100_000, 150_000, 250_000] } = {}) {
+export async function sustainable(
+  subject: Subject,
+  { jobs = 1000, stepSeconds = 3, ladder = [1000, 1500, 2500, 4000, 6000, 10_000, 15_000, 25_000, 40_000, 60_000, 100_000, 150_000, 250_000] } = {},
+) {
   const load = await boardWith(subject, jobs);
   const steps: { rate: number; p95: number; paintedShare: number; ok: boolean }[] = [];
   let sustained = 0;
@@ -169,7 +180,10 @@ export async function charts(subject: Subject, work: ChartWork, { count = 12, po
   // the history arrives before the charts are on screen, as for a job opened mid-run
   for (const taskId of taskIds) {
     for (let step = 1; step <= points; step += 1000) {
-      subject.ingest('imagegen', Array.from({ length: Math.min(1000, points - step + 1) }, (_, i) => imagegenStep(taskId, step + i, total)));
+      subject.ingest(
+        'imagegen',
+        Array.from({ length: Math.min(1000, points - step + 1) }, (_, i) => imagegenStep(taskId, step + i, total)),
+      );
       await yieldTask();
     }
   }

@@ -15,7 +15,13 @@ interface WireResult {
 function result(client: string, events: number, bytes: number, startedAt: number): WireResult {
   const seconds = (performance.now() - startedAt) / 1000;
   const megabytes = bytes / 1e6;
-  return { client, events, megabytes: Number(megabytes.toFixed(2)), seconds: Number(seconds.toFixed(3)), megabytesPerSecond: Number((megabytes / seconds).toFixed(2)) };
+  return {
+    client,
+    events,
+    megabytes: Number(megabytes.toFixed(2)),
+    seconds: Number(seconds.toFixed(3)),
+    megabytesPerSecond: Number((megabytes / seconds).toFixed(2)),
+  };
 }
 
 function genwatchClient(url: string, expected: number): Promise<WireResult> {

@@ -4,9 +4,7 @@
 import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createJwtAuthority } from '../lib/auth.js';
-import {
-  applyCors, closeServer, handlePreflight, listen, readJsonBody, sendDetail, sendJson, sseFrame, startSse,
-} from '../lib/http.js';
+import { applyCors, closeServer, handlePreflight, listen, readJsonBody, sendDetail, sendJson, sseFrame, startSse } from '../lib/http.js';
 import { DEMO_PROMPTS, planGeneration, planIteration } from './scenario.js';
 import { streamFirehose } from '../lib/firehose.js';
 import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
@@ -50,7 +48,10 @@ export async function startGuideCodebegen(options = {}) {
   const timers = new Set();
 
   function later(fn, ms) {
-    const timer = setTimeout(() => { timers.delete(timer); fn(); }, ms);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
     timers.add(timer);
     return timer;
   }
@@ -87,7 +88,7 @@ export async function startGuideCodebegen(options = {}) {
     let index = 0;
     const next = () => {
       const step = steps[index++];
-      emit(job, step, (steps.length - index) * stepMs / 1000);
+      emit(job, step, ((steps.length - index) * stepMs) / 1000);
       if (index < steps.length) later(next, stepMs);
     };
     later(next, Math.min(stepMs, 50));
@@ -108,7 +109,8 @@ export async function startGuideCodebegen(options = {}) {
     if (step.current_file) event.current_file = step.current_file;
     if (step.partial_output) event.partial_output = step.partial_output;
     if (step.phase_info) event.phase_info = step.phase_info;
-    if (step.warning_type) Object.assign(event, { warning_type: step.warning_type, parent_file_count: step.parent_file_count, new_file_count: step.new_file_count });
+    if (step.warning_type)
+      Object.assign(event, { warning_type: step.warning_type, parent_file_count: step.parent_file_count, new_file_count: step.new_file_count });
     if (step.error) event.error = step.error;
     job.events.push(event);
     job.updatedAt = new Date().toISOString();
@@ -171,17 +173,20 @@ export async function startGuideCodebegen(options = {}) {
     // The guide's first stage: the stream is connected. Its id is the resume cursor, so a
     // client that reconnects with it gets exactly the events after what it had.
     const atCursor = job.events[cursor - 1];
-    if (!job.sseToken) out.write(sseFrame({
-      id: known ? lastId : cursor,
-      data: JSON.stringify({
-        generation_id: job.id,
-        status: 'connected',
-        stage: 'connected',
-        progress: atCursor?.progress ?? 0,
-        message: '🔌 Stream connection established',
-        timestamp: Date.now() / 1000,
-      }),
-    }));
+    if (!job.sseToken)
+      out.write(
+        sseFrame({
+          id: known ? lastId : cursor,
+          data: JSON.stringify({
+            generation_id: job.id,
+            status: 'connected',
+            stage: 'connected',
+            progress: atCursor?.progress ?? 0,
+            message: '🔌 Stream connection established',
+            timestamp: Date.now() / 1000,
+          }),
+        }),
+      );
     for (let i = cursor; i < job.events.length; i++) {
       out.write(sseFrame({ id: i + 1, data: JSON.stringify(job.events[i]) }));
     }
@@ -204,7 +209,18 @@ export async function startGuideCodebegen(options = {}) {
       const armIdle = () => {
         clearTimeout(idle);
         idle = setTimeout(() => {
-          out.write(sseFrame({ data: JSON.stringify({ generation_id: job.id, status: 'timeout', stage: 'timeout', progress: job.events.at(-1)?.progress ?? 0, message: 'Stream timed out: no events for 5 minutes', timestamp: Date.now() / 1000 }) }));
+          out.write(
+            sseFrame({
+              data: JSON.stringify({
+                generation_id: job.id,
+                status: 'timeout',
+                stage: 'timeout',
+                progress: job.events.at(-1)?.progress ?? 0,
+                message: 'Stream timed out: no events for 5 minutes',
+                timestamp: Date.now() / 1000,
+              }),
+            }),
+          );
           out.end();
         }, config.iterationIdleTimeoutMs);
       };
@@ -307,7 +323,10 @@ export async function startGuideCodebegen(options = {}) {
 
     if (req.method === 'GET' && url.pathname === '/demo/generations') {
       const limit = Math.min(1000, Number(url.searchParams.get('limit')) || 200);
-      const mine = [...jobs.values()].filter((job) => job.userId === userId).reverse().slice(0, limit);
+      const mine = [...jobs.values()]
+        .filter((job) => job.userId === userId)
+        .reverse()
+        .slice(0, limit);
       return sendJson(res, 200, {
         generations: mine.map((job) => {
           const { current_event: _omit, ...summary } = statusBody(job);

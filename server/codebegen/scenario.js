@@ -2,8 +2,28 @@
 // emoji messages, progress on the guide's 0.0-1.0 scale.
 
 const FILE_SETS = {
-  fastapi_postgres: ['app/main.py', 'app/db.py', 'app/models/user.py', 'app/schemas/user.py', 'app/routers/users.py', 'app/auth.py', 'tests/test_users.py', 'Dockerfile', 'requirements.txt', 'README.md'],
-  express_mongo: ['src/index.js', 'src/db.js', 'src/models/user.js', 'src/routes/users.js', 'src/middleware/auth.js', 'test/users.test.js', 'Dockerfile', 'package.json'],
+  fastapi_postgres: [
+    'app/main.py',
+    'app/db.py',
+    'app/models/user.py',
+    'app/schemas/user.py',
+    'app/routers/users.py',
+    'app/auth.py',
+    'tests/test_users.py',
+    'Dockerfile',
+    'requirements.txt',
+    'README.md',
+  ],
+  express_mongo: [
+    'src/index.js',
+    'src/db.js',
+    'src/models/user.js',
+    'src/routes/users.js',
+    'src/middleware/auth.js',
+    'test/users.test.js',
+    'Dockerfile',
+    'package.json',
+  ],
   django: ['manage.py', 'project/settings.py', 'project/urls.py', 'api/models.py', 'api/views.py', 'api/serializers.py', 'api/tests.py', 'requirements.txt'],
 };
 
@@ -94,7 +114,13 @@ export function planIteration({ modificationPrompt, parentFiles, fail = false })
   const total = ITERATION_PHASES.length;
   const steps = [
     { status: 'processing', stage: 'initializing', progress: 0.02, message: 'Starting classic generation...' },
-    { status: 'processing', stage: 'phased_generation_started', progress: 0.05, message: 'Starting phased generation for 3 entities', phase_info: { total_phases: total, current_phase: 0, entities_count: 3 } },
+    {
+      status: 'processing',
+      stage: 'phased_generation_started',
+      progress: 0.05,
+      message: 'Starting phased generation for 3 entities',
+      phase_info: { total_phases: total, current_phase: 0, entities_count: 3 },
+    },
   ];
   const saved = [];
   const progressAt = [0.2, 0.4, 0.55, 0.7, 0.85, 0.95];
@@ -135,7 +161,13 @@ export function planIteration({ modificationPrompt, parentFiles, fail = false })
   }
   steps.push(
     { status: 'processing', stage: 'quality_assessment', progress: 0.99, message: 'Running quality assessment...' },
-    { status: 'completed', stage: 'completed', progress: 1.0, message: `Iteration completed successfully with ${saved.length} files`, partial_output: { files_saved: saved.slice() } },
+    {
+      status: 'completed',
+      stage: 'completed',
+      progress: 1.0,
+      message: `Iteration completed successfully with ${saved.length} files`,
+      partial_output: { files_saved: saved.slice() },
+    },
   );
   return steps;
 }

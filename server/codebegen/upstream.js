@@ -27,7 +27,8 @@ function fieldError(res, where, field, type, msg, input, ctx) {
 
 /** A string field's length rule, as Pydantic words it; undefined when the value passes. */
 function lengthProblem(value, min, max) {
-  if (typeof value !== 'string') return { type: value === undefined ? 'missing' : 'string_type', msg: value === undefined ? 'Field required' : 'Input should be a valid string' };
+  if (typeof value !== 'string')
+    return { type: value === undefined ? 'missing' : 'string_type', msg: value === undefined ? 'Field required' : 'Input should be a valid string' };
   if (value.length < min) return { type: 'string_too_short', msg: `String should have at least ${min} characters`, ctx: { min_length: min } };
   if (value.length > max) return { type: 'string_too_long', msg: `String should have at most ${max} characters`, ctx: { max_length: max } };
   return undefined;
@@ -38,30 +39,31 @@ const isoNow = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.(\d{3}
 
 /** The stages the platform's code reports, on its 0-100 scale (divided by 100 when sent). */
 function planStages(mode, fail) {
-  const stages = mode === 'classic'
-    ? [
-      ['initializing', 10, '⚙️ Initializing classic generation...'],
-      ['code_generation', 30, '📝 Generating code...'],
-      ['quality_assessment', 60, '🔍 Assessing code quality...'],
-      ['file_management', 80, '📁 Organizing files...'],
-    ]
-    : [
-      ['initialization', 5, '🚀 Starting enhanced generation...'],
-      ['setup', 8, '⚙️ Setting up generation environment'],
-      ['context_analysis', 15, '🔎 Analyzing project context...'],
-      ['context_analysis_complete', 25, '✅ Context analysis complete'],
-      ['prompt_enhancement', 30, '✨ Enhancing prompt...'],
-      ['prompt_enhancement_complete', 35, '✅ Prompt enhanced'],
-      ['prompt_enhancement_complete', 35, '✅ Prompt enhanced'],
-      ['code_generation', 40, '📝 Generating code...'],
-      ['code_generation', 40, '📝 Generating code...'],
-      ['hybrid_generation', 45, '🧠 Hybrid generation in progress...'],
-      ['code_generation_complete', 65, '✅ Code generation complete'],
-      ['quality_assessment', 75, '🔍 Assessing code quality...'],
-      ['quality_assessment_complete', 80, '✅ Quality assessment complete'],
-      ['file_management', 85, '📁 Organizing files...'],
-      ['finalizing', 95, '📦 Finalizing...'],
-    ];
+  const stages =
+    mode === 'classic'
+      ? [
+          ['initializing', 10, '⚙️ Initializing classic generation...'],
+          ['code_generation', 30, '📝 Generating code...'],
+          ['quality_assessment', 60, '🔍 Assessing code quality...'],
+          ['file_management', 80, '📁 Organizing files...'],
+        ]
+      : [
+          ['initialization', 5, '🚀 Starting enhanced generation...'],
+          ['setup', 8, '⚙️ Setting up generation environment'],
+          ['context_analysis', 15, '🔎 Analyzing project context...'],
+          ['context_analysis_complete', 25, '✅ Context analysis complete'],
+          ['prompt_enhancement', 30, '✨ Enhancing prompt...'],
+          ['prompt_enhancement_complete', 35, '✅ Prompt enhanced'],
+          ['prompt_enhancement_complete', 35, '✅ Prompt enhanced'],
+          ['code_generation', 40, '📝 Generating code...'],
+          ['code_generation', 40, '📝 Generating code...'],
+          ['hybrid_generation', 45, '🧠 Hybrid generation in progress...'],
+          ['code_generation_complete', 65, '✅ Code generation complete'],
+          ['quality_assessment', 75, '🔍 Assessing code quality...'],
+          ['quality_assessment_complete', 80, '✅ Quality assessment complete'],
+          ['file_management', 85, '📁 Organizing files...'],
+          ['finalizing', 95, '📦 Finalizing...'],
+        ];
   const steps = stages.map(([stage, progress, message]) => ({ status: 'processing', stage, progress, message }));
   if (fail) {
     const at = Math.ceil(steps.length / 2);
@@ -85,7 +87,17 @@ function planIteration(modificationPrompt) {
     ['merging_files', 80, '🔀 Merging files with the parent'],
   ].map(([stage, progress, message]) => ({ status: 'processing', stage, progress, message }));
   const steps = fail
-    ? [...orchestrator.slice(0, 3), { status: 'failed', stage: 'iteration_error', progress: 30, message: "❌ Iteration error: 'NoneType' object has no attribute 'files'", error: "'NoneType' object has no attribute 'files'" }, ...orchestrator.slice(3)]
+    ? [
+        ...orchestrator.slice(0, 3),
+        {
+          status: 'failed',
+          stage: 'iteration_error',
+          progress: 30,
+          message: "❌ Iteration error: 'NoneType' object has no attribute 'files'",
+          error: "'NoneType' object has no attribute 'files'",
+        },
+        ...orchestrator.slice(3),
+      ]
     : orchestrator;
   // the orchestrator says it is done before the router has finished
   steps.push({ status: 'completed', stage: 'iteration_complete', progress: 100, message: '✅ Iteration complete', pauseAfter: 2 });
@@ -214,7 +226,14 @@ export async function startUpstreamCodebegen(options = {}) {
   }
 
   function record(job, step, remainingSeconds) {
-    const event = { generation_id: job.id, status: step.status, stage: step.stage, progress: step.progress, message: step.message, timestamp: Date.now() / 1000 };
+    const event = {
+      generation_id: job.id,
+      status: step.status,
+      stage: step.stage,
+      progress: step.progress,
+      message: step.message,
+      timestamp: Date.now() / 1000,
+    };
     if (step.status === 'processing' && remainingSeconds !== undefined) event.estimated_time_remaining = Math.round(remainingSeconds * 10) / 10;
     job.events.push(event);
     if (job.events.length > EVENTS_KEPT) job.events.shift();
@@ -244,7 +263,13 @@ export async function startUpstreamCodebegen(options = {}) {
 
   function startGeneration(userId, request) {
     const mode = request.generation_mode === 'classic' ? 'classic' : 'enhanced';
-    const job = createJob(userId, { prompt: request.prompt, projectId: request.project_id ?? null, mode, context: request.context ?? {}, techStack: request.tech_stack ?? 'fastapi_postgres' });
+    const job = createJob(userId, {
+      prompt: request.prompt,
+      projectId: request.project_id ?? null,
+      mode,
+      context: request.context ?? {},
+      techStack: request.tech_stack ?? 'fastapi_postgres',
+    });
     const fail = request.__fail ?? Math.random() < config.failRate;
     run(job, planStages(mode, fail), request.__durationMs ?? config.jobDurationMs);
     return job;
@@ -303,8 +328,15 @@ export async function startUpstreamCodebegen(options = {}) {
     countStream(res);
     const out = faultyWriter(res, fault);
     const now = () => Date.now() / 1000;
-    out.write(frame(job, { status: 'connected', stage: 'initializing', progress: 0, message: 'Connected to generation stream', timestamp: now() }, { generation_id: id }));
-    const heartbeat = () => out.write(frame(job, { status: 'heartbeat', stage: 'active', progress: 0, message: 'Connection alive', timestamp: now() }, { generation_id: id }));
+    out.write(
+      frame(
+        job,
+        { status: 'connected', stage: 'initializing', progress: 0, message: 'Connected to generation stream', timestamp: now() },
+        { generation_id: id },
+      ),
+    );
+    const heartbeat = () =>
+      out.write(frame(job, { status: 'heartbeat', stage: 'active', progress: 0, message: 'Connection alive', timestamp: now() }, { generation_id: id }));
     heartbeat();
     const beat = setInterval(heartbeat, config.heartbeatMs);
     let closed = false;
@@ -356,9 +388,19 @@ export async function startUpstreamCodebegen(options = {}) {
     const out = faultyWriter(res, fault);
     const now = () => Date.now() / 1000;
     const last = job.events.at(-1);
-    out.write(frame(job, { status: job.status, stage: 'connected', progress: last?.progress ?? 0, message: 'Connected to generation stream', timestamp: now() }));
+    out.write(
+      frame(job, { status: job.status, stage: 'connected', progress: last?.progress ?? 0, message: 'Connected to generation stream', timestamp: now() }),
+    );
     if (['completed', 'failed', 'cancelled'].includes(job.status)) {
-      out.write(frame(job, { status: job.status, stage: 'terminal', progress: job.status === 'completed' ? 100 : (last?.progress ?? 0), message: `Generation ${job.status}`, timestamp: now() }));
+      out.write(
+        frame(job, {
+          status: job.status,
+          stage: 'terminal',
+          progress: job.status === 'completed' ? 100 : (last?.progress ?? 0),
+          message: `Generation ${job.status}`,
+          timestamp: now(),
+        }),
+      );
       out.end();
       return;
     }
@@ -443,7 +485,15 @@ export async function startUpstreamCodebegen(options = {}) {
       if (typeof body.parent_generation_id !== 'string') return fieldError(res, 'body', 'parent_generation_id', 'missing', 'Field required', null);
       const parent = ownJob(res, body.parent_generation_id, userId);
       if (!parent) return;
-      const job = createJob(userId, { prompt: body.modification_prompt, projectId: parent.projectId, mode: 'classic', context: body.context ?? {}, techStack: parent.techStack, isIteration: true, parentId: parent.id });
+      const job = createJob(userId, {
+        prompt: body.modification_prompt,
+        projectId: parent.projectId,
+        mode: 'classic',
+        context: body.context ?? {},
+        techStack: parent.techStack,
+        isIteration: true,
+        parentId: parent.id,
+      });
       run(job, planIteration(body.modification_prompt), body.__durationMs ?? config.jobDurationMs);
       // the answer has no sse_token: each connection asks for its own
       return sendJson(res, 201, generationModel(job));
@@ -462,7 +512,12 @@ export async function startUpstreamCodebegen(options = {}) {
       if (job.status === 'completed' || job.status === 'failed') return detail(res, 400, `Generation already ${job.status}`);
       const token = randomBytes(32).toString('base64url');
       streamTokens.set(token, { generationId: id, userId, expiresAt: Date.now() + config.streamTokenTtlMs });
-      return sendJson(res, 200, { sse_token: token, expires_in: Math.round(config.streamTokenTtlMs / 1000), stream_url: `/generations/generate/${encodeURIComponent(id)}/stream`, generation_id: id });
+      return sendJson(res, 200, {
+        sse_token: token,
+        expires_in: Math.round(config.streamTokenTtlMs / 1000),
+        stream_url: `/generations/generate/${encodeURIComponent(id)}/stream`,
+        generation_id: id,
+      });
     }
 
     const one = /^\/generations\/([^/]+)$/.exec(url.pathname);
@@ -480,7 +535,10 @@ export async function startUpstreamCodebegen(options = {}) {
     // genwatch's own discovery listing: not the platform's, the same in both wire variants
     if (req.method === 'GET' && url.pathname === '/demo/generations') {
       const limit = Math.min(1000, Number(url.searchParams.get('limit')) || 200);
-      const mine = [...jobs.values()].filter((job) => job.userId === userId).reverse().slice(0, limit);
+      const mine = [...jobs.values()]
+        .filter((job) => job.userId === userId)
+        .reverse()
+        .slice(0, limit);
       return sendJson(res, 200, {
         generations: mine.map((job) => {
           const last = job.events.at(-1);

@@ -8,7 +8,12 @@ import { pick, startDemoServer, timerSet, scheduleDemoJobs } from '../lib/demo.j
 import { readJsonBody, sendJson } from '../lib/http.js';
 import { badNumbers, createFaultBook, handleFaultAdmin } from '../lib/faults.js';
 
-const PROMPTS = ['A lighthouse at dusk, oil painting', 'Isometric city block in pastel colours', 'A fox reading a newspaper, watercolour', 'Mountain lake at sunrise, photo'];
+const PROMPTS = [
+  'A lighthouse at dusk, oil painting',
+  'Isometric city block in pastel colours',
+  'A fox reading a newspaper, watercolour',
+  'Mountain lake at sunrise, photo',
+];
 
 function imageSvg(seedText) {
   const hash = createHash('sha256').update(seedText).digest();
@@ -61,7 +66,19 @@ export async function startGuideImagegen(options = {}) {
     const stepMs = request.__stepMs ?? config.stepMs;
     const failAt = /\[fail\]/i.test(request.prompt) || request.__fail ? Math.floor(baseSteps * 0.6) : undefined;
     const startedAt = Date.now();
-    const task = { taskId, prompt: request.prompt, status: 'generating', step: 0, total, stage: 'base_model', startedAt: new Date(startedAt).toISOString(), updatedAt: new Date(startedAt).toISOString(), last: undefined, imageUrl: undefined, error: undefined };
+    const task = {
+      taskId,
+      prompt: request.prompt,
+      status: 'generating',
+      step: 0,
+      total,
+      stage: 'base_model',
+      startedAt: new Date(startedAt).toISOString(),
+      updatedAt: new Date(startedAt).toISOString(),
+      last: undefined,
+      imageUrl: undefined,
+      error: undefined,
+    };
     tasks.set(taskId, task);
     if (tasks.size > config.maxJobs) tasks.delete(tasks.keys().next().value);
     return new Promise((resolve) => {
@@ -105,9 +122,22 @@ export async function startGuideImagegen(options = {}) {
         task.imageUrl = `${baseUrl}/media/${encodeURIComponent(taskId)}.svg`;
         // Beyond the guide: the last message carries the image too, so a viewer who did not
         // start the task (a shared link) also learns that it finished and where the image is.
-        task.last = { ...task.last, status: 'completed', percentage: 100, estimated_remaining: 0, message: 'Image generated successfully', image_url: task.imageUrl };
+        task.last = {
+          ...task.last,
+          status: 'completed',
+          percentage: 100,
+          estimated_remaining: 0,
+          message: 'Image generated successfully',
+          image_url: task.imageUrl,
+        };
         send(taskId, task.last);
-        resolve({ success: true, task_id: taskId, image_url: task.imageUrl, message: 'Image generated successfully', elapsed_time: Math.round(elapsed * 10) / 10 });
+        resolve({
+          success: true,
+          task_id: taskId,
+          image_url: task.imageUrl,
+          message: 'Image generated successfully',
+          elapsed_time: Math.round(elapsed * 10) / 10,
+        });
       };
       timers.later(tick, stepMs);
     });
@@ -115,7 +145,12 @@ export async function startGuideImagegen(options = {}) {
 
   async function route(req, res, url) {
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
-    if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults, { restart: () => { for (const set of sockets.values()) for (const ws of set) ws.terminate(); } });
+    if (url.pathname === '/__faults')
+      return handleFaultAdmin(req, res, faults, {
+        restart: () => {
+          for (const set of sockets.values()) for (const ws of set) ws.terminate();
+        },
+      });
     if (url.pathname === '/__stats') return sendJson(res, 200, { openStreams: openSockets, peakStreams: peakSockets });
     const media = /^\/media\/([^/]+)\.svg$/.exec(url.pathname);
     if (req.method === 'GET' && media) {
@@ -127,13 +162,17 @@ export async function startGuideImagegen(options = {}) {
     if ((await auth.userFromRequest(req)) === null) return sendJson(res, 401, { detail: 'Not authenticated' });
     if (req.method === 'GET' && url.pathname === '/demo/tasks') {
       return sendJson(res, 200, {
-        tasks: [...tasks.values()].reverse().slice(0, 200).map(({ last: _last, ...task }) => task),
+        tasks: [...tasks.values()]
+          .reverse()
+          .slice(0, 200)
+          .map(({ last: _last, ...task }) => task),
       });
     }
     if (req.method === 'POST' && url.pathname === '/api/media/generate') {
       const body = await readJsonBody(req);
       if (typeof body.prompt !== 'string' || body.prompt.trim() === '') return sendJson(res, 422, { detail: 'prompt is required' });
-      if (typeof body.task_id !== 'string' || !/^[\w.-]{1,100}$/.test(body.task_id)) return sendJson(res, 422, { detail: 'task_id must be 1-100 letters, digits, dot, dash or underscore' });
+      if (typeof body.task_id !== 'string' || !/^[\w.-]{1,100}$/.test(body.task_id))
+        return sendJson(res, 422, { detail: 'task_id must be 1-100 letters, digits, dot, dash or underscore' });
       if (tasks.has(body.task_id)) return sendJson(res, 409, { detail: `task ${body.task_id} already exists` });
       const result = await runTask({ use_generation: true, use_refinement: false, high_quality: false, ...body });
       return sendJson(res, 200, result);
@@ -184,22 +223,31 @@ export async function startGuideImagegen(options = {}) {
       });
     });
   });
-  timers.every(() => {
-    const now = Date.now();
-    for (const set of sockets.values()) {
-      for (const ws of set) {
-        if (now - ws.lastSentAt >= config.keepAliveMs && ws.fault?.kind !== 'stall' && ws.readyState === 1) {
-          ws.send(JSON.stringify({ type: 'keep-alive' }));
-          ws.lastSentAt = now;
+  timers.every(
+    () => {
+      const now = Date.now();
+      for (const set of sockets.values()) {
+        for (const ws of set) {
+          if (now - ws.lastSentAt >= config.keepAliveMs && ws.fault?.kind !== 'stall' && ws.readyState === 1) {
+            ws.send(JSON.stringify({ type: 'keep-alive' }));
+            ws.lastSentAt = now;
+          }
         }
       }
-    }
-  }, Math.max(20, Math.min(1000, config.keepAliveMs / 2)));
+    },
+    Math.max(20, Math.min(1000, config.keepAliveMs / 2)),
+  );
 
   let autoCount = 0;
   const autoStart = () => {
     const prompt = pick(PROMPTS);
-    void runTask({ prompt, task_id: `task-${Date.now()}-${++autoCount}`, use_refinement: Math.random() < 0.6, high_quality: Math.random() < 0.5, __fail: Math.random() < config.failRate });
+    void runTask({
+      prompt,
+      task_id: `task-${Date.now()}-${++autoCount}`,
+      use_refinement: Math.random() < 0.6,
+      high_quality: Math.random() < 0.5,
+      __fail: Math.random() < config.failRate,
+    });
   };
   scheduleDemoJobs(timers, config, autoStart, 700);
 

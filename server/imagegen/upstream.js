@@ -10,7 +10,12 @@ import { pick, startDemoServer, timerSet, scheduleDemoJobs } from '../lib/demo.j
 import { readJsonBody, sendJson } from '../lib/http.js';
 import { badNumbers, createFaultBook, handleFaultAdmin } from '../lib/faults.js';
 
-const PROMPTS = ['A lighthouse at dusk, oil painting', 'Isometric city block in pastel colours', 'A fox reading a newspaper, watercolour', 'Mountain lake at sunrise, photo'];
+const PROMPTS = [
+  'A lighthouse at dusk, oil painting',
+  'Isometric city block in pastel colours',
+  'A fox reading a newspaper, watercolour',
+  'Mountain lake at sunrise, photo',
+];
 /** the refiner adds this many steps (total_steps is steps + 30) */
 const REFINER_STEPS = 30;
 
@@ -75,7 +80,19 @@ export async function startUpstreamImagegen(options = {}) {
     const stepMs = request.__stepMs ?? config.stepMs;
     const failAt = /\[fail\]/i.test(request.prompt) || request.__fail ? Math.floor(steps * 0.6) : undefined;
     const startedAt = Date.now();
-    const record = { task_id: taskId, status: 'pending', current_step: 0, total_steps: total, percentage: 0, current_stage: '', elapsed_time: 0, estimated_remaining: 0, error: null, message: 'Initializing generation...', timestamp: localNow() };
+    const record = {
+      task_id: taskId,
+      status: 'pending',
+      current_step: 0,
+      total_steps: total,
+      percentage: 0,
+      current_stage: '',
+      elapsed_time: 0,
+      estimated_remaining: 0,
+      error: null,
+      message: 'Initializing generation...',
+      timestamp: localNow(),
+    };
     progress.set(taskId, record);
     meta.set(taskId, { prompt: request.prompt, startedAt: new Date(startedAt).toISOString() });
     if (progress.size > config.maxJobs) {
@@ -90,7 +107,15 @@ export async function startUpstreamImagegen(options = {}) {
         if (failAt !== undefined && step >= failAt) {
           Object.assign(record, { status: 'failed', error: 'CUDA out of memory', message: 'Generation failed: CUDA out of memory', timestamp: localNow() });
           broadcastFinal(taskId);
-          return resolve({ success: false, image_url: '', image: null, message: 'Image generation failed: CUDA out of memory', generation_time: Math.round(elapsed * 10) / 10, local_path: null, preview_mode: false });
+          return resolve({
+            success: false,
+            image_url: '',
+            image: null,
+            message: 'Image generation failed: CUDA out of memory',
+            generation_time: Math.round(elapsed * 10) / 10,
+            local_path: null,
+            preview_mode: false,
+          });
         }
         const refining = step > steps;
         Object.assign(record, {
@@ -108,9 +133,24 @@ export async function startUpstreamImagegen(options = {}) {
           return;
         }
         const path = `/app/generated_images/sdxl_${taskId}.png`;
-        Object.assign(record, { status: 'completed', current_step: total, percentage: 100, estimated_remaining: 0, message: 'Image generated successfully', timestamp: localNow() });
+        Object.assign(record, {
+          status: 'completed',
+          current_step: total,
+          percentage: 100,
+          estimated_remaining: 0,
+          message: 'Image generated successfully',
+          timestamp: localNow(),
+        });
         broadcastFinal(taskId);
-        resolve({ success: true, image_url: path, image: null, message: 'Image generated successfully with SDXL', generation_time: Math.round(elapsed * 10) / 10, local_path: path, preview_mode: false });
+        resolve({
+          success: true,
+          image_url: path,
+          image: null,
+          message: 'Image generated successfully with SDXL',
+          generation_time: Math.round(elapsed * 10) / 10,
+          local_path: path,
+          preview_mode: false,
+        });
       };
       timers.later(tick, stepMs);
     });
@@ -118,22 +158,53 @@ export async function startUpstreamImagegen(options = {}) {
 
   async function route(req, res, url) {
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
-    if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults, { restart: () => { for (const set of sockets.values()) for (const ws of set) ws.terminate(); } });
+    if (url.pathname === '/__faults')
+      return handleFaultAdmin(req, res, faults, {
+        restart: () => {
+          for (const set of sockets.values()) for (const ws of set) ws.terminate();
+        },
+      });
     if (url.pathname === '/__stats') return sendJson(res, 200, { openStreams: openSockets, peakStreams: peakSockets });
     if (req.method === 'POST' && url.pathname === '/api/media/generate-image') {
       if ((await auth.userFromRequest(req)) === null) return sendJson(res, 401, { detail: 'Not authenticated' });
       const body = await readJsonBody(req);
       if (typeof body.prompt !== 'string') return fieldError(res, 'prompt', 'missing', 'Field required', null);
-      if (body.prompt.length < 3) return fieldError(res, 'prompt', 'string_too_short', 'String should have at least 3 characters', body.prompt, { min_length: 3 });
-      if (body.prompt.length > 500) return fieldError(res, 'prompt', 'string_too_long', 'String should have at most 500 characters', body.prompt, { max_length: 500 });
+      if (body.prompt.length < 3)
+        return fieldError(res, 'prompt', 'string_too_short', 'String should have at least 3 characters', body.prompt, { min_length: 3 });
+      if (body.prompt.length > 500)
+        return fieldError(res, 'prompt', 'string_too_long', 'String should have at most 500 characters', body.prompt, { max_length: 500 });
       const steps = body.num_inference_steps ?? 50;
-      if (!Number.isInteger(steps) || steps < 20 || steps > 100) return fieldError(res, 'num_inference_steps', 'less_than_equal', 'Input should be between 20 and 100', steps);
+      if (!Number.isInteger(steps) || steps < 20 || steps > 100)
+        return fieldError(res, 'num_inference_steps', 'less_than_equal', 'Input should be between 20 and 100', steps);
       const taskId = typeof body.task_id === 'string' && body.task_id ? body.task_id : `task_${Date.now()}`;
       if (body.use_pexels !== false) {
         // a stock photo was found: SDXL never runs, and there is no progress at all
-        return sendJson(res, 200, { success: true, image_url: 'https://images.pexels.com/photos/1/pexels-photo-1.jpeg', image: { url: 'https://images.pexels.com/photos/1/pexels-photo-1.jpeg', source: 'pexels', photographer: 'Demo Photographer', width: 1280, height: 853 }, message: 'Found an image on Pexels', generation_time: 0.4, local_path: null, preview_mode: false });
+        return sendJson(res, 200, {
+          success: true,
+          image_url: 'https://images.pexels.com/photos/1/pexels-photo-1.jpeg',
+          image: {
+            url: 'https://images.pexels.com/photos/1/pexels-photo-1.jpeg',
+            source: 'pexels',
+            photographer: 'Demo Photographer',
+            width: 1280,
+            height: 853,
+          },
+          message: 'Found an image on Pexels',
+          generation_time: 0.4,
+          local_path: null,
+          preview_mode: false,
+        });
       }
-      if (body.use_generation !== true) return sendJson(res, 200, { success: false, image_url: '', image: null, message: 'No image source enabled', generation_time: 0, local_path: null, preview_mode: false });
+      if (body.use_generation !== true)
+        return sendJson(res, 200, {
+          success: false,
+          image_url: '',
+          image: null,
+          message: 'No image source enabled',
+          generation_time: 0,
+          local_path: null,
+          preview_mode: false,
+        });
       const result = await runTask({ ...body, task_id: taskId, num_inference_steps: steps });
       return sendJson(res, 200, result);
     }
@@ -141,17 +212,20 @@ export async function startUpstreamImagegen(options = {}) {
     if (req.method === 'GET' && url.pathname === '/demo/tasks') {
       if ((await auth.userFromRequest(req)) === null) return sendJson(res, 401, { detail: 'Not authenticated' });
       return sendJson(res, 200, {
-        tasks: [...progress.values()].reverse().slice(0, 200).map((record) => ({
-          taskId: record.task_id,
-          prompt: meta.get(record.task_id)?.prompt ?? '',
-          status: record.status,
-          step: record.current_step,
-          total: record.total_steps,
-          stage: record.current_stage,
-          startedAt: meta.get(record.task_id)?.startedAt,
-          updatedAt: new Date().toISOString(),
-          ...(record.error ? { error: record.error } : {}),
-        })),
+        tasks: [...progress.values()]
+          .reverse()
+          .slice(0, 200)
+          .map((record) => ({
+            taskId: record.task_id,
+            prompt: meta.get(record.task_id)?.prompt ?? '',
+            status: record.status,
+            step: record.current_step,
+            total: record.total_steps,
+            stage: record.current_stage,
+            startedAt: meta.get(record.task_id)?.startedAt,
+            updatedAt: new Date().toISOString(),
+            ...(record.error ? { error: record.error } : {}),
+          })),
       });
     }
     return sendJson(res, 404, { detail: 'Not Found' });
@@ -213,23 +287,32 @@ export async function startUpstreamImagegen(options = {}) {
     });
   });
   // the keep-alive goes out after a stretch in which the client said nothing
-  timers.every(() => {
-    const now = Date.now();
-    for (const set of sockets.values()) {
-      for (const ws of set) {
-        if (now - ws.lastHeardAt >= config.keepAliveMs && ws.readyState === 1 && ws.fault?.kind !== 'stall') {
-          ws.send(JSON.stringify({ type: 'keep-alive' }));
-          ws.lastHeardAt = now;
+  timers.every(
+    () => {
+      const now = Date.now();
+      for (const set of sockets.values()) {
+        for (const ws of set) {
+          if (now - ws.lastHeardAt >= config.keepAliveMs && ws.readyState === 1 && ws.fault?.kind !== 'stall') {
+            ws.send(JSON.stringify({ type: 'keep-alive' }));
+            ws.lastHeardAt = now;
+          }
         }
       }
-    }
-  }, Math.max(20, Math.min(1000, config.keepAliveMs / 2)));
+    },
+    Math.max(20, Math.min(1000, config.keepAliveMs / 2)),
+  );
 
   let autoCount = 0;
   const autoStart = () => {
     const prompt = pick(PROMPTS);
     const taskId = `task-${Date.now()}-${++autoCount}`;
-    void runTask({ prompt, task_id: taskId, num_inference_steps: Math.random() < 0.5 ? 30 : 40, use_refinement: Math.random() < 0.6, __fail: Math.random() < config.failRate });
+    void runTask({
+      prompt,
+      task_id: taskId,
+      num_inference_steps: Math.random() < 0.5 ? 30 : 40,
+      use_refinement: Math.random() < 0.6,
+      __fail: Math.random() < config.failRate,
+    });
   };
   scheduleDemoJobs(timers, config, autoStart, 700);
 

@@ -32,7 +32,18 @@ export const HOSTILE_STRINGS = [
   `${'N'.repeat(10_000)}`,
 ];
 // fields the platforms' own protocol needs as they are: ids, types, status words and times
-const PROTOCOL_FIELDS = new Set(['generation_id', 'task_id', 'projectId', 'type', 'status', 'timestamp', 'step', 'generation_mode', 'ab_group', 'warning_type']);
+const PROTOCOL_FIELDS = new Set([
+  'generation_id',
+  'task_id',
+  'projectId',
+  'type',
+  'status',
+  'timestamp',
+  'step',
+  'generation_mode',
+  'ab_group',
+  'warning_type',
+]);
 
 /** Every free-text field of an SSE frame's JSON replaced by a hostile string (the frame stays valid SSE). */
 export function hostileFrame(frame, counter) {
@@ -144,7 +155,7 @@ export function faultyWriter(res, fault) {
       }
     } else if (fault?.kind === 'split') {
       // pieces of 1-3 bytes: every multi-byte character gets cut somewhere
-      for (let at = 0; at < bytes.length; ) {
+      for (let at = 0; at < bytes.length;) {
         const size = 1 + ((at * 7) % 3);
         raw(bytes.subarray(at, at + size));
         at += size;

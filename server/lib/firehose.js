@@ -13,7 +13,9 @@ export function streamFirehose(req, res, url) {
   const filler = 'x'.repeat(Math.max(0, size - 200));
   let sent = 0;
   let closed = false;
-  res.on('close', () => { closed = true; });
+  res.on('close', () => {
+    closed = true;
+  });
   const pump = () => {
     // whole chunks of frames per write: one write per event would measure Node, not the client
     while (!closed && sent < events) {
@@ -21,7 +23,14 @@ export function streamFirehose(req, res, url) {
       for (let i = 0; i < 200 && sent < events; i++, sent++) {
         chunk += sseFrame({
           id: sent + 1,
-          data: JSON.stringify({ generation_id: 'gen_firehose', status: 'processing', stage: 'code_generation', progress: (sent / events) * 100, message: `Event ${sent + 1} ${filler}`, timestamp: Date.now() / 1000 }),
+          data: JSON.stringify({
+            generation_id: 'gen_firehose',
+            status: 'processing',
+            stage: 'code_generation',
+            progress: (sent / events) * 100,
+            message: `Event ${sent + 1} ${filler}`,
+            timestamp: Date.now() / 1000,
+          }),
         });
       }
       if (!res.write(chunk)) {

@@ -18,7 +18,22 @@ const PROMPTS = [
 function fileSet(prompt) {
   const entity = (/for an? (\w+)/i.exec(prompt)?.[1] ?? 'item').toLowerCase();
   return [
-    { path: 'package.json', language: 'json', content: JSON.stringify({ name: `${entity}-api`, version: '1.0.0', type: 'module', scripts: { start: 'node index.js', test: 'node --test' }, dependencies: { express: '^4.19.2', zod: '^3.23.8' } }, null, 2) + '\n' },
+    {
+      path: 'package.json',
+      language: 'json',
+      content:
+        JSON.stringify(
+          {
+            name: `${entity}-api`,
+            version: '1.0.0',
+            type: 'module',
+            scripts: { start: 'node index.js', test: 'node --test' },
+            dependencies: { express: '^4.19.2', zod: '^3.23.8' },
+          },
+          null,
+          2,
+        ) + '\n',
+    },
     {
       path: 'index.js',
       language: 'javascript',
@@ -38,7 +53,17 @@ function fileSet(prompt) {
 }
 
 export async function startGuideSmartforge(options = {}) {
-  const config = { port: 0, jobDurationMs: 20_000, heartbeatMs: 30_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, maxJobs: 300, log: () => {}, ...options };
+  const config = {
+    port: 0,
+    jobDurationMs: 20_000,
+    heartbeatMs: 30_000,
+    autoStartEveryMs: 0,
+    initialJobs: 0,
+    failRate: 0,
+    maxJobs: 300,
+    log: () => {},
+    ...options,
+  };
   const timers = timerSet();
   const projects = new Map();
   const faults = createFaultBook();
@@ -62,7 +87,19 @@ export async function startGuideSmartforge(options = {}) {
     const id = `sf_${Date.now().toString(36)}_${randomUUID().slice(0, 6)}`;
     const files = fileSet(prompt);
     const now = new Date().toISOString();
-    const project = { id, prompt, status: 'queued', step: undefined, files: [], events: [], viewers: new Set(), createdAt: now, updatedAt: now, error: undefined, summary: undefined };
+    const project = {
+      id,
+      prompt,
+      status: 'queued',
+      step: undefined,
+      files: [],
+      events: [],
+      viewers: new Set(),
+      createdAt: now,
+      updatedAt: now,
+      error: undefined,
+      summary: undefined,
+    };
     projects.set(id, project);
     if (projects.size > config.maxJobs) {
       for (const [oldId, old] of projects) if (old.viewers.size === 0 && projects.size > config.maxJobs) projects.delete(oldId);
@@ -103,7 +140,14 @@ export async function startGuideSmartforge(options = {}) {
       }
       step(() => {
         project.files[index].status = 'complete';
-        broadcast(project, 'file:complete', { path: file.path, size: file.content.length, lines: file.content.split('\n').length - 1, index, total: files.length, message: `Created ${file.path}` });
+        broadcast(project, 'file:complete', {
+          path: file.path,
+          size: file.content.length,
+          lines: file.content.split('\n').length - 1,
+          index,
+          total: files.length,
+          message: `Created ${file.path}`,
+        });
       });
     });
     step(() => broadcast(project, 'step:complete', { step: 'Generating', message: `Generated ${files.length} files` }));
@@ -195,7 +239,15 @@ export async function startGuideSmartforge(options = {}) {
       return sendJson(res, 201, { projectId: project.id, status: project.status, streamUrl: `/api/stream/${project.id}` });
     }
     if (req.method === 'GET' && url.pathname === '/demo/projects') {
-      return sendJson(res, 200, { projects: [...projects.values()].reverse().slice(0, 200).map((project) => { const { files: _files, ...summary } = state(project); return summary; }) });
+      return sendJson(res, 200, {
+        projects: [...projects.values()]
+          .reverse()
+          .slice(0, 200)
+          .map((project) => {
+            const { files: _files, ...summary } = state(project);
+            return summary;
+          }),
+      });
     }
     const match = /^\/api\/(stream|projects)\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && match) {

@@ -22,9 +22,18 @@ const QUEUE_MS = 60_000;
 function filesFor(prompt) {
   const entity = (/for an? (\w+)/i.exec(prompt)?.[1] ?? 'item').toLowerCase();
   return [
-    { filename: 'package.json', content: `${JSON.stringify({ name: `${entity}-api`, version: '1.0.0', type: 'module', dependencies: { express: '^4.19.2', zod: '^3.23.8' } }, null, 2)}\n` },
-    { filename: 'src/index.js', content: `import express from 'express';\nimport { router } from './routes/${entity}s.js';\n\nconst app = express();\napp.use(express.json());\napp.use('/api/${entity}s', router);\napp.listen(process.env.PORT ?? 3000);\n` },
-    { filename: `src/routes/${entity}s.js`, content: `import { Router } from 'express';\n\nexport const router = Router();\nconst ${entity}s = new Map();\n\nrouter.get('/', (_req, res) => res.json([...${entity}s.values()]));\nrouter.post('/', (req, res) => {\n  const id = crypto.randomUUID();\n  ${entity}s.set(id, { id, ...req.body });\n  res.status(201).json(${entity}s.get(id));\n});\n` },
+    {
+      filename: 'package.json',
+      content: `${JSON.stringify({ name: `${entity}-api`, version: '1.0.0', type: 'module', dependencies: { express: '^4.19.2', zod: '^3.23.8' } }, null, 2)}\n`,
+    },
+    {
+      filename: 'src/index.js',
+      content: `import express from 'express';\nimport { router } from './routes/${entity}s.js';\n\nconst app = express();\napp.use(express.json());\napp.use('/api/${entity}s', router);\napp.listen(process.env.PORT ?? 3000);\n`,
+    },
+    {
+      filename: `src/routes/${entity}s.js`,
+      content: `import { Router } from 'express';\n\nexport const router = Router();\nconst ${entity}s = new Map();\n\nrouter.get('/', (_req, res) => res.json([...${entity}s.values()]));\nrouter.post('/', (req, res) => {\n  const id = crypto.randomUUID();\n  ${entity}s.set(id, { id, ...req.body });\n  res.status(201).json(${entity}s.get(id));\n});\n`,
+    },
   ];
 }
 
@@ -41,7 +50,17 @@ function relayed(event) {
 const pgTime = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00');
 
 export async function startUpstreamSmartforge(options = {}) {
-  const config = { port: 0, jobDurationMs: 20_000, heartbeatMs: 15_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, maxJobs: 300, log: () => {}, ...options };
+  const config = {
+    port: 0,
+    jobDurationMs: 20_000,
+    heartbeatMs: 15_000,
+    autoStartEveryMs: 0,
+    initialJobs: 0,
+    failRate: 0,
+    maxJobs: 300,
+    log: () => {},
+    ...options,
+  };
   const auth = createJwtAuthority({ secret: config.jwtSecret, issuer: 'supabase-demo' });
   const timers = timerSet();
   /** project rows, as Supabase keeps them */
@@ -76,7 +95,20 @@ export async function startUpstreamSmartforge(options = {}) {
     let project = projects.get(projectId);
     if (!project) {
       const now = pgTime();
-      project = { id: projectId, user_id: 'user_demo', name: prompt.slice(0, 60), framework: 'express', status: 'pending', created_at: now, updated_at: now, sandbox_url: null, deploy_url: null, metadata: {}, github_repo_url: null, prompt };
+      project = {
+        id: projectId,
+        user_id: 'user_demo',
+        name: prompt.slice(0, 60),
+        framework: 'express',
+        status: 'pending',
+        created_at: now,
+        updated_at: now,
+        sandbox_url: null,
+        deploy_url: null,
+        metadata: {},
+        github_repo_url: null,
+        prompt,
+      };
       projects.set(projectId, project);
       if (projects.size > config.maxJobs) projects.delete(projects.keys().next().value);
     }
@@ -121,12 +153,28 @@ export async function startUpstreamSmartforge(options = {}) {
     if (!fail) {
       step(() => send({ type: 'api:complete', message: 'Model response complete' }));
       for (const file of files) {
-        step(() => send({ type: 'file:complete', filename: file.filename, filePath: `/home/user/app/${file.filename}`, content: file.content, message: `✓ Created ${file.filename}` }));
+        step(() =>
+          send({
+            type: 'file:complete',
+            filename: file.filename,
+            filePath: `/home/user/app/${file.filename}`,
+            content: file.content,
+            message: `✓ Created ${file.filename}`,
+          }),
+        );
       }
       const packages = ['express', 'zod', 'nodemon'];
       step(() => setStatus('testing'));
       packages.forEach((name, index) => {
-        step(() => send({ type: 'deps:progress', currentPackage: name, installedCount: index + 1, totalCount: packages.length, progress: Math.round(((index + 1) / packages.length) * 100) }));
+        step(() =>
+          send({
+            type: 'deps:progress',
+            currentPackage: name,
+            installedCount: index + 1,
+            totalCount: packages.length,
+            progress: Math.round(((index + 1) / packages.length) * 100),
+          }),
+        );
       });
       step(() => {
         setStatus('deploying');
@@ -181,7 +229,8 @@ export async function startUpstreamSmartforge(options = {}) {
   /** tRPC over GET with batch=1, as the platform's client calls it. */
   async function trpc(req, res, url) {
     const procedure = url.pathname.slice('/api/trpc/'.length);
-    const fail = (status, code, message, number) => sendJson(res, status, [{ error: { json: { message, code: number, data: { code, httpStatus: status, path: procedure } } } }]);
+    const fail = (status, code, message, number) =>
+      sendJson(res, status, [{ error: { json: { message, code: number, data: { code, httpStatus: status, path: procedure } } } }]);
     if ((await auth.userFromRequest(req)) === null) return fail(401, 'UNAUTHORIZED', 'UNAUTHORIZED', -32001);
     if (procedure !== 'projects.getOne') return fail(404, 'NOT_FOUND', `No "query"-procedure on path "${procedure}"`, -32004);
     let id;
@@ -215,7 +264,13 @@ export async function startUpstreamSmartforge(options = {}) {
       }
       if (!body.projectId) return sendJson(res, 400, { error: 'projectId is required' });
       if (!body.userMessage) return sendJson(res, 400, { error: 'userMessage is required' });
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no', 'X-Content-Type-Options': 'nosniff' });
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-cache, no-transform',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+        'X-Content-Type-Options': 'nosniff',
+      });
       res.flushHeaders();
       res.socket?.setNoDelay(true);
       const write = (event) => {
@@ -231,21 +286,26 @@ export async function startUpstreamSmartforge(options = {}) {
     // genwatch's own discovery listing: not the platform's, the same in both wire variants
     if (req.method === 'GET' && url.pathname === '/demo/projects') {
       return sendJson(res, 200, {
-        projects: [...projects.values()].reverse().slice(0, 200).map((project) => ({
-          projectId: project.id,
-          prompt: project.prompt,
-          status: project.status,
-          step: null,
-          error: project.status === 'failed' ? 'Generation failed' : null,
-          summary: null,
-          createdAt: project.created_at,
-          updatedAt: project.updated_at,
-        })),
+        projects: [...projects.values()]
+          .reverse()
+          .slice(0, 200)
+          .map((project) => ({
+            projectId: project.id,
+            prompt: project.prompt,
+            status: project.status,
+            step: null,
+            error: project.status === 'failed' ? 'Generation failed' : null,
+            summary: null,
+            createdAt: project.created_at,
+            updatedAt: project.updated_at,
+          })),
       });
     }
     // Next.js answers a path it has no route for with its HTML 404 page
     res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' });
-    return res.end('<!DOCTYPE html><html><head><title>404: This page could not be found.</title></head><body><h1>404</h1><h2>This page could not be found.</h2></body></html>');
+    return res.end(
+      '<!DOCTYPE html><html><head><title>404: This page could not be found.</title></head><body><h1>404</h1><h2>This page could not be found.</h2></body></html>',
+    );
   }
 
   const server = await startDemoServer({ route, log: config.log, port: config.port });

@@ -21,7 +21,13 @@ function planTakoss(request, fail) {
   const steps = [
     { type: 'phase_start', phase: 'initialization', message: `Starting generation for ${request.projectName}`, progress: 0 },
     { type: 'phase_start', phase: 'analysis', message: 'Analyzing requirements and extracting features', progress: 10 },
-    { type: 'phase_complete', phase: 'analysis', message: `Found ${entities} entities and ${entities * 2} features`, progress: 20, data: { entities, features: entities * 2 } },
+    {
+      type: 'phase_complete',
+      phase: 'analysis',
+      message: `Found ${entities} entities and ${entities * 2} features`,
+      progress: 20,
+      data: { entities, features: entities * 2 },
+    },
     { type: 'phase_start', phase: 'complexity', message: 'Estimating project complexity', progress: 30 },
     { type: 'phase_complete', phase: 'complexity', message: `Complexity score: ${40 + entities * 5}`, progress: 40, data: { score: 40 + entities * 5 } },
     { type: 'phase_start', phase: 'database', message: 'Designing database schema', progress: 50 },
@@ -46,7 +52,17 @@ function resultFor(projectId, steps) {
 }
 
 export async function startGuideTakoss(options = {}) {
-  const config = { port: 0, jobDurationMs: 20_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, apiKey: 'tk_demo_key', maxJobs: 300, log: () => {}, ...options };
+  const config = {
+    port: 0,
+    jobDurationMs: 20_000,
+    autoStartEveryMs: 0,
+    initialJobs: 0,
+    failRate: 0,
+    apiKey: 'tk_demo_key',
+    maxJobs: 300,
+    log: () => {},
+    ...options,
+  };
   const auth = createJwtAuthority({ secret: config.jwtSecret, issuer: 'takoss-demo' });
   const timers = timerSet();
   const faults = createFaultBook();

@@ -9,7 +9,17 @@ export function createRunListing(maxJobs) {
     /** A run to list under `id`: returns what to call with each of its events. */
     track(id, request) {
       const startedAt = new Date().toISOString();
-      const entry = { id, projectName: request.projectName, requirements: request.requirements, status: 'running', phase: 'initialization', progress: 0, message: 'Queued', startedAt, updatedAt: startedAt };
+      const entry = {
+        id,
+        projectName: request.projectName,
+        requirements: request.requirements,
+        status: 'running',
+        phase: 'initialization',
+        progress: 0,
+        message: 'Queued',
+        startedAt,
+        updatedAt: startedAt,
+      };
       listed.set(id, entry);
       if (listed.size > maxJobs) listed.delete(listed.keys().next().value);
       return (event) => {

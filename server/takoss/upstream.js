@@ -24,7 +24,13 @@ function planEvents(request) {
   const events = [
     { type: 'phase_start', phase: 'initialization', message: `🚀 Starting generation for ${request.projectName}`, progress: 0 },
     { type: 'phase_start', phase: 'analysis', message: '🔍 Analyzing requirements...', progress: 10 },
-    { type: 'phase_complete', phase: 'analysis', message: `✅ Found ${entities} entities and ${features} features`, progress: 20, data: { entities, features } },
+    {
+      type: 'phase_complete',
+      phase: 'analysis',
+      message: `✅ Found ${entities} entities and ${features} features`,
+      progress: 20,
+      data: { entities, features },
+    },
     { type: 'phase_start', phase: 'complexity', message: '📊 Analyzing complexity...', progress: 30 },
     { type: 'phase_complete', phase: 'complexity', message: `✅ Complexity score: ${score}/100`, progress: 40, data: { score } },
     { type: 'phase_start', phase: 'database', message: '🗄️ Designing database schema...', progress: 50 },
@@ -35,7 +41,11 @@ function planEvents(request) {
     { type: 'phase_complete', phase: 'deployment', message: '✅ Deployment configuration ready', progress: 95 },
   ];
   if (/\[crash\]/i.test(text)) return { events: events.slice(0, 3), crash: "Cannot read properties of undefined (reading 'entities')" };
-  if (/\[fail\]/i.test(text)) return { events: [...events.slice(0, 5), { type: 'error', phase: 'error', message: 'Generation failed: Claude API rate limit exceeded', progress: 0 }], error: 'Claude API rate limit exceeded' };
+  if (/\[fail\]/i.test(text))
+    return {
+      events: [...events.slice(0, 5), { type: 'error', phase: 'error', message: 'Generation failed: Claude API rate limit exceeded', progress: 0 }],
+      error: 'Claude API rate limit exceeded',
+    };
   return { events, entities };
 }
 
@@ -46,7 +56,17 @@ function visualization(projectName, entities) {
 }
 
 export async function startUpstreamTakoss(options = {}) {
-  const config = { port: 0, jobDurationMs: 20_000, autoStartEveryMs: 0, initialJobs: 0, failRate: 0, apiKey: 'tk_demo_key', maxJobs: 300, log: () => {}, ...options };
+  const config = {
+    port: 0,
+    jobDurationMs: 20_000,
+    autoStartEveryMs: 0,
+    initialJobs: 0,
+    failRate: 0,
+    apiKey: 'tk_demo_key',
+    maxJobs: 300,
+    log: () => {},
+    ...options,
+  };
   const auth = createJwtAuthority({ secret: config.jwtSecret, issuer: 'takoss-demo' });
   const timers = timerSet();
   const faults = createFaultBook();
@@ -106,7 +126,13 @@ export async function startUpstreamTakoss(options = {}) {
           generatedBy: userId,
         });
         if (written.size > config.maxJobs) written.delete(written.keys().next().value);
-        resolve({ success: true, projectId, phases, visualization: visualization(request.projectName, plan.entities), explanation: `${request.projectName}: ${plan.entities} entities across a REST API, a React frontend and a Docker deployment.` });
+        resolve({
+          success: true,
+          projectId,
+          phases,
+          visualization: visualization(request.projectName, plan.entities),
+          explanation: `${request.projectName}: ${plan.entities} entities across a REST API, a React frontend and a Docker deployment.`,
+        });
       };
       timers.later(next, 30);
     });
@@ -116,12 +142,15 @@ export async function startUpstreamTakoss(options = {}) {
     if (url.pathname === '/healthz' || url.pathname === '/health') return sendJson(res, 200, { status: 'healthy', timestamp: new Date().toISOString() });
     if (url.pathname === '/__faults') return handleFaultAdmin(req, res, faults);
 
-    const known = (req.method === 'POST' && (url.pathname === '/api/generate/stream' || url.pathname === '/api/generate'))
-      || (req.method === 'GET' && (url.pathname === '/api/projects' || /^\/api\/projects\/[^/]+$/.test(url.pathname) || url.pathname === '/demo/projects'));
+    const known =
+      (req.method === 'POST' && (url.pathname === '/api/generate/stream' || url.pathname === '/api/generate')) ||
+      (req.method === 'GET' && (url.pathname === '/api/projects' || /^\/api\/projects\/[^/]+$/.test(url.pathname) || url.pathname === '/demo/projects'));
     if (!known) {
       // Express's own answer to a path it has no route for
       res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' });
-      return res.end(`<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot ${req.method} ${url.pathname.replace(/[<>&]/g, '')}</pre>\n</body>\n</html>\n`);
+      return res.end(
+        `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot ${req.method} ${url.pathname.replace(/[<>&]/g, '')}</pre>\n</body>\n</html>\n`,
+      );
     }
     const userId = await authenticate(req, res);
     if (!userId) return;
@@ -149,7 +178,10 @@ export async function startUpstreamTakoss(options = {}) {
     res.socket?.setNoDelay(true);
     const out = faultyWriter(res, fault);
     // the platform does not notice a client that went away: the generation goes on regardless
-    const result = await generate(body, (event) => out.write(`data: ${JSON.stringify(event)}\n\n`), { durationMs: body.__durationMs ?? config.jobDurationMs, userId });
+    const result = await generate(body, (event) => out.write(`data: ${JSON.stringify(event)}\n\n`), {
+      durationMs: body.__durationMs ?? config.jobDurationMs,
+      userId,
+    });
     if (result.crash) out.write(`data: ${JSON.stringify({ type: 'error', message: result.crash })}\n\n`);
     else out.write(`data: ${JSON.stringify({ type: 'result', data: result })}\n\n`);
     out.end();

@@ -4,9 +4,7 @@ import { Poller } from '../transports/poll';
 import type { WireLedger } from './wireLedger';
 
 export type DiscoveryState =
-  | { state: 'starting' }
-  | { state: 'ok'; at: number; jobs: number }
-  | { state: 'error'; at: number; detail: string; fatal: boolean; status?: number };
+  { state: 'starting' } | { state: 'ok'; at: number; jobs: number } | { state: 'error'; at: number; detail: string; fatal: boolean; status?: number };
 
 export interface DiscoveryOptions {
   source: Source;

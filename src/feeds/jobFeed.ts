@@ -90,7 +90,14 @@ function deferred() {
     };
   });
   promise.catch(() => {}); // nobody may be waiting: not an unhandled rejection
-  return { promise, resolve, reject, get settled() { return settled; } };
+  return {
+    promise,
+    resolve,
+    reject,
+    get settled() {
+      return settled;
+    },
+  };
 }
 
 /** 401, 403 and 404 will not pass by asking again: the operator has to act. */
@@ -388,7 +395,10 @@ export class JobFeed {
     const status = this.statusRequest;
     if (!status) return;
     try {
-      const { body, variant } = await requestFirst(this.source.baseUrl, status.route, status.urls, { headers: this.dialect.authHeaders(this.source), fetch: this.options.fetch });
+      const { body, variant } = await requestFirst(this.source.baseUrl, status.route, status.urls, {
+        headers: this.dialect.authHeaders(this.source),
+        fetch: this.options.fetch,
+      });
       void variant;
       const text = JSON.stringify(body);
       const events = this.dialect.parseStatus!(this.context(Date.now()), text);
@@ -425,7 +435,9 @@ export class JobFeed {
     if (message.data.length > limit) {
       const kb = (chars: number) => Math.ceil(chars / 1024);
       const raw = `${message.data.slice(0, 200)}…`;
-      const events = [protocolError(this.dialect.kind, this.context(at), raw, `A ${kb(message.data.length)} KB event is over the ${kb(limit)} KB limit: not read`)];
+      const events = [
+        protocolError(this.dialect.kind, this.context(at), raw, `A ${kb(message.data.length)} KB event is over the ${kb(limit)} KB limit: not read`),
+      ];
       this.options.observe?.(this.source, 'stream', raw, events);
       return events;
     }
@@ -584,7 +596,9 @@ export class JobFeed {
   private reconnecting(transport: Transport, signal: { error: TransportError; attempt: number; delayMs: number }): void {
     this.onDisconnected();
     this.health.reconnects++;
-    this.link(transport, 'reconnecting', `${signal.error.message}; reconnect ${signal.attempt} in ${(signal.delayMs / 1000).toFixed(1)} s`, { reconnect: true });
+    this.link(transport, 'reconnecting', `${signal.error.message}; reconnect ${signal.attempt} in ${(signal.delayMs / 1000).toFixed(1)} s`, {
+      reconnect: true,
+    });
   }
 
   private onStreamClosed(reason: 'ended' | 'aborted' | 'gave-up' | 'fatal', error?: TransportError): void {
@@ -616,8 +630,8 @@ export class JobFeed {
       const why = probe
         ? `Stream still unavailable (${error?.message ?? 'no reason'}): polling every ${this.options.pollIntervalMs / 1000} s`
         : reason === 'gave-up'
-        ? `Stream failed ${this.options.maxReconnects} reconnects (${error?.message ?? 'no reason'}): polling every ${this.options.pollIntervalMs / 1000} s`
-        : `Stream unusable (${error?.message ?? 'ended early'}): polling every ${this.options.pollIntervalMs / 1000} s`;
+          ? `Stream failed ${this.options.maxReconnects} reconnects (${error?.message ?? 'no reason'}): polling every ${this.options.pollIntervalMs / 1000} s`
+          : `Stream unusable (${error?.message ?? 'ended early'}): polling every ${this.options.pollIntervalMs / 1000} s`;
       this.poll(why);
     } else {
       this.halt(error?.message ?? 'The stream ended before the job finished');

@@ -118,7 +118,9 @@ export class WireLedger {
     if (!invalid) return;
     for (const problem of events) {
       if (problem.kind !== 'protocol-error') continue;
-      const mismatches: WireMismatch[] = problem.mismatches?.length ? problem.mismatches : [{ path: '', expected: 'a readable message', received: problem.error }];
+      const mismatches: WireMismatch[] = problem.mismatches?.length
+        ? problem.mismatches
+        : [{ path: '', expected: 'a readable message', received: problem.error }];
       for (const mismatch of mismatches) this.noteMismatch(book, channel, type, mismatch, problem.error, raw, at);
     }
   }
@@ -129,14 +131,17 @@ export class WireLedger {
     book.messages++;
     book.invalid++;
     const typeKey = `${channel}\u0000${type}`;
-    const stat = book.types.get(typeKey) ?? (book.types.size < MAX_ENTRIES ? { channel, type, count: 0, invalid: 0, unrecognized: 0, firstAt: at, lastAt: at, sample: cut(raw) } : undefined);
+    const stat =
+      book.types.get(typeKey) ??
+      (book.types.size < MAX_ENTRIES ? { channel, type, count: 0, invalid: 0, unrecognized: 0, firstAt: at, lastAt: at, sample: cut(raw) } : undefined);
     if (stat) {
       book.types.set(typeKey, stat);
       stat.count++;
       stat.invalid++;
       stat.lastAt = at;
     }
-    for (const mismatch of mismatches.length ? mismatches : [{ path: '', expected: 'a readable answer', received: error }]) this.noteMismatch(book, channel, type, mismatch, error, raw, at);
+    for (const mismatch of mismatches.length ? mismatches : [{ path: '', expected: 'a readable answer', received: error }])
+      this.noteMismatch(book, channel, type, mismatch, error, raw, at);
   }
 
   private noteMismatch(book: Book, channel: WireChannel, type: string, mismatch: WireMismatch, error: string, raw: string, at: number): void {
@@ -151,7 +156,18 @@ export class WireLedger {
       book.overflow++;
       return;
     }
-    book.mismatches.set(key, { channel, type, path: mismatch.path, expected: mismatch.expected, received: cut(mismatch.received), error, count: 1, firstAt: at, lastAt: at, sample: cut(raw) });
+    book.mismatches.set(key, {
+      channel,
+      type,
+      path: mismatch.path,
+      expected: mismatch.expected,
+      received: cut(mismatch.received),
+      error,
+      count: 1,
+      firstAt: at,
+      lastAt: at,
+      sample: cut(raw),
+    });
   }
 
   /** A copy for the page: types by count, problems newest first. */

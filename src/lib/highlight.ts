@@ -27,7 +27,15 @@ export function loadHighlighter(): Promise<PrismApi> {
   return loading;
 }
 
-const LANGUAGE_ALIASES: Record<string, string> = { js: 'javascript', javascript: 'javascript', ts: 'typescript', typescript: 'typescript', json: 'json', py: 'python', python: 'python' };
+const LANGUAGE_ALIASES: Record<string, string> = {
+  js: 'javascript',
+  javascript: 'javascript',
+  ts: 'typescript',
+  typescript: 'typescript',
+  json: 'json',
+  py: 'python',
+  python: 'python',
+};
 
 export function languageOf(path: string, declared?: string): string | undefined {
   const fromDeclared = declared ? LANGUAGE_ALIASES[declared.toLowerCase()] : undefined;

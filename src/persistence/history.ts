@@ -78,19 +78,21 @@ export class JobHistory {
     const events = this.pendingEvents;
     this.pendingJobs = new Map();
     this.pendingEvents = [];
-    this.writing = this.writing.then(async () => {
-      const db = await this.open();
-      for (let at = 0; at === 0 || at < events.length; at += EVENTS_PER_WRITE) {
-        const tx = db.transaction(['jobs', 'events'], 'readwrite');
-        if (at === 0) for (const job of jobs) void tx.objectStore('jobs').put(job, job.key);
-        // the raw store: no promise per request, only the transaction's
-        const eventStore = unwrap(tx.objectStore('events'));
-        for (const event of events.slice(at, at + EVENTS_PER_WRITE)) eventStore.add(event);
-        await tx.done;
-      }
-    }).catch(() => {
-      // a full disk or a private window: history is a convenience, the live view goes on
-    });
+    this.writing = this.writing
+      .then(async () => {
+        const db = await this.open();
+        for (let at = 0; at === 0 || at < events.length; at += EVENTS_PER_WRITE) {
+          const tx = db.transaction(['jobs', 'events'], 'readwrite');
+          if (at === 0) for (const job of jobs) void tx.objectStore('jobs').put(job, job.key);
+          // the raw store: no promise per request, only the transaction's
+          const eventStore = unwrap(tx.objectStore('events'));
+          for (const event of events.slice(at, at + EVENTS_PER_WRITE)) eventStore.add(event);
+          await tx.done;
+        }
+      })
+      .catch(() => {
+        // a full disk or a private window: history is a convenience, the live view goes on
+      });
     return this.writing;
   }
 

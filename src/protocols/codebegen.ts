@@ -40,16 +40,18 @@ export const StreamingProgressEventSchema = v.looseObject({
   current_file: maybe(v.string()),
   partial_output: maybe(v.record(v.string(), v.unknown())),
   // iteration (the guide; the platform's code builds it but its stream model drops it)
-  phase_info: maybe(v.looseObject({
-    total_phases: maybe(count),
-    current_phase: maybe(count),
-    entities_count: maybe(count),
-    // a number, or text such as "2-4 (1/3)"
-    phase: maybe(v.union([count, v.string()])),
-    name: maybe(v.string()),
-    files_generated: maybe(count),
-    total_files: maybe(count),
-  })),
+  phase_info: maybe(
+    v.looseObject({
+      total_phases: maybe(count),
+      current_phase: maybe(count),
+      entities_count: maybe(count),
+      // a number, or text such as "2-4 (1/3)"
+      phase: maybe(v.union([count, v.string()])),
+      name: maybe(v.string()),
+      files_generated: maybe(count),
+      total_files: maybe(count),
+    }),
+  ),
   warning_type: maybe(v.string()),
   parent_file_count: maybe(count),
   new_file_count: maybe(count),
@@ -83,10 +85,7 @@ export const GenerationStatusResponseSchema = v.looseObject({
 });
 export type GenerationStatusResponse = v.InferOutput<typeof GenerationStatusResponseSchema>;
 
-const DiscoverySchema = v.union([
-  v.looseObject({ generations: v.array(GenerationStatusResponseSchema) }),
-  v.array(GenerationStatusResponseSchema),
-]);
+const DiscoverySchema = v.union([v.looseObject({ generations: v.array(GenerationStatusResponseSchema) }), v.array(GenerationStatusResponseSchema)]);
 
 const IterateResponseSchema = v.looseObject({
   generation_id: v.pipe(v.string(), v.minLength(1)),
@@ -209,7 +208,13 @@ function parseProgressFrame(context: WireContext, raw: string, id: string | unde
     const events: JobEvent[] = [{ ...common, kind: 'notice', level: 'info', text: event.message || 'Stream connected' }];
     // an iteration's first frame carries the generation's status from the database
     const status = JOB_STATUS[event.status];
-    if (status) events.push({ ...common, kind: 'update', label: 'database status', update: status === 'failed' ? { status, error: event.error ?? event.message ?? 'The generation failed' } : { status } });
+    if (status)
+      events.push({
+        ...common,
+        kind: 'update',
+        label: 'database status',
+        update: status === 'failed' ? { status, error: event.error ?? event.message ?? 'The generation failed' } : { status },
+      });
     return events;
   }
   if (STREAM_NOTICES[event.status]) {
@@ -227,7 +232,15 @@ function parseProgressFrame(context: WireContext, raw: string, id: string | unde
   }
   if (event.status === 'error') {
     // a stage went wrong; whether the generation failed, its `failed` frame says
-    return [{ ...common, kind: 'update', update: updateFromProgressEvent(event, { withProgress: false, withStatus: false }), label: 'error', wireId: id || contentKey(event) }];
+    return [
+      {
+        ...common,
+        kind: 'update',
+        update: updateFromProgressEvent(event, { withProgress: false, withStatus: false }),
+        label: 'error',
+        wireId: id || contentKey(event),
+      },
+    ];
   }
   if (!JOB_STATUS[event.status]) return [unrecognized('codebegen', context, raw, wireType, at)];
   const update = updateFromProgressEvent(event);
@@ -281,10 +294,15 @@ async function iterationStreamUrl(source: Source, job: JobRef): Promise<{ url: s
   if (job.secret) return { url: `${source.baseUrl}/generations/${id}/stream?token=${encodeURIComponent(job.secret)}` };
   if (!routeBook.isAbsent(source.baseUrl, 'stream-token')) {
     try {
-      const { body } = await requestFirst(source.baseUrl, 'stream-token', [{ variant: 'upstream', url: `${source.baseUrl}/generations/generate/${id}/stream-token` }], {
-        method: 'POST',
-        headers: codebegenDialect.authHeaders(source),
-      });
+      const { body } = await requestFirst(
+        source.baseUrl,
+        'stream-token',
+        [{ variant: 'upstream', url: `${source.baseUrl}/generations/generate/${id}/stream-token` }],
+        {
+          method: 'POST',
+          headers: codebegenDialect.authHeaders(source),
+        },
+      );
       const parsed = v.safeParse(StreamTokenSchema, body);
       if (!parsed.success) throw transportError(502, `Unexpected answer for a stream token: ${describeIssues(parsed.issues)}`);
       const url = new URL(parsed.output.stream_url || `/generations/generate/${id}/stream`, source.baseUrl);
@@ -292,11 +310,16 @@ async function iterationStreamUrl(source: Source, job: JobRef): Promise<{ url: s
       return { url: url.href };
     } catch (error) {
       // a finished generation gets no token: what it ended as is read from the generation itself
-      if (isTransportError(error) && error.status === 400) throw { ...error, unavailable: true, message: `${error.message}: no stream any more, its final state is read instead` };
+      if (isTransportError(error) && error.status === 400)
+        throw { ...error, unavailable: true, message: `${error.message}: no stream any more, its final state is read instead` };
       if (!isTransportError(error) || !error.routeMissing) throw error;
     }
   }
-  throw transportError(404, 'This iteration streams only with the SSE token handed to whoever started it, and this browser does not have it; the platform issues no other.', { unavailable: true });
+  throw transportError(
+    404,
+    'This iteration streams only with the SSE token handed to whoever started it, and this browser does not have it; the platform issues no other.',
+    { unavailable: true },
+  );
 }
 
 export interface IterationRequest {
@@ -321,19 +344,21 @@ export async function startIteration(source: Source, request: IterationRequest, 
   const logged = JSON.stringify(secret ? { ...(body as object), sse_token: '[redacted]' } : body);
   return {
     ref: { jobId, variant: 'iteration', secret: secret ?? undefined },
-    events: [{
-      ...base(context, now, logged),
-      kind: 'update',
-      label: 'started',
-      update: {
-        status: 'pending',
-        title: request.modification_prompt,
-        createdAt: now,
-        variant: 'iteration',
-        parentKey: jobKey(source.id, request.parent_generation_id),
-        message: 'Iteration started',
+    events: [
+      {
+        ...base(context, now, logged),
+        kind: 'update',
+        label: 'started',
+        update: {
+          status: 'pending',
+          title: request.modification_prompt,
+          createdAt: now,
+          variant: 'iteration',
+          parentKey: jobKey(source.id, request.parent_generation_id),
+          message: 'Iteration started',
+        },
       },
-    }],
+    ],
   };
 }
 
@@ -440,13 +465,15 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
     const createdAt = platformTime(response.created_at, receivedAt);
     return {
       ref: { jobId: response.generation_id },
-      events: [{
-        ...base(context, createdAt, JSON.stringify(body)),
-        kind: 'update',
-        label: 'started',
-        wireType: response.status ?? undefined,
-        update: { status: 'pending', title: response.prompt ?? request.prompt, createdAt, message: 'Generation started' },
-      }],
+      events: [
+        {
+          ...base(context, createdAt, JSON.stringify(body)),
+          kind: 'update',
+          label: 'started',
+          wireType: response.status ?? undefined,
+          update: { status: 'pending', title: response.prompt ?? request.prompt, createdAt, message: 'Generation started' },
+        },
+      ],
     };
   },
 

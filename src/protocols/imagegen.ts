@@ -4,7 +4,20 @@ import type { JobStatus } from '../model/job';
 import type { Dialect, JobSighting, WireContext } from './dialect';
 import { requestFirst, routeBook } from './routes';
 import { type Source } from './source';
-import { checkWire, eventBase, invalid, parseJson, platformTime, protocolError, sameOriginUrl, toPercent, typeName, unrecognized, updateEvent, wireTime } from './wire';
+import {
+  checkWire,
+  eventBase,
+  invalid,
+  parseJson,
+  platformTime,
+  protocolError,
+  sameOriginUrl,
+  toPercent,
+  typeName,
+  unrecognized,
+  updateEvent,
+  wireTime,
+} from './wire';
 
 // Image generation over a WebSocket per task. The guide (imagegen-websocket-progress.md): the
 // client picks a task id, opens /ws/image-generation/{id}, POSTs /api/media/generate, and the
@@ -61,18 +74,20 @@ const GenerateResponseSchema = v.looseObject({
 });
 
 const ListingSchema = v.looseObject({
-  tasks: v.array(v.looseObject({
-    taskId: v.string(),
-    prompt: v.string(),
-    status: v.string(),
-    step: step,
-    total: step,
-    stage: v.string(),
-    startedAt: wireTime,
-    updatedAt: wireTime,
-    imageUrl: maybe(v.string()),
-    error: maybe(v.string()),
-  })),
+  tasks: v.array(
+    v.looseObject({
+      taskId: v.string(),
+      prompt: v.string(),
+      status: v.string(),
+      step: step,
+      total: step,
+      stage: v.string(),
+      startedAt: wireTime,
+      updatedAt: wireTime,
+      imageUrl: maybe(v.string()),
+      error: maybe(v.string()),
+    }),
+  ),
 });
 
 export interface ImagegenLaunchRequest {
@@ -165,12 +180,17 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
     }
     if (wireType !== 'progress') {
       if (wireType) return [unrecognized('imagegen', context, message.data, wireType)];
-      return [protocolError('imagegen', context, message.data, 'A message without a type', { mismatches: [{ path: 'type', expected: '"progress" | "status" | "keep-alive" | "pong"', received: 'undefined' }] })];
+      return [
+        protocolError('imagegen', context, message.data, 'A message without a type', {
+          mismatches: [{ path: 'type', expected: '"progress" | "status" | "keep-alive" | "pong"', received: 'undefined' }],
+        }),
+      ];
     }
     const parsed = checkWire(ImagegenProgressSchema, value, 'image progress message');
     if (!parsed.ok) return [invalid('imagegen', context, message.data, parsed, wireType)];
     const wire = parsed.value;
-    if (wire.task_id && wire.task_id !== context.jobId) return [protocolError('imagegen', context, message.data, `Message for another task (${wire.task_id.slice(0, 80)})`, { wireType })];
+    if (wire.task_id && wire.task_id !== context.jobId)
+      return [protocolError('imagegen', context, message.data, `Message for another task (${wire.task_id.slice(0, 80)})`, { wireType })];
     const at = platformTime(wire.timestamp, context.receivedAt);
     const update = progressUpdate(wire, context);
     const label = update.status === 'completed' ? 'final frame' : update.status === 'failed' ? 'failed' : 'progress';
@@ -180,7 +200,13 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
     if (wire.image_url) {
       const image = sameOriginUrl(wire.image_url, context.source.baseUrl);
       if (image) update.imageUrl = image;
-      else events.push(protocolError('imagegen', context, message.data, 'image_url is not an http(s) URL of the platform: not shown', { wireType, mismatches: [{ path: 'image_url', expected: 'an http(s) URL on the platform', received: wire.image_url.slice(0, 80) }] }));
+      else
+        events.push(
+          protocolError('imagegen', context, message.data, 'image_url is not an http(s) URL of the platform: not shown', {
+            wireType,
+            mismatches: [{ path: 'image_url', expected: 'an http(s) URL on the platform', received: wire.image_url.slice(0, 80) }],
+          }),
+        );
     }
     return events;
   },
@@ -200,7 +226,15 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
     const context: WireContext = { source, jobId, receivedAt: now };
     return {
       ref: { jobId },
-      events: [updateEvent('imagegen', context, now, { status: 'pending', title: request.prompt.trim(), createdAt: now, message: 'Opening the progress socket' }, 'started')],
+      events: [
+        updateEvent(
+          'imagegen',
+          context,
+          now,
+          { status: 'pending', title: request.prompt.trim(), createdAt: now, message: 'Opening the progress socket' },
+          'started',
+        ),
+      ],
     };
   },
 
@@ -215,23 +249,43 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
       high_quality: request.high_quality ?? false,
       num_inference_steps: request.high_quality ? 50 : 30,
     });
-    const { body: answer } = await requestFirst(source.baseUrl, 'generate', routeBook.order(source.baseUrl, 'generate', [
-      { variant: 'upstream', url: `${source.baseUrl}/api/media/generate-image` },
-      { variant: 'guide', url: `${source.baseUrl}/api/media/generate` },
-    ]), { method: 'POST', headers: { 'Content-Type': 'application/json', ...this.authHeaders(source) }, body, fetch: fetchImpl });
+    const { body: answer } = await requestFirst(
+      source.baseUrl,
+      'generate',
+      routeBook.order(source.baseUrl, 'generate', [
+        { variant: 'upstream', url: `${source.baseUrl}/api/media/generate-image` },
+        { variant: 'guide', url: `${source.baseUrl}/api/media/generate` },
+      ]),
+      { method: 'POST', headers: { 'Content-Type': 'application/json', ...this.authHeaders(source) }, body, fetch: fetchImpl },
+    );
     const context: WireContext = { source, jobId: taskId, receivedAt: Date.now() };
     const raw = JSON.stringify(answer);
     const result = checkWire(GenerateResponseSchema, answer, 'generate response');
     if (!result.ok) return [invalid('imagegen', context, raw, result, 'launch answer')];
     const output = result.value;
     if (!output.success) {
-      return [{ ...updateEvent('imagegen', context, context.receivedAt, { status: 'failed', error: output.error ?? output.message ?? 'Generation failed', message: output.message ?? undefined }, 'launch answer', raw), wireType: 'launch answer' }];
+      return [
+        {
+          ...updateEvent(
+            'imagegen',
+            context,
+            context.receivedAt,
+            { status: 'failed', error: output.error ?? output.message ?? 'Generation failed', message: output.message ?? undefined },
+            'launch answer',
+            raw,
+          ),
+          wireType: 'launch answer',
+        },
+      ];
     }
     const update: JobUpdate = { status: 'completed', progress: 100, message: output.message ?? 'Image generated' };
-    const image = (output.image_url ? sameOriginUrl(output.image_url, source.baseUrl) : undefined) ?? (output.image?.url ? sameOriginUrl(output.image.url, source.baseUrl) : undefined);
+    const image =
+      (output.image_url ? sameOriginUrl(output.image_url, source.baseUrl) : undefined) ??
+      (output.image?.url ? sameOriginUrl(output.image.url, source.baseUrl) : undefined);
     if (image) update.imageUrl = image;
     // the platform's code answers with a path on its own disk: kept, said, never used as a URL
-    else if (output.image_url || output.local_path) update.output = { savedAt: output.local_path ?? output.image_url, generationTime: output.generation_time ?? undefined };
+    else if (output.image_url || output.local_path)
+      update.output = { savedAt: output.local_path ?? output.image_url, generationTime: output.generation_time ?? undefined };
     return [{ ...updateEvent('imagegen', context, context.receivedAt, update, 'launch answer', raw), wireType: 'launch answer' }];
   },
 
@@ -253,7 +307,11 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
       if (task.error) update.error = task.error;
       const image = task.imageUrl ? sameOriginUrl(task.imageUrl, source.baseUrl) : undefined;
       if (image) update.imageUrl = image;
-      return { jobId: task.taskId, finished: status !== 'running' && status !== 'pending', events: [updateEvent('imagegen', context, platformTime(task.updatedAt, receivedAt), update, 'listing')] };
+      return {
+        jobId: task.taskId,
+        finished: status !== 'running' && status !== 'pending',
+        events: [updateEvent('imagegen', context, platformTime(task.updatedAt, receivedAt), update, 'listing')],
+      };
     });
   },
 };

@@ -6,13 +6,13 @@ import { smartforgeDialect } from './smartforge';
 import { takossDialect } from './takoss';
 
 /** Dialects by platform kind. */
-export const DIALECTS: Record<PlatformKind, Dialect<any>> = {
+export const DIALECTS: Record<PlatformKind, Dialect<unknown>> = {
   codebegen: codebegenDialect,
   takoss: takossDialect,
   smartforge: smartforgeDialect,
   imagegen: imagegenDialect,
 };
 
-export function dialectFor(kind: PlatformKind): Dialect<any> | undefined {
+export function dialectFor(kind: PlatformKind): Dialect<unknown> | undefined {
   return DIALECTS[kind];
 }

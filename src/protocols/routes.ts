@@ -54,7 +54,12 @@ export class RouteBook {
   describe(baseUrl: string): { route: string; state: string }[] {
     const prefix = `${baseUrl}\u0000`;
     const rows = new Map<string, string>();
-    for (const [key, variant] of this.chosen) if (key.startsWith(prefix)) rows.set(key.slice(prefix.length), `answers on the ${variant === 'upstream' ? "platform's own path" : variant === 'guide' ? "guide's path" : 'its path'}`);
+    for (const [key, variant] of this.chosen)
+      if (key.startsWith(prefix))
+        rows.set(
+          key.slice(prefix.length),
+          `answers on the ${variant === 'upstream' ? "platform's own path" : variant === 'guide' ? "guide's path" : 'its path'}`,
+        );
     for (const key of this.absent) if (key.startsWith(prefix)) rows.set(key.slice(prefix.length), 'not served');
     for (const [key, detail] of this.broken) if (key.startsWith(prefix)) rows.set(key.slice(prefix.length), `broken: ${detail}`);
     return [...rows].map(([route, state]) => ({ route, state })).sort((a, b) => a.route.localeCompare(b.route));

@@ -63,9 +63,22 @@ type SmartforgeEvent = v.InferOutput<typeof SmartforgeEventSchema>;
 const GUIDE_STEPS = new Set(['Planning', 'Generating', 'Validating']);
 const EXACT_TYPES = new Set([
   // the guide
-  'project:created', 'step:start', 'step:complete', 'file:generating', 'code:chunk', 'file:complete', 'validation:start', 'validation:complete', 'complete', 'error',
+  'project:created',
+  'step:start',
+  'step:complete',
+  'file:generating',
+  'code:chunk',
+  'file:complete',
+  'validation:start',
+  'validation:complete',
+  'complete',
+  'error',
   // the platform's code
-  'step:progress', 'thinking', 'status', 'chunk', 'folder:created',
+  'step:progress',
+  'thinking',
+  'status',
+  'chunk',
+  'folder:created',
 ]);
 const TYPE_FAMILIES = ['scaffold:', 'template:', 'deps:', 'api:', 'generate:', 'preview:', 'version:'];
 export const SMARTFORGE_MESSAGE_TYPES = [...EXACT_TYPES, ...TYPE_FAMILIES.map((family) => `${family}*`)];
@@ -78,8 +91,17 @@ const known = (type: string) => EXACT_TYPES.has(type) || TYPE_FAMILIES.some((fam
  */
 function stepOf(origin: string): Exclude<Step, 'Complete'> | undefined {
   if (GUIDE_STEPS.has(origin)) return origin as Exclude<Step, 'Complete'>;
-  if (origin === 'thinking' || origin === 'project:created' || origin === 'folder:created' || origin.startsWith('scaffold:') || origin.startsWith('template:')) return 'Planning';
-  if (origin === 'chunk' || origin === 'code:chunk' || origin === 'file:generating' || origin === 'file:complete' || origin.startsWith('generate:') || origin.startsWith('api:')) return 'Generating';
+  if (origin === 'thinking' || origin === 'project:created' || origin === 'folder:created' || origin.startsWith('scaffold:') || origin.startsWith('template:'))
+    return 'Planning';
+  if (
+    origin === 'chunk' ||
+    origin === 'code:chunk' ||
+    origin === 'file:generating' ||
+    origin === 'file:complete' ||
+    origin.startsWith('generate:') ||
+    origin.startsWith('api:')
+  )
+    return 'Generating';
   if (origin.startsWith('deps:') || origin.startsWith('preview:') || origin.startsWith('validation:')) return 'Validating';
   return undefined;
 }
@@ -119,10 +141,12 @@ const ProjectRowSchema = v.looseObject({
   sandbox_url: maybe(v.string()),
   deploy_url: maybe(v.string()),
 });
-const TrpcEnvelopeSchema = v.array(v.looseObject({
-  result: maybe(v.looseObject({ data: v.looseObject({ json: v.unknown() }) })),
-  error: maybe(v.unknown()),
-}));
+const TrpcEnvelopeSchema = v.array(
+  v.looseObject({
+    result: maybe(v.looseObject({ data: v.looseObject({ json: v.unknown() }) })),
+    error: maybe(v.unknown()),
+  }),
+);
 
 const STATUS: Record<string, JobStatus> = {
   // the guide's state
@@ -151,7 +175,13 @@ function stateUpdate(state: State, receivedAt: number): JobUpdate {
   if (status === 'completed') update.progress = 100;
   if (state.summary) update.message = state.summary;
   if (state.error) update.error = state.error;
-  if (state.files) update.filesSnapshot = state.files.map((file) => ({ path: file.path, language: file.language ?? undefined, content: file.content, done: file.status === 'complete' }));
+  if (state.files)
+    update.filesSnapshot = state.files.map((file) => ({
+      path: file.path,
+      language: file.language ?? undefined,
+      content: file.content,
+      done: file.status === 'complete',
+    }));
   return update;
 }
 
@@ -181,7 +211,10 @@ function eventUpdate(wire: SmartforgeEvent, origin: string): JobUpdate | undefin
     }
     case 'file:generating':
       if (!path) return undefined;
-      return enterStep({ fileStarted: { path, language: wire.language ?? undefined }, currentFile: path, message: message ?? `Generating ${path}...` }, 'Generating');
+      return enterStep(
+        { fileStarted: { path, language: wire.language ?? undefined }, currentFile: path, message: message ?? `Generating ${path}...` },
+        'Generating',
+      );
     case 'code:chunk':
     case 'chunk': {
       const text = wire.chunk ?? wire.content;
@@ -206,7 +239,13 @@ function eventUpdate(wire: SmartforgeEvent, origin: string): JobUpdate | undefin
     case 'complete': {
       const files = wire.fileCount ?? wire.filesModified?.length;
       const said = wire.summary ?? message;
-      return { status: 'completed', stage: 'Complete', step: stepCount('Complete'), progress: 100, message: said ?? (files !== undefined ? `Generated ${files} files` : 'Complete') };
+      return {
+        status: 'completed',
+        stage: 'Complete',
+        step: stepCount('Complete'),
+        progress: 100,
+        message: said ?? (files !== undefined ? `Generated ${files} files` : 'Complete'),
+      };
     }
     case 'error':
       return { status: 'failed', stage: 'error', error: wire.error ?? message ?? 'Generation failed', message };
@@ -218,7 +257,8 @@ function eventUpdate(wire: SmartforgeEvent, origin: string): JobUpdate | undefin
   if (message) update.message = message;
   if (origin === 'deps:progress') {
     const [from, to] = STEP_PROGRESS.Validating;
-    const share = toPercent(wire.progress, 'percent') ?? (wire.installedCount != null && wire.totalCount ? (100 * wire.installedCount) / wire.totalCount : undefined);
+    const share =
+      toPercent(wire.progress, 'percent') ?? (wire.installedCount != null && wire.totalCount ? (100 * wire.installedCount) / wire.totalCount : undefined);
     if (share !== undefined) update.progress = from + ((to - from) * Math.min(100, Math.max(0, share))) / 100;
     update.message ??= `Installing ${wire.currentPackage ?? 'dependencies'}${wire.installedCount != null && wire.totalCount ? ` (${wire.installedCount}/${wire.totalCount})` : ''}`;
   }
@@ -270,7 +310,15 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
 
   parseStreamMessage(context, message): JobEvent[] {
     if (message.event === 'close') {
-      return [{ ...eventBase('smartforge', context, context.receivedAt, message.data), kind: 'notice', level: 'info', text: 'The platform closed the stream', wireType: 'close' }];
+      return [
+        {
+          ...eventBase('smartforge', context, context.receivedAt, message.data),
+          kind: 'notice',
+          level: 'info',
+          text: 'The platform closed the stream',
+          wireType: 'close',
+        },
+      ];
     }
     const json = parseJson(message.data);
     if (!json.ok) return [protocolError('smartforge', context, message.data, json.error)];
@@ -292,10 +340,22 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
       return [{ ...eventBase('smartforge', context, at, message.data), kind: 'notice', level: 'info', text: wire.message || wire.type, wireType: wire.type }];
     }
     const update = eventUpdate(wire, origin);
-    if (!update) return [protocolError('smartforge', context, message.data, `A "${wire.type}" event without the file it is about`, { wireType, mismatches: [{ path: 'path', expected: 'string', received: 'undefined' }] })];
+    if (!update)
+      return [
+        protocolError('smartforge', context, message.data, `A "${wire.type}" event without the file it is about`, {
+          wireType,
+          mismatches: [{ path: 'path', expected: 'string', received: 'undefined' }],
+        }),
+      ];
     const chunked = wire.type === 'code:chunk' || wire.type === 'chunk';
     // chunks go to the code view; the raw log would only repeat them (kept out of `raw`)
-    return [{ ...updateEvent('smartforge', context, at, update, origin === wire.type ? wire.type : `${wire.type} · ${origin}`, chunked ? undefined : message.data), wireId: message.id, wireType: wire.type }];
+    return [
+      {
+        ...updateEvent('smartforge', context, at, update, origin === wire.type ? wire.type : `${wire.type} · ${origin}`, chunked ? undefined : message.data),
+        wireId: message.id,
+        wireType: wire.type,
+      },
+    ];
   },
 
   parseStatus(context, body) {
@@ -313,7 +373,19 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
     }
     const parsed = checkWire(StateSchema, json.value, 'Smart Forge project state');
     if (!parsed.ok) return [invalid('smartforge', context, body, parsed, 'state')];
-    return [{ ...updateEvent('smartforge', context, platformTime(parsed.value.updatedAt, context.receivedAt), stateUpdate(parsed.value, context.receivedAt), 'state', body), wireType: 'state' }];
+    return [
+      {
+        ...updateEvent(
+          'smartforge',
+          context,
+          platformTime(parsed.value.updatedAt, context.receivedAt),
+          stateUpdate(parsed.value, context.receivedAt),
+          'state',
+          body,
+        ),
+        wireType: 'state',
+      },
+    ];
   },
 
   validateLaunch(request) {
@@ -342,7 +414,16 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
         const context: WireContext = { source, jobId: result.output.projectId, receivedAt: now };
         return {
           ref: { jobId: result.output.projectId },
-          events: [updateEvent('smartforge', context, now, { status: 'pending', title: prompt, createdAt: now, message: 'Project created' }, 'started', JSON.stringify(body))],
+          events: [
+            updateEvent(
+              'smartforge',
+              context,
+              now,
+              { status: 'pending', title: prompt, createdAt: now, message: 'Project created' },
+              'started',
+              JSON.stringify(body),
+            ),
+          ],
         };
       } catch (error) {
         if (!isTransportError(error) || !error.routeMissing) throw error;
@@ -378,7 +459,15 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
       return {
         jobId: state.projectId,
         finished: status === 'completed' || status === 'failed',
-        events: [updateEvent('smartforge', { source, jobId: state.projectId, receivedAt }, platformTime(state.updatedAt, receivedAt), stateUpdate(state, receivedAt), 'listing')],
+        events: [
+          updateEvent(
+            'smartforge',
+            { source, jobId: state.projectId, receivedAt },
+            platformTime(state.updatedAt, receivedAt),
+            stateUpdate(state, receivedAt),
+            'listing',
+          ),
+        ],
       };
     });
   },

@@ -28,27 +28,31 @@ export const TAKOSS_MESSAGE_TYPES = ['phase_start', 'phase_progress', 'phase_com
 
 /** the demo's listing of running and finished generations */
 const DemoListingSchema = v.looseObject({
-  projects: v.array(v.looseObject({
-    id: v.string(),
-    projectName: v.string(),
-    status: v.picklist(['running', 'completed', 'failed']),
-    phase: v.string(),
-    progress: finite,
-    message: v.string(),
-    startedAt: wireTime,
-    updatedAt: wireTime,
-    error: maybe(v.string()),
-  })),
+  projects: v.array(
+    v.looseObject({
+      id: v.string(),
+      projectName: v.string(),
+      status: v.picklist(['running', 'completed', 'failed']),
+      phase: v.string(),
+      progress: finite,
+      message: v.string(),
+      startedAt: wireTime,
+      updatedAt: wireTime,
+      error: maybe(v.string()),
+    }),
+  ),
 });
 
 /** the platform's GET /api/projects: every project generated successfully, of every user */
-const ProjectListingSchema = v.array(v.looseObject({
-  projectId: v.string(),
-  projectName: maybe(v.string()),
-  description: maybe(v.string()),
-  generatedAt: wireTime,
-  files: v.optional(v.array(v.unknown())),
-}));
+const ProjectListingSchema = v.array(
+  v.looseObject({
+    projectId: v.string(),
+    projectName: maybe(v.string()),
+    description: maybe(v.string()),
+    generatedAt: wireTime,
+    files: v.optional(v.array(v.unknown())),
+  }),
+);
 
 export interface TakossLaunchRequest {
   projectName: string;
@@ -80,7 +84,8 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
   streamRequest() {
     return {
       transport: 'none',
-      reason: 'Takoss streams a generation only to the request that started it, so only the dashboard that launched this job could follow it live. What the source listing reports is shown here.',
+      reason:
+        'Takoss streams a generation only to the request that started it, so only the dashboard that launched this job could follow it live. What the source listing reports is shown here.',
     };
   },
 
@@ -93,9 +98,17 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
       if (!parsed.ok) return [invalid('takoss', context, message.data, parsed, wireType)];
       const data = parsed.value.data;
       const output = resultOutput(data);
-      return [event(context, data.success !== false
-        ? { status: 'completed', progress: 100, output, message: 'Result received' }
-        : { status: 'failed', output, error: String(data.error ?? 'The result reports a failure') }, 'result', message.data, wireType)];
+      return [
+        event(
+          context,
+          data.success !== false
+            ? { status: 'completed', progress: 100, output, message: 'Result received' }
+            : { status: 'failed', output, error: String(data.error ?? 'The result reports a failure') },
+          'result',
+          message.data,
+          wireType,
+        ),
+      ];
     }
     const parsed = checkWire(PhaseEventSchema, json.value, 'Takoss event');
     if (!parsed.ok) return [invalid('takoss', context, message.data, parsed, wireType)];
@@ -104,7 +117,15 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
     switch (wire.type) {
       case 'error':
         // the orchestrator's errors name a phase; any other exception sends only a message
-        return [event(context, { status: 'failed', error: wire.message ?? 'Generation failed', message: wire.message ?? undefined, stage: 'error' }, 'error', message.data, wireType)];
+        return [
+          event(
+            context,
+            { status: 'failed', error: wire.message ?? 'Generation failed', message: wire.message ?? undefined, stage: 'error' },
+            'error',
+            message.data,
+            wireType,
+          ),
+        ];
       case 'complete': {
         // `complete` ends the job; the `result` that follows adds what it produced
         const update: JobUpdate = { status: 'completed', progress: 100, stage: wire.phase ?? 'complete', message: wire.message ?? 'Complete' };
@@ -145,7 +166,9 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
     const context: WireContext = { source, jobId, receivedAt: now };
     return {
       ref: { jobId },
-      events: [updateEvent('takoss', context, now, { status: 'pending', title: request.projectName, createdAt: now, message: 'Starting generation' }, 'started')],
+      events: [
+        updateEvent('takoss', context, now, { status: 'pending', title: request.projectName, createdAt: now, message: 'Starting generation' }, 'started'),
+      ],
       pinnedStream: {
         transport: 'sse',
         method: 'POST',
@@ -172,7 +195,14 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
         const context: WireContext = { source, jobId: project.projectId, receivedAt };
         const at = platformTime(project.generatedAt, receivedAt);
         // the platform lists a project once it has been generated, never before
-        const update: JobUpdate = { status: 'completed', progress: 100, title: project.projectName ?? project.projectId, createdAt: at, finishedAt: at, message: project.description ?? undefined };
+        const update: JobUpdate = {
+          status: 'completed',
+          progress: 100,
+          title: project.projectName ?? project.projectId,
+          createdAt: at,
+          finishedAt: at,
+          message: project.description ?? undefined,
+        };
         return { jobId: project.projectId, finished: true, events: [updateEvent('takoss', context, at, update, 'listing')] };
       });
     }
@@ -191,7 +221,11 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
         phaseProgress: { phase: project.phase, progress: project.progress },
       };
       if (project.error) update.error = project.error;
-      return { jobId: project.id, finished: status !== 'running', events: [updateEvent('takoss', context, platformTime(project.updatedAt, receivedAt), update, 'listing')] };
+      return {
+        jobId: project.id,
+        finished: status !== 'running',
+        events: [updateEvent('takoss', context, platformTime(project.updatedAt, receivedAt), update, 'listing')],
+      };
     });
   },
 };

@@ -64,7 +64,9 @@ export type WireParse<T> = { ok: true; value: T } | { ok: false; error: string; 
 /** A value checked against a schema: the value, or the words and fields for a protocol error. */
 export function checkWire<T extends v.GenericSchema>(schema: T, value: unknown, what: string): WireParse<v.InferOutput<T>> {
   const result = v.safeParse(schema, value);
-  return result.success ? { ok: true, value: result.output } : { ok: false, error: `Invalid ${what}: ${describeIssues(result.issues)}`, mismatches: mismatchesOf(result.issues) };
+  return result.success
+    ? { ok: true, value: result.output }
+    : { ok: false, error: `Invalid ${what}: ${describeIssues(result.issues)}`, mismatches: mismatchesOf(result.issues) };
 }
 
 /** JSON text checked against a schema. */
@@ -75,7 +77,13 @@ export function parseWire<T extends v.GenericSchema>(schema: T, text: string, wh
 }
 
 /** The error event for a failed parse, with its mismatched fields. */
-export function invalid(platform: PlatformKind, context: WireContext, raw: string, failure: { error: string; mismatches?: WireMismatch[] }, wireType?: string): JobEvent {
+export function invalid(
+  platform: PlatformKind,
+  context: WireContext,
+  raw: string,
+  failure: { error: string; mismatches?: WireMismatch[] },
+  wireType?: string,
+): JobEvent {
   return protocolError(platform, context, raw, failure.error, { mismatches: failure.mismatches, wireType });
 }
 
@@ -85,7 +93,10 @@ export function isoToMs(value: string | null | undefined, fallback: number): num
   return platformTime(value, fallback);
 }
 
-export const isoDate = v.pipe(v.string(), v.check((value) => !Number.isNaN(Date.parse(value)), 'not an ISO 8601 date'));
+export const isoDate = v.pipe(
+  v.string(),
+  v.check((value) => !Number.isNaN(Date.parse(value)), 'not an ISO 8601 date'),
+);
 
 /** A timestamp in any form the platforms use: epoch seconds or ms (number or numeric text), ISO 8601. */
 export const wireTime = v.optional(v.nullable(v.union([v.pipe(v.number(), v.finite()), v.string()])));

@@ -126,7 +126,15 @@ export const useConnectionsStore = defineStore('connections', () => {
     rows.value = built;
     const streams = built.filter((row) => row.transport === 'sse' || row.transport === 'websocket').length;
     const polled = built.filter((row) => row.transport === 'polling').length;
-    const point: HealthSample = { at: now, eventsPerSecond: events / seconds, bytesPerSecond: bytes / seconds, lagMs: lagCount ? lagSum / lagCount : undefined, reconnects, streams, polled };
+    const point: HealthSample = {
+      at: now,
+      eventsPerSecond: events / seconds,
+      bytesPerSecond: bytes / seconds,
+      lagMs: lagCount ? lagSum / lagCount : undefined,
+      reconnects,
+      streams,
+      polled,
+    };
     series.value = [...series.value.slice(-(SERIES_LENGTH - 1)), point];
   }
 
@@ -158,7 +166,12 @@ export const useConnectionsStore = defineStore('connections', () => {
     for (const job of jobs.jobs) {
       if (isTerminal(job.status)) continue;
       if (job.link === 'error') down++;
-      else if (job.link === 'stale' || job.link === 'reconnecting' || (job.link !== 'idle' && job.lastSeenAt !== undefined && now - job.lastSeenAt > STALE_AFTER_MS)) stale++;
+      else if (
+        job.link === 'stale' ||
+        job.link === 'reconnecting' ||
+        (job.link !== 'idle' && job.lastSeenAt !== undefined && now - job.lastSeenAt > STALE_AFTER_MS)
+      )
+        stale++;
     }
     return { down, stale };
   });

@@ -79,7 +79,12 @@ export function compactQueue(queue: readonly JobEvent[]): JobEvent[] {
     const index = lastPlain.get(event.key);
     const previous = index === undefined ? undefined : out[index];
     const { update } = event;
-    if (previous && isPlain(previous) && (update.status === undefined || update.status === previous.update.status) && (update.stage === undefined || update.stage === previous.update.stage)) {
+    if (
+      previous &&
+      isPlain(previous) &&
+      (update.status === undefined || update.status === previous.update.status) &&
+      (update.stage === undefined || update.stage === previous.update.stage)
+    ) {
       const progress = Math.max(previous.update.progress ?? 0, update.progress ?? 0);
       out[index!] = {
         ...event,
@@ -122,7 +127,12 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** what every source sent and what genwatch made of it, for the protocol inspector */
   const ledger = markRaw(new WireLedger());
-  const feeds = markRaw(new FeedManager((events) => ingestMany(events), { ...jobsConfig.feed, observe: (source, channel, raw, events) => ledger.record(source, channel, raw, events) }));
+  const feeds = markRaw(
+    new FeedManager((events) => ingestMany(events), {
+      ...jobsConfig.feed,
+      observe: (source, channel, raw, events) => ledger.record(source, channel, raw, events),
+    }),
+  );
   const history = JobHistory.available() ? markRaw(new JobHistory(historyOptionsFromSettings())) : undefined;
   /** per restored job: its stored events loaded into its log, resolving to their wire ids */
   const storedLoads = new Map<string, Promise<string[]>>();
@@ -153,17 +163,16 @@ export const useJobsStore = defineStore('jobs', () => {
     if (flushScheduled) return;
     flushScheduled = true;
     // A frame when the page is painted; a timer when hidden (rAF does not run then).
-    let timer: ReturnType<typeof setTimeout> | undefined;
     let frame: number | undefined;
     const run = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       if (frame !== undefined) cancelAnimationFrame(frame);
       flush();
     };
     if (typeof requestAnimationFrame === 'function' && typeof document !== 'undefined' && document.visibilityState === 'visible') {
       frame = requestAnimationFrame(run);
     }
-    timer = setTimeout(run, 100);
+    const timer = setTimeout(run, 100);
   }
 
   /**
@@ -206,7 +215,10 @@ export const useJobsStore = defineStore('jobs', () => {
       const kept = [...changed].filter((record) => !sources.byId(record.job.sourceId)?.replay);
       if (kept.length) {
         const keys = new Set(kept.map((record) => record.job.key));
-        history.record(kept.map((record) => record.job), batch.filter((event) => keys.has(event.key)));
+        history.record(
+          kept.map((record) => record.job),
+          batch.filter((event) => keys.has(event.key)),
+        );
       }
     }
   }
@@ -229,7 +241,7 @@ export const useJobsStore = defineStore('jobs', () => {
    */
   async function restore(): Promise<void> {
     if (!history) return;
-    let stored: Job[] = [];
+    let stored: Job[];
     try {
       stored = await history.loadJobs();
     } catch {
@@ -476,22 +488,25 @@ export const useJobsStore = defineStore('jobs', () => {
     const answer = imagegenDialect.startTask(source, taskId, request, jobsConfig.feed.fetch);
     // Started is when the first progress arrives; a start that fails fails before that.
     await Promise.race([answer, feed.firstUpdate]);
-    answer.then((events) => {
-      recordLaunch(source, events);
-      ingestMany(events);
-    }, (error: { message?: string }) => {
-      ingest({
-        key: jobKey(source.id, taskId),
-        sourceId: source.id,
-        jobId: taskId,
-        platform: 'imagegen',
-        at: Date.now(),
-        receivedAt: Date.now(),
-        kind: 'update',
-        label: 'result',
-        update: { status: 'failed', error: `The generate request failed: ${error.message ?? String(error)}` },
-      });
-    });
+    answer.then(
+      (events) => {
+        recordLaunch(source, events);
+        ingestMany(events);
+      },
+      (error: { message?: string }) => {
+        ingest({
+          key: jobKey(source.id, taskId),
+          sourceId: source.id,
+          jobId: taskId,
+          platform: 'imagegen',
+          at: Date.now(),
+          receivedAt: Date.now(),
+          kind: 'update',
+          label: 'result',
+          update: { status: 'failed', error: `The generate request failed: ${error.message ?? String(error)}` },
+        });
+      },
+    );
   }
 
   /** A launch answer the platform sent (its raw text is on the events) for the inspector. */
@@ -592,7 +607,37 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs.value = [];
   }
 
-  return { jobs, revision, counts, restore, history, ledger, ingest, ingestMany, flush, backlog, get, eventsOf, attachSource, open, blur, retry, remove, launch, iterate, cancel, canCancel, canRunAgain, runAgain, streamsByOrigin, allFeeds, eventsForExport, renewSource, setVisible, $reset };
+  return {
+    jobs,
+    revision,
+    counts,
+    restore,
+    history,
+    ledger,
+    ingest,
+    ingestMany,
+    flush,
+    backlog,
+    get,
+    eventsOf,
+    attachSource,
+    open,
+    blur,
+    retry,
+    remove,
+    launch,
+    iterate,
+    cancel,
+    canCancel,
+    canRunAgain,
+    runAgain,
+    streamsByOrigin,
+    allFeeds,
+    eventsForExport,
+    renewSource,
+    setVisible,
+    $reset,
+  };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot));

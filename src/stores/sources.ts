@@ -126,7 +126,13 @@ export const useSourcesStore = defineStore('sources', () => {
   /** A read-only source for replaying an export: nothing is ever fetched for it. */
   function addReplay(fileName: string, kind: Source['kind']): Source {
     replays++;
-    const source: Source = { id: `replay-${replays}`, name: `Replay ${replays}: ${fileName.slice(0, 60)}`, kind, baseUrl: 'http://replay.invalid', replay: true };
+    const source: Source = {
+      id: `replay-${replays}`,
+      name: `Replay ${replays}: ${fileName.slice(0, 60)}`,
+      kind,
+      baseUrl: 'http://replay.invalid',
+      replay: true,
+    };
     merge([source]);
     return source;
   }

@@ -86,8 +86,7 @@ export class SseConnection extends ManagedConnection {
   eventsReceived = 0;
   private serverRetryMs: number | undefined;
   private attemptController: AbortController | undefined;
-  private readonly options: Required<Omit<SseOptions, 'headers' | 'body' | 'lastEventId' | 'prepare'>> &
-    Pick<SseOptions, 'headers' | 'body' | 'prepare'>;
+  private readonly options: Required<Omit<SseOptions, 'headers' | 'body' | 'lastEventId' | 'prepare'>> & Pick<SseOptions, 'headers' | 'body' | 'prepare'>;
   private readonly urls: string[];
   private urlIndex = 0;
   private everOpened = false;
@@ -144,11 +143,16 @@ export class SseConnection extends ManagedConnection {
         this.emit({ type: 'closed', at: Date.now(), reason: 'ended' });
         return;
       }
-      const error: TransportError =
-        outcome.kind === 'failed' ? outcome.error : { kind: 'stream', message: 'The server ended the stream', retryable: true };
+      const error: TransportError = outcome.kind === 'failed' ? outcome.error : { kind: 'stream', message: 'The server ended the stream', retryable: true };
       if (browserOffline()) {
         // wait for the network (wake() on 'online') without spending the reconnect budget
-        this.emit({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs: 60_000, error: { kind: 'network', message: 'Offline: waiting for the network', retryable: true } });
+        this.emit({
+          type: 'retrying',
+          at: Date.now(),
+          attempt: budget.attempt,
+          delayMs: 60_000,
+          error: { kind: 'network', message: 'Offline: waiting for the network', retryable: true },
+        });
         await this.sleep(60_000);
         if (this.closed) {
           this.emit({ type: 'closed', at: Date.now(), reason: 'aborted' });
@@ -262,12 +266,13 @@ export class SseConnection extends ManagedConnection {
     });
     watchdog.touch();
     let renewing = false;
-    const renewal = this.options.renewAfterMs > 0
-      ? setTimeout(() => {
-        renewing = true;
-        controller.abort();
-      }, this.options.renewAfterMs)
-      : undefined;
+    const renewal =
+      this.options.renewAfterMs > 0
+        ? setTimeout(() => {
+            renewing = true;
+            controller.abort();
+          }, this.options.renewAfterMs)
+        : undefined;
     let turnStartedAt = performance.now();
     try {
       for (;;) {
@@ -295,9 +300,17 @@ export class SseConnection extends ManagedConnection {
       if (this.closed) return { kind: 'aborted' };
       if (renewing) return { kind: 'again' };
       if (stalled) {
-        return { kind: 'failed', sawEvent, error: { kind: 'stream', message: `No data for ${Math.round(this.options.stallTimeoutMs / 1000)} s: the stream stalled`, retryable: true } };
+        return {
+          kind: 'failed',
+          sawEvent,
+          error: { kind: 'stream', message: `No data for ${Math.round(this.options.stallTimeoutMs / 1000)} s: the stream stalled`, retryable: true },
+        };
       }
-      return { kind: 'failed', sawEvent, error: { ...networkError(error), kind: 'stream', message: `Stream interrupted: ${(error as Error).message ?? error}` } };
+      return {
+        kind: 'failed',
+        sawEvent,
+        error: { ...networkError(error), kind: 'stream', message: `Stream interrupted: ${(error as Error).message ?? error}` },
+      };
     } finally {
       watchdog.stop();
       clearTimeout(renewal);

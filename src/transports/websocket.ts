@@ -55,7 +55,8 @@ export class WsConnection extends ManagedConnection {
   messagesReceived = 0;
   bytesReceived = 0;
   private socket: WebSocket | undefined;
-  private readonly options: Required<Omit<WsOptions, 'WebSocket' | 'outgoing' | 'handshakeProbeUrl'>> & Pick<WsOptions, 'outgoing' | 'handshakeProbeUrl'> & { WebSocket: typeof WebSocket };
+  private readonly options: Required<Omit<WsOptions, 'WebSocket' | 'outgoing' | 'handshakeProbeUrl'>> &
+    Pick<WsOptions, 'outgoing' | 'handshakeProbeUrl'> & { WebSocket: typeof WebSocket };
   private readonly urls: string[];
   private urlIndex = 0;
   private everOpened = false;
@@ -65,7 +66,15 @@ export class WsConnection extends ManagedConnection {
     super();
     const Impl = options.WebSocket ?? globalThis.WebSocket;
     if (!Impl) throw new Error('No WebSocket implementation available');
-    this.options = { retryBaseMs: 1000, retryMaxMs: 30_000, maxReconnects: Number.POSITIVE_INFINITY, stallTimeoutMs: 0, fallbackUrls: [], ...definedOnly(options), WebSocket: Impl };
+    this.options = {
+      retryBaseMs: 1000,
+      retryMaxMs: 30_000,
+      maxReconnects: Number.POSITIVE_INFINITY,
+      stallTimeoutMs: 0,
+      fallbackUrls: [],
+      ...definedOnly(options),
+      WebSocket: Impl,
+    };
     this.urls = [options.url, ...(options.fallbackUrls ?? [])];
   }
 
@@ -149,7 +158,13 @@ export class WsConnection extends ManagedConnection {
       }
       if (browserOffline()) {
         // wait for the network (wake() on 'online') without spending the reconnect budget
-        this.options.onSignal({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs: 60_000, error: { ...error, message: 'Offline: waiting for the network' } });
+        this.options.onSignal({
+          type: 'retrying',
+          at: Date.now(),
+          attempt: budget.attempt,
+          delayMs: 60_000,
+          error: { ...error, message: 'Offline: waiting for the network' },
+        });
         await this.sleep(60_000);
         if (this.closed) {
           this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });

@@ -37,7 +37,9 @@ describe('dashboard in a browser', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Recipe API with ratings ⭐ from the browser test');
     const stages = page.getByRole('list', { name: 'Stages' }).getByRole('listitem');
     expect(await stages.allTextContents()).toEqual(
-      ['initializing', 'schema extraction', 'code generation', 'code review', 'documentation', 'finalizing', 'completed'].map((stage) => expect.stringContaining(stage)),
+      ['initializing', 'schema extraction', 'code generation', 'code review', 'documentation', 'finalizing', 'completed'].map((stage) =>
+        expect.stringContaining(stage),
+      ),
     );
     expect(await page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
 
@@ -97,7 +99,10 @@ describe('dashboard in a browser', () => {
     await fetch(`${suite.stack.platform.url}/__faults`, { method: 'POST', body: JSON.stringify({ job: jobId, kind: 'reset', times: 1000 }) });
     const page = await freshPage();
     await page.goto(jobUrl(suite.stack.appUrl, jobId));
-    await page.getByText(/Stream failed 3 reconnects/).first().waitFor({ timeout: 15_000 });
+    await page
+      .getByText(/Stream failed 3 reconnects/)
+      .first()
+      .waitFor({ timeout: 15_000 });
     await expect.poll(() => page.getByTestId('transport').textContent()).toMatch(/polling/);
     await expect.poll(() => statusText(page).textContent(), { timeout: 20_000 }).toBe('completed');
     expect(suite.stack.requestLog.filter((line) => line === `GET /api/v2/generation/${jobId}/status`).length).toBeGreaterThan(0);

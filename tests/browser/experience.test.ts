@@ -14,14 +14,15 @@ const suite = browserSuite({
 
 const finalStatus = waitForStatus;
 
-
 describe('history', () => {
   it('a reload mid-job keeps every event and resumes live', async () => {
     const { platform } = suite.stack;
     const jobId = platform.startGeneration({ prompt: 'reloaded halfway', __durationMs: 6000, __fail: false });
     const page = await suite.freshPage();
     await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
-    await expect.poll(async () => Number(await page.getByRole('progressbar', { name: /^Progress of/ }).getAttribute('aria-valuenow')), { timeout: 10_000 }).toBeGreaterThan(30);
+    await expect
+      .poll(async () => Number(await page.getByRole('progressbar', { name: /^Progress of/ }).getAttribute('aria-valuenow')), { timeout: 10_000 })
+      .toBeGreaterThan(30);
     await page.waitForTimeout(400); // the history writes what arrived
     await page.reload();
     // at once, from history: the job and the stages it had passed
@@ -106,13 +107,33 @@ describe('export and replay', () => {
     for (let index = 0; index < 5000; index++) {
       const base = { sourceId: 'x', jobId: `bulk-${index}`, key: `x/bulk-${index}`, platform: 'codebegen' };
       const at = start + index * 10;
-      lines.push(JSON.stringify({ ...base, kind: 'update', at, receivedAt: at, label: 'started', update: { status: 'running', title: `Bulk job ${index}`, createdAt: at, progress: 10, stage: 'code_generation' } }));
-      lines.push(JSON.stringify({ ...base, kind: 'update', at: at + 5, receivedAt: at + 5, label: 'completed', update: { status: index % 7 === 0 ? 'failed' : 'completed', progress: 100, stage: 'completed' } }));
+      lines.push(
+        JSON.stringify({
+          ...base,
+          kind: 'update',
+          at,
+          receivedAt: at,
+          label: 'started',
+          update: { status: 'running', title: `Bulk job ${index}`, createdAt: at, progress: 10, stage: 'code_generation' },
+        }),
+      );
+      lines.push(
+        JSON.stringify({
+          ...base,
+          kind: 'update',
+          at: at + 5,
+          receivedAt: at + 5,
+          label: 'completed',
+          update: { status: index % 7 === 0 ? 'failed' : 'completed', progress: 100, stage: 'completed' },
+        }),
+      );
     }
     const page = await suite.freshPage();
     await page.goto(suite.stack.appUrl);
     await page.getByLabel('Replay speed').selectOption('max');
-    await page.getByLabel('Import an export to replay').setInputFiles({ name: 'bulk.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n')) });
+    await page
+      .getByLabel('Import an export to replay')
+      .setInputFiles({ name: 'bulk.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n')) });
     await expect.poll(() => page.getByTestId('exchange-status').textContent(), { timeout: 30_000 }).toMatch(/^Replayed 10000 events of 5000 jobs/);
     await page.getByLabel('Filter by source').selectOption({ label: 'Replay 1: bulk.jsonl' });
     await expect.poll(async () => Number(await page.getByTestId('count-platform-codebegen').textContent())).toBeGreaterThanOrEqual(5000);
@@ -148,7 +169,9 @@ describe('the board in the URL and on the keyboard', () => {
     platform.startGeneration({ prompt: 'url filter alpha', __durationMs: 1000, __fail: false });
     platform.startGeneration({ prompt: 'url filter beta', __durationMs: 1000, __fail: true });
     await expect.poll(() => page.locator('tbody tr[data-job]', { hasText: 'url filter' }).count(), { timeout: 10_000 }).toBe(2);
-    await expect.poll(() => page.locator('tbody tr[data-job]', { hasText: 'url filter beta' }).getByTestId('status').textContent(), { timeout: 10_000 }).toBe('failed');
+    await expect
+      .poll(() => page.locator('tbody tr[data-job]', { hasText: 'url filter beta' }).getByTestId('status').textContent(), { timeout: 10_000 })
+      .toBe('failed');
     await page.getByRole('button', { name: /^failed/ }).click();
     await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('failed');
     await page.getByLabel('Sort jobs by').selectOption('progress');
@@ -202,8 +225,18 @@ describe('accessibility', () => {
     const { readFileSync } = await import('node:fs');
     await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
     type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
-    const violations = await page.evaluate(async () => (await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Violation[] }> } }).axe.run(document)).violations);
-    return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')}`);
+    const violations = await page.evaluate(
+      async () => (await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Violation[] }> } }).axe.run(document)).violations,
+    );
+    return violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) =>
+          `${violation.id}: ${violation.nodes
+            .map((node) => node.target.join(' '))
+            .slice(0, 3)
+            .join(', ')}`,
+      );
   }
 
   it('no serious or critical axe violation on any route, in light and dark', async () => {
@@ -223,7 +256,10 @@ describe('accessibility', () => {
         if (path.endsWith(generation)) {
           // the protocol inspector, reached inside the app once the job page has read the stream
           await page.getByRole('navigation').first().getByRole('link', { name: 'Sources', exact: true }).click();
-          await page.getByRole('row', { name: /CodeBegen \(demo\)/ }).getByRole('link', { name: 'Inspect' }).click();
+          await page
+            .getByRole('row', { name: /CodeBegen \(demo\)/ })
+            .getByRole('link', { name: 'Inspect' })
+            .click();
           await page.getByRole('table', { name: 'Schema mismatches' }).waitFor();
           expect(await axe(page), `${colorScheme} /sources/codebegen-demo`).toEqual([]);
         }

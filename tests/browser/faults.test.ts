@@ -12,7 +12,6 @@ const suite = browserSuite({
   imagegen: { stepMs: 60, keepAliveMs: 500 },
 });
 
-
 const finalStatus = waitForStatus;
 const logKinds = (page: Page) => page.locator('li.entry .entry__kind').allTextContents();
 
@@ -90,7 +89,15 @@ describe('SSE faults (CodeBegen)', () => {
   it('events out of order: put back in order, stages in the right sequence', async () => {
     const { page } = await watchCodebegen({ kind: 'out-of-order' });
     const stages = await page.getByRole('list', { name: 'Stages' }).getByRole('listitem').allTextContents();
-    expect(stages.map((stage) => stage.split(/\d/)[0].trim())).toEqual(['initializing', 'schema extraction', 'code generation', 'code review', 'documentation', 'finalizing', 'completed']);
+    expect(stages.map((stage) => stage.split(/\d/)[0].trim())).toEqual([
+      'initializing',
+      'schema extraction',
+      'code generation',
+      'code review',
+      'documentation',
+      'finalizing',
+      'completed',
+    ]);
   });
 
   it('bytes dripped one at a time: every event, emoji intact', async () => {

@@ -22,7 +22,10 @@ async function expectInert(page: Page) {
     const width = document.documentElement.clientWidth;
     // the innermost elements that reach past the window, to say what widened it
     const culprits = [...document.querySelectorAll('body *')]
-      .filter((element) => element.getBoundingClientRect().right > width + 1 && ![...element.children].some((child) => child.getBoundingClientRect().right > width + 1))
+      .filter(
+        (element) =>
+          element.getBoundingClientRect().right > width + 1 && ![...element.children].some((child) => child.getBoundingClientRect().right > width + 1),
+      )
       .slice(0, 3)
       .map((element) => `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}: ${(element.textContent ?? '').slice(0, 40)}`);
     return { by: document.documentElement.scrollWidth - width, culprits };
@@ -36,12 +39,19 @@ describe('Content-Security-Policy', () => {
     for (const path of ['/', '/jobs/codebegen-demo/anything', '/index.html']) {
       const response = await fetch(`${suite.stack.appUrl}${path}`);
       const policy = response.headers.get('content-security-policy') ?? '';
-      const directives = Object.fromEntries(policy.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+      const directives = Object.fromEntries(
+        policy
+          .split(';')
+          .map((part) => part.trim().split(/\s+/))
+          .map(([name, ...values]) => [name, values]),
+      );
       expect(directives['script-src']).toEqual(["'self'"]);
       expect(policy).not.toMatch(/unsafe-inline|unsafe-eval/);
       expect(directives['object-src']).toEqual(["'none'"]);
       expect(directives['base-uri']).toEqual(["'none'"]);
-      expect(directives['connect-src']).toEqual(expect.arrayContaining(["'self'", platform.url, platform.url.replace('http:', 'ws:'), imagegen.url.replace('http:', 'ws:')]));
+      expect(directives['connect-src']).toEqual(
+        expect.arrayContaining(["'self'", platform.url, platform.url.replace('http:', 'ws:'), imagegen.url.replace('http:', 'ws:')]),
+      );
       expect(directives['connect-src']).toHaveLength(1 + 4 * 2);
       expect(directives['report-uri']).toEqual(['/__csp-report']);
     }
@@ -141,7 +151,10 @@ describe('tokens', () => {
     const tokens = { codebegen: platform.devToken, takoss: takoss.devToken, imagegen: imagegen.devToken, iteration: sseToken };
     for (const [name, token] of Object.entries(tokens)) {
       expect(token.length, name).toBeGreaterThan(10);
-      expect(requestLog.filter((line) => line.includes(token)), `${name} in a request log line`).toEqual([]);
+      expect(
+        requestLog.filter((line) => line.includes(token)),
+        `${name} in a request log line`,
+      ).toEqual([]);
       // Chromium itself logs the URL of a stream request that failed: the iteration's own query
       const leaks = consoleLines.filter((line) => line.includes(token) && !/\/generations\/[^/?\s]+\/stream\?token=/.test(line));
       expect(leaks, `${name} in the console`).toEqual([]);

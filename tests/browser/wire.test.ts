@@ -66,12 +66,20 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
     else expect(await phasesOf(page)).toEqual(expect.arrayContaining(['iteration start', 'merging files', 'iteration complete']));
     const inspected = await inspect(page, 'CodeBegen (demo)');
     expect(inspected).toMatchObject({ invalid: 0, unrecognized: 0 });
-    expect(inspected.types).toEqual(expect.arrayContaining(wire === 'upstream' ? ['processing', 'heartbeat', 'connected', 'completed', 'stream_closing'] : ['processing', 'connected', 'completed']));
+    expect(inspected.types).toEqual(
+      expect.arrayContaining(
+        wire === 'upstream' ? ['processing', 'heartbeat', 'connected', 'completed', 'stream_closing'] : ['processing', 'connected', 'completed'],
+      ),
+    );
   });
 
   it('Takoss: the launching request streams the phases to `complete`, then the result', async () => {
     const page = await suite.freshPage();
-    await launch(page, 'Takoss (demo) (Takoss)', { 'Project name': 'Blog Platform', Description: 'A blog with authors', Requirements: 'Build a blog with authentication and comments' });
+    await launch(page, 'Takoss (demo) (Takoss)', {
+      'Project name': 'Blog Platform',
+      Description: 'A blog with authors',
+      Requirements: 'Build a blog with authentication and comments',
+    });
     await waitForStatus(page, 'completed');
     const phases = await phasesOf(page);
     expect(phases).toEqual(['initialization', 'analysis', 'complexity', 'database', 'frontend', 'deployment', 'complete']);
@@ -89,14 +97,20 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
     const steps = page.getByRole('list', { name: 'Steps' }).getByRole('listitem');
     expect(await steps.allTextContents()).toEqual(['✓Planning: done', '✓Generating: done', '✓Validating: done', '✓Complete: done']);
     const files = (await page.getByRole('navigation', { name: 'Files' }).getByRole('button').allTextContents()).map((file) => file.replace('✓', '').trim());
-    expect(files).toEqual(wire === 'upstream'
-      ? ['(model output)', 'package.json', 'src/index.js', 'src/routes/bookstores.js']
-      : ['package.json', 'index.js', 'routes/bookstores.js', 'test/bookstores.test.js']);
+    expect(files).toEqual(
+      wire === 'upstream'
+        ? ['(model output)', 'package.json', 'src/index.js', 'src/routes/bookstores.js']
+        : ['package.json', 'index.js', 'routes/bookstores.js', 'test/bookstores.test.js'],
+    );
     await page.getByRole('button', { name: wire === 'upstream' ? /^src\/index\.js/ : /^index\.js/ }).click();
     await expect.poll(() => page.getByTestId('code').textContent()).toContain("app.use('/api/bookstores', router);");
     const inspected = await inspect(page, 'Smart Forge (demo)');
     expect(inspected).toMatchObject({ invalid: 0, unrecognized: 0 });
-    expect(inspected.types).toEqual(expect.arrayContaining(wire === 'upstream' ? ['chunk', 'file:complete', 'deps:progress', 'complete'] : ['code:chunk', 'file:complete', 'step:start', 'complete']));
+    expect(inspected.types).toEqual(
+      expect.arrayContaining(
+        wire === 'upstream' ? ['chunk', 'file:complete', 'deps:progress', 'complete'] : ['code:chunk', 'file:complete', 'step:start', 'complete'],
+      ),
+    );
   });
 
   it('image generation: steps of both stages charted, to the end', async () => {
@@ -141,11 +155,21 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
       const done = fetch(`${imagegen.url}${launchPath}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${imagegen.devToken}` },
-        body: JSON.stringify({ prompt: 'Mountain lake at sunrise, photo', task_id: taskId, use_pexels: false, use_generation: true, use_refinement: true, num_inference_steps: 30, __stepMs: 80 }),
+        body: JSON.stringify({
+          prompt: 'Mountain lake at sunrise, photo',
+          task_id: taskId,
+          use_pexels: false,
+          use_generation: true,
+          use_refinement: true,
+          num_inference_steps: 30,
+          __stepMs: 80,
+        }),
       });
       const page = await suite.freshPage();
       await page.goto(jobUrl(suite.stack.appUrl, 'imagegen-demo', taskId));
-      await expect.poll(async () => Number(await page.getByRole('progressbar', { name: /^Progress of/ }).getAttribute('aria-valuenow')), { timeout: 10_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => Number(await page.getByRole('progressbar', { name: /^Progress of/ }).getAttribute('aria-valuenow')), { timeout: 10_000 })
+        .toBeGreaterThan(0);
       await waitForStatus(page, 'completed');
       expect((await done).status).toBe(200);
       expect(await page.getByRole('img', { name: /Step against elapsed time/ }).count()).toBe(1);
@@ -193,11 +217,13 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
 
   upstreamOnly('more jobs than stream slots while /status answers 500: they wait for a stream, none is lost', async () => {
     const { platform } = suite.stack;
-    const ids = Array.from({ length: 6 }, (_, index) => platform.startGeneration({ prompt: `budget under a broken status ${index + 1}`, __durationMs: 4000, __fail: false }));
+    const ids = Array.from({ length: 6 }, (_, index) =>
+      platform.startGeneration({ prompt: `budget under a broken status ${index + 1}`, __durationMs: 4000, __fail: false }),
+    );
     const page = await suite.freshPage();
     await page.goto(await suite.stack.appWithBudget(2));
     await page.getByRole('searchbox').fill('budget under a broken status');
-    await expect.poll(async () => (await page.getByRole('row').filter({ hasText: 'completed' }).count()), { timeout: 45_000, interval: 500 }).toBe(6);
+    await expect.poll(async () => await page.getByRole('row').filter({ hasText: 'completed' }).count(), { timeout: 45_000, interval: 500 }).toBe(6);
     expect(ids).toHaveLength(6);
     expect(platform.stats().peakStreams).toBeLessThanOrEqual(2);
     expect(await page.getByText('Polling stopped').count()).toBe(0);
@@ -210,7 +236,11 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
     page.on('console', (message) => consoleLines.push(message.text()));
     const minted: string[] = [];
     page.on('response', (response) => {
-      if (response.url().endsWith('/stream-token')) void response.json().then((body: { sse_token?: string }) => body.sse_token && minted.push(body.sse_token)).catch(() => {});
+      if (response.url().endsWith('/stream-token'))
+        void response
+          .json()
+          .then((body: { sse_token?: string }) => body.sse_token && minted.push(body.sse_token))
+          .catch(() => {});
     });
     const kept: string[] = [];
     const keep = async () => kept.push(page.url(), await page.content(), await storedByPage(page));
@@ -226,19 +256,32 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
     await waitForStatus(page, 'completed');
     await keep();
     const exported = page.waitForEvent('download');
-    await page.getByRole('button', { name: /^Export/ }).first().click();
+    await page
+      .getByRole('button', { name: /^Export/ })
+      .first()
+      .click();
     const file = await (await exported).createReadStream();
     let exportText = '';
     for await (const chunk of file) exportText += String(chunk);
     for (const path of ['/connections', '/sources', '/']) {
-      await page.getByRole('navigation').getByRole('link', { name: path === '/' ? 'Board' : path === '/sources' ? 'Sources' : 'Connections', exact: true }).click();
+      await page
+        .getByRole('navigation')
+        .getByRole('link', { name: path === '/' ? 'Board' : path === '/sources' ? 'Sources' : 'Connections', exact: true })
+        .click();
       await page.waitForTimeout(400);
       await keep();
     }
     expect(minted.length).toBeGreaterThanOrEqual(1);
-    const tokens = { codebegen: platform.devToken, imagegen: imagegen.devToken, ...Object.fromEntries(minted.map((token, index) => [`stream token ${index + 1}`, token])) };
+    const tokens = {
+      codebegen: platform.devToken,
+      imagegen: imagegen.devToken,
+      ...Object.fromEntries(minted.map((token, index) => [`stream token ${index + 1}`, token])),
+    };
     for (const [name, token] of Object.entries(tokens)) {
-      expect(requestLog.filter((line) => line.includes(token)), `${name} in a request log line`).toEqual([]);
+      expect(
+        requestLog.filter((line) => line.includes(token)),
+        `${name} in a request log line`,
+      ).toEqual([]);
       // Chromium itself logs the URL of a connection that failed, query and all: the page never does
       const leaks = consoleLines.filter((line) => line.includes(token) && !/(\/stream|image-generation\/[^?\s]+)\?token=/.test(line));
       expect(leaks, `${name} in the console`).toEqual([]);

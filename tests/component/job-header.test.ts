@@ -35,7 +35,15 @@ describe('JobHeader', () => {
 
   it('shows a stopped connection as an alert with its reason', () => {
     const wrapper = mount(JobHeader, {
-      props: { job: job({ link: 'error', transport: 'none', linkFatal: true, linkDetail: '401 Not authorized: the token was rejected (Could not validate credentials)' }), now: NOW },
+      props: {
+        job: job({
+          link: 'error',
+          transport: 'none',
+          linkFatal: true,
+          linkDetail: '401 Not authorized: the token was rejected (Could not validate credentials)',
+        }),
+        now: NOW,
+      },
     });
     const alert = wrapper.get('[role="alert"]');
     expect(alert.text()).toContain('401');

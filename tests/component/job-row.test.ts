@@ -46,7 +46,15 @@ describe('JobRow', () => {
   });
 
   it('marks a running job that went quiet as stale, and a polled one as polling', () => {
-    expect(mountRow(job({ status: 'running', transport: 'sse', link: 'live', lastSeenAt: NOW - 60_000 })).get('[data-testid="transport"]').text()).toBe('stream · stale');
-    expect(mountRow(job({ status: 'running', transport: 'polling', link: 'polling' })).get('[data-testid="transport"]').text()).toBe('polling');
+    expect(
+      mountRow(job({ status: 'running', transport: 'sse', link: 'live', lastSeenAt: NOW - 60_000 }))
+        .get('[data-testid="transport"]')
+        .text(),
+    ).toBe('stream · stale');
+    expect(
+      mountRow(job({ status: 'running', transport: 'polling', link: 'polling' }))
+        .get('[data-testid="transport"]')
+        .text(),
+    ).toBe('polling');
   });
 });

@@ -36,10 +36,41 @@ export async function startStack(options: StackOptions = {}) {
   /** a dashboard whose sources carry the given tokens (the platforms' own by default) and budget */
   async function app(tokens: { codebegen?: string; takoss?: string; imagegen?: string } = {}, extra: { maxStreams?: number } = {}) {
     const sources = [
-      { id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: platform.url, token: tokens.codebegen ?? platform.devToken, discoveryUrl: `${platform.url}/demo/generations`, heartbeatMs: (options.codebegen as { heartbeatMs?: number } | undefined)?.heartbeatMs },
-      { id: 'takoss-demo', name: 'Takoss (demo)', kind: 'takoss', baseUrl: takoss.url, token: tokens.takoss ?? takoss.devToken, discoveryUrl: `${takoss.url}/demo/projects` },
-      { id: 'smartforge-demo', name: 'Smart Forge (demo)', kind: 'smartforge', baseUrl: smartforge.url, token: (smartforge as { devToken?: string }).devToken, discoveryUrl: `${smartforge.url}/demo/projects`, heartbeatMs: (options.smartforge as { heartbeatMs?: number } | undefined)?.heartbeatMs },
-      { id: 'imagegen-demo', name: 'Image generation (demo)', kind: 'imagegen', baseUrl: imagegen.url, token: tokens.imagegen ?? imagegen.devToken, discoveryUrl: `${imagegen.url}/demo/tasks`, heartbeatMs: (options.imagegen as { keepAliveMs?: number } | undefined)?.keepAliveMs },
+      {
+        id: 'codebegen-demo',
+        name: 'CodeBegen (demo)',
+        kind: 'codebegen',
+        baseUrl: platform.url,
+        token: tokens.codebegen ?? platform.devToken,
+        discoveryUrl: `${platform.url}/demo/generations`,
+        heartbeatMs: (options.codebegen as { heartbeatMs?: number } | undefined)?.heartbeatMs,
+      },
+      {
+        id: 'takoss-demo',
+        name: 'Takoss (demo)',
+        kind: 'takoss',
+        baseUrl: takoss.url,
+        token: tokens.takoss ?? takoss.devToken,
+        discoveryUrl: `${takoss.url}/demo/projects`,
+      },
+      {
+        id: 'smartforge-demo',
+        name: 'Smart Forge (demo)',
+        kind: 'smartforge',
+        baseUrl: smartforge.url,
+        token: (smartforge as { devToken?: string }).devToken,
+        discoveryUrl: `${smartforge.url}/demo/projects`,
+        heartbeatMs: (options.smartforge as { heartbeatMs?: number } | undefined)?.heartbeatMs,
+      },
+      {
+        id: 'imagegen-demo',
+        name: 'Image generation (demo)',
+        kind: 'imagegen',
+        baseUrl: imagegen.url,
+        token: tokens.imagegen ?? imagegen.devToken,
+        discoveryUrl: `${imagegen.url}/demo/tasks`,
+        heartbeatMs: (options.imagegen as { keepAliveMs?: number } | undefined)?.keepAliveMs,
+      },
     ];
     const server = await startAppServer({ root: DIST, sources: async () => JSON.stringify(sources.map((source) => ({ ...source, ...extra }))) });
     apps.push(server);

@@ -43,7 +43,9 @@ export function browserSuite(options: Parameters<typeof startStack>[0]) {
       await context.exposeBinding('__genwatchCspViolation', (_source, text: string) => pageErrors.push(`CSP violation: ${text}`));
       await context.addInitScript(() => {
         document.addEventListener('securitypolicyviolation', (event) => {
-          (window as unknown as { __genwatchCspViolation(text: string): void }).__genwatchCspViolation(`${event.effectiveDirective} blocked ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}`);
+          (window as unknown as { __genwatchCspViolation(text: string): void }).__genwatchCspViolation(
+            `${event.effectiveDirective} blocked ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}`,
+          );
         });
       });
       return page;
@@ -61,7 +63,10 @@ export const waitForStatus = (page: Page, status: string, timeout = 30_000) => e
 export async function loggedStreamMessages(page: Page): Promise<string[]> {
   await page.getByLabel('Filter events by kind').selectOption('update');
   const entries = await page.locator('li.entry--update').evaluateAll((elements) =>
-    elements.map((element) => ({ kind: element.querySelector('.entry__kind')?.textContent ?? '', text: element.querySelector('.entry__text')?.textContent ?? '' })),
+    elements.map((element) => ({
+      kind: element.querySelector('.entry__kind')?.textContent ?? '',
+      text: element.querySelector('.entry__text')?.textContent ?? '',
+    })),
   );
   return entries.filter((entry) => !['status', 'listing', 'started'].includes(entry.kind)).map((entry) => entry.text.split(' · ').at(-1) ?? '');
 }

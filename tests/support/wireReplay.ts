@@ -44,7 +44,9 @@ export async function startReplayServer(name: string, { gapMs = 2 } = {}) {
   const served: string[] = [];
   const held = new Set<http.ServerResponse>();
   const take = (method: string, route: string, upgrade?: boolean) => {
-    const index = waiting.findIndex((exchange) => exchange.request.method === method && exchange.request.path === route && !!exchange.request.upgrade === !!upgrade);
+    const index = waiting.findIndex(
+      (exchange) => exchange.request.method === method && exchange.request.path === route && !!exchange.request.upgrade === !!upgrade,
+    );
     return index < 0 ? undefined : waiting.splice(index, 1)[0];
   };
   const server = http.createServer((req, res) => {

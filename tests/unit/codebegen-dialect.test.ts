@@ -51,7 +51,10 @@ describe('CodeBegen dialect', () => {
   it('reports what the stream says of itself as notices that change nothing', () => {
     const [connected] = codebegenDialect.parseStreamMessage(context, message({ ...progressEvent, status: 'connected', stage: 'connected' }));
     expect(connected).toMatchObject({ kind: 'notice', level: 'info' });
-    const [lost] = codebegenDialect.parseStreamMessage(context, message({ ...progressEvent, status: 'disconnected', stage: 'stream', message: 'Connection lost' }));
+    const [lost] = codebegenDialect.parseStreamMessage(
+      context,
+      message({ ...progressEvent, status: 'disconnected', stage: 'stream', message: 'Connection lost' }),
+    );
     expect(lost).toMatchObject({ kind: 'notice', level: 'warn', text: 'disconnected: Connection lost' });
     // the platform's last frame says 1.0 even after a failure: nothing of it is applied
     const [closing] = codebegenDialect.parseStreamMessage(context, message({ ...progressEvent, status: 'stream_closing', stage: 'error', progress: 1 }));
@@ -59,7 +62,10 @@ describe('CodeBegen dialect', () => {
   });
 
   it('reads a stage that went wrong as news, leaving the verdict to the failed frame', () => {
-    const [event] = codebegenDialect.parseStreamMessage(context, message({ ...progressEvent, status: 'error', stage: 'code_generation_failed', message: '❌ Code generation failed' }));
+    const [event] = codebegenDialect.parseStreamMessage(
+      context,
+      message({ ...progressEvent, status: 'error', stage: 'code_generation_failed', message: '❌ Code generation failed' }),
+    );
     expect(event).toMatchObject({ kind: 'update', label: 'error', update: { stage: 'code_generation_failed', message: '❌ Code generation failed' } });
     expect(event.kind === 'update' && event.update.status).toBeUndefined();
   });
@@ -123,7 +129,18 @@ describe('CodeBegen dialect', () => {
 
   it('reads the status endpoint on either scale: the guide 0.0-1.0, the platform its raw 0-100', () => {
     const receivedAt = Date.parse('2025-09-23T10:30:06Z');
-    const body = (progress: number, currentProgress: number) => JSON.stringify({ generation_id: 'gen_1', status: 'processing', created_at: '2025-09-23T10:30:00+00:00', updated_at: '2025-09-23T10:30:05.000123+00:00', progress, stage: 'code_generation', message: '', current_event: { status: 'processing', progress: currentProgress }, has_events: true });
+    const body = (progress: number, currentProgress: number) =>
+      JSON.stringify({
+        generation_id: 'gen_1',
+        status: 'processing',
+        created_at: '2025-09-23T10:30:00+00:00',
+        updated_at: '2025-09-23T10:30:05.000123+00:00',
+        progress,
+        stage: 'code_generation',
+        message: '',
+        current_event: { status: 'processing', progress: currentProgress },
+        has_events: true,
+      });
     const [guide] = codebegenDialect.parseStatus!({ source, jobId: 'gen_1', receivedAt }, body(0.4, 0.4));
     const [platform] = codebegenDialect.parseStatus!({ source, jobId: 'gen_1', receivedAt }, body(40, 40));
     expect(guide).toMatchObject({ kind: 'update', update: { progress: 40 } });
@@ -131,14 +148,28 @@ describe('CodeBegen dialect', () => {
   });
 
   it('rejects a status response whose progress is not a number', () => {
-    const [event] = codebegenDialect.parseStatus!(context, JSON.stringify({ generation_id: 'gen_1', status: 'pending', created_at: 'yesterday', updated_at: 'now', progress: 'half', stage: 'x', message: '', has_events: false }));
+    const [event] = codebegenDialect.parseStatus!(
+      context,
+      JSON.stringify({
+        generation_id: 'gen_1',
+        status: 'pending',
+        created_at: 'yesterday',
+        updated_at: 'now',
+        progress: 'half',
+        stage: 'x',
+        message: '',
+        has_events: false,
+      }),
+    );
     expect(event.kind).toBe('protocol-error');
   });
 
   it('puts the token only in the Authorization header, never in a URL', () => {
     expect(codebegenDialect.authHeaders(source)).toEqual({ Authorization: 'Bearer secret-token' });
     expect(JSON.stringify(codebegenDialect.streamRequest(source, { jobId: 'gen_1' }))).not.toContain('secret-token');
-    expect(codebegenDialect.statusRequest!(source, { jobId: 'gen/1' })?.urls.map((candidate) => candidate.url)).toEqual(['http://127.0.0.1:9/api/v2/generation/gen%2F1/status']);
+    expect(codebegenDialect.statusRequest!(source, { jobId: 'gen/1' })?.urls.map((candidate) => candidate.url)).toEqual([
+      'http://127.0.0.1:9/api/v2/generation/gen%2F1/status',
+    ]);
   });
 
   it('streams from the platform’s own path first, and from the guide’s when that path does not exist', () => {

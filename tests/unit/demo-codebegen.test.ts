@@ -29,11 +29,21 @@ describe('demo CodeBegen platform', () => {
     const response = await fetch(api('/generate'), {
       method: 'POST',
       headers: { ...auth(), 'Content-Type': 'application/json' },
-      body: JSON.stringify({ prompt: 'Create a user management API with FastAPI', generation_mode: 'auto', tech_stack: 'fastapi_postgres', constraints: ['tested'] }),
+      body: JSON.stringify({
+        prompt: 'Create a user management API with FastAPI',
+        generation_mode: 'auto',
+        tech_stack: 'fastapi_postgres',
+        constraints: ['tested'],
+      }),
     });
     expect(response.status).toBe(200);
     const body = await response.json();
-    expect(body).toMatchObject({ status: 'processing', message: 'Generation started successfully', prompt: 'Create a user management API with FastAPI', generation_mode: 'enhanced' });
+    expect(body).toMatchObject({
+      status: 'processing',
+      message: 'Generation started successfully',
+      prompt: 'Create a user management API with FastAPI',
+      generation_mode: 'enhanced',
+    });
     expect(body.generation_id).toMatch(/^gen_/);
   });
 

@@ -20,15 +20,29 @@ beforeAll(async () => {
 afterEach(() => feeds.splice(0).forEach((feed) => feed.stop()));
 afterAll(() => platform.close());
 
-const sourceWith = (token: string, extra: Partial<Source> = {}): Source => ({ id: 'demo', name: 'Demo', kind: 'codebegen', baseUrl: platform.url, token, ...extra });
+const sourceWith = (token: string, extra: Partial<Source> = {}): Source => ({
+  id: 'demo',
+  name: 'Demo',
+  kind: 'codebegen',
+  baseUrl: platform.url,
+  token,
+  ...extra,
+});
 
 function watch(source: Source, jobId: string) {
   const events: JobEvent[] = [];
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  const feed = new JobFeed(source, codebegenDialect, { jobId }, (batch) => events.push(...batch), (changed) => {
-    if (!changed.active) settle();
-  }, fast);
+  const feed = new JobFeed(
+    source,
+    codebegenDialect,
+    { jobId },
+    (batch) => events.push(...batch),
+    (changed) => {
+      if (!changed.active) settle();
+    },
+    fast,
+  );
   feeds.push(feed);
   return { feed, events, settled };
 }
@@ -141,7 +155,9 @@ describe('FeedManager stream budget', () => {
     // every job still reaches its end, streamed or polled
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
-        const finished = new Set(events.flatMap((event) => (event.kind === 'update' && event.update.status && isTerminal(event.update.status) ? [event.jobId] : [])));
+        const finished = new Set(
+          events.flatMap((event) => (event.kind === 'update' && event.update.status && isTerminal(event.update.status) ? [event.jobId] : [])),
+        );
         if (ids.every((id) => finished.has(id))) {
           clearInterval(timer);
           resolve();

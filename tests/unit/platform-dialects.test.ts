@@ -19,12 +19,67 @@ describe('CodeBegen iteration samples', () => {
   const id = 'e96b74bc-aba8-4837-bb43-237fd687d18b';
   const ctx = context('codebegen', id);
   const samples = [
-    { generation_id: id, status: 'processing', stage: 'initializing', progress: 0.1, message: 'Starting classic generation...', generation_mode: 'classic', timestamp: 1760660674.205 },
-    { generation_id: id, status: 'processing', stage: 'phased_generation_started', progress: 0.05, message: 'Starting phased generation for 1 entities', generation_mode: 'classic', phase_info: { total_phases: 6, current_phase: 0, entities_count: 1 }, timestamp: 1760660674.5 },
-    { generation_id: id, status: 'processing', stage: 'phase_1_complete', progress: 0.2, message: 'Phase 1 complete: Generated 5 core infrastructure files', generation_mode: 'classic', phase_info: { phase: 1, name: 'Core Infrastructure', files_generated: 5, total_files: 5 }, timestamp: 1760660674.8 },
-    { generation_id: id, status: 'processing', stage: 'phase_2_complete', progress: 0.4, message: 'Phase 2 complete: Generated 4 User entity files', generation_mode: 'classic', phase_info: { phase: 2, name: 'User Entity', files_generated: 4, total_files: 9 }, timestamp: 1760660675.2 },
-    { generation_id: id, status: 'processing', stage: 'validation', progress: 0.97, message: '⚠️ Warning: Expected ~14 files, got 12. Some parent files may be missing.', generation_mode: 'classic', warning_type: 'data_loss_detection', parent_file_count: 14, new_file_count: 12, timestamp: 1760660676.25 },
-    { generation_id: id, status: 'failed', stage: 'error', progress: 0.0, message: "Classic generation failed: 'FileManager' object has no attribute 'create_generation_zip'", generation_mode: 'classic', error: "'FileManager' object has no attribute 'create_generation_zip'", timestamp: 1760660676.4 },
+    {
+      generation_id: id,
+      status: 'processing',
+      stage: 'initializing',
+      progress: 0.1,
+      message: 'Starting classic generation...',
+      generation_mode: 'classic',
+      timestamp: 1760660674.205,
+    },
+    {
+      generation_id: id,
+      status: 'processing',
+      stage: 'phased_generation_started',
+      progress: 0.05,
+      message: 'Starting phased generation for 1 entities',
+      generation_mode: 'classic',
+      phase_info: { total_phases: 6, current_phase: 0, entities_count: 1 },
+      timestamp: 1760660674.5,
+    },
+    {
+      generation_id: id,
+      status: 'processing',
+      stage: 'phase_1_complete',
+      progress: 0.2,
+      message: 'Phase 1 complete: Generated 5 core infrastructure files',
+      generation_mode: 'classic',
+      phase_info: { phase: 1, name: 'Core Infrastructure', files_generated: 5, total_files: 5 },
+      timestamp: 1760660674.8,
+    },
+    {
+      generation_id: id,
+      status: 'processing',
+      stage: 'phase_2_complete',
+      progress: 0.4,
+      message: 'Phase 2 complete: Generated 4 User entity files',
+      generation_mode: 'classic',
+      phase_info: { phase: 2, name: 'User Entity', files_generated: 4, total_files: 9 },
+      timestamp: 1760660675.2,
+    },
+    {
+      generation_id: id,
+      status: 'processing',
+      stage: 'validation',
+      progress: 0.97,
+      message: '⚠️ Warning: Expected ~14 files, got 12. Some parent files may be missing.',
+      generation_mode: 'classic',
+      warning_type: 'data_loss_detection',
+      parent_file_count: 14,
+      new_file_count: 12,
+      timestamp: 1760660676.25,
+    },
+    {
+      generation_id: id,
+      status: 'failed',
+      stage: 'error',
+      progress: 0.0,
+      message: "Classic generation failed: 'FileManager' object has no attribute 'create_generation_zip'",
+      generation_mode: 'classic',
+      error: "'FileManager' object has no attribute 'create_generation_zip'",
+      timestamp: 1760660676.4,
+    },
   ];
 
   it('reads phase N of M, files per phase, the warning and the failure', () => {
@@ -47,7 +102,9 @@ describe('CodeBegen iteration samples', () => {
     expect(request).toMatchObject({ transport: 'sse', displayUrl: `http://127.0.0.1:9000/generations/${id}/stream?token=[redacted]`, heartbeatMs: null });
     expect(request.transport === 'sse' && (await request.prepare!())).toEqual({ url: `http://127.0.0.1:9000/generations/${id}/stream?token=sse-secret` });
     // without one, each connection asks the platform for its own; the generation itself is the status
-    expect(codebegenDialect.statusRequest!(source('codebegen'), { jobId: id, variant: 'iteration' })?.urls[0].url).toBe(`http://127.0.0.1:9000/generations/${id}`);
+    expect(codebegenDialect.statusRequest!(source('codebegen'), { jobId: id, variant: 'iteration' })?.urls[0].url).toBe(
+      `http://127.0.0.1:9000/generations/${id}`,
+    );
   });
 
   it('waits for the router’s end after an iteration reports `completed` (or `failed`) early', () => {
@@ -57,10 +114,20 @@ describe('CodeBegen iteration samples', () => {
       { generation_id: id, status: 'failed', stage: 'iteration_error', progress: 0.3, message: 'boom', timestamp: 1760660674.2 },
       { generation_id: id, status: 'completed', stage: 'iteration_complete', progress: 1.0, message: 'Iteration complete', timestamp: 1760660674.3 },
     ];
-    const early = fold('codebegen', id, frames.flatMap((frame) => codebegenDialect.parseStreamMessage(ctx, message(frame))));
+    const early = fold(
+      'codebegen',
+      id,
+      frames.flatMap((frame) => codebegenDialect.parseStreamMessage(ctx, message(frame))),
+    );
     expect(early).toMatchObject({ status: 'running', progress: 80, stage: 'iteration_complete' });
     expect(early.warnings).toEqual(['The iteration reported an error and carries on: boom']);
-    const done = reduceJob(early, codebegenDialect.parseStreamMessage(ctx, message({ generation_id: id, status: 'completed', stage: 'complete', progress: 1.0, message: 'Done', timestamp: 1760660675 }))[0]);
+    const done = reduceJob(
+      early,
+      codebegenDialect.parseStreamMessage(
+        ctx,
+        message({ generation_id: id, status: 'completed', stage: 'complete', progress: 1.0, message: 'Done', timestamp: 1760660675 }),
+      )[0],
+    );
     expect(done).toMatchObject({ status: 'completed', progress: 100 });
   });
 
@@ -92,7 +159,10 @@ describe('Takoss samples', () => {
   });
 
   it('keeps the result’s HTML visualization out of what is shown, and reads an error without a phase', () => {
-    const [result] = takossDialect.parseStreamMessage(ctx, message({ type: 'result', data: { success: true, projectId: 'p', visualization: `<html>${'x'.repeat(3000)}</html>` } }));
+    const [result] = takossDialect.parseStreamMessage(
+      ctx,
+      message({ type: 'result', data: { success: true, projectId: 'p', visualization: `<html>${'x'.repeat(3000)}</html>` } }),
+    );
     expect(result.kind === 'update' && result.update.output).toMatchObject({ visualization: '[HTML, 3 KB]' });
     const [crash] = takossDialect.parseStreamMessage(ctx, message({ type: 'error', message: "Cannot read properties of undefined (reading 'entities')" }));
     expect(crash).toMatchObject({ kind: 'update', update: { status: 'failed', error: "Cannot read properties of undefined (reading 'entities')" } });
@@ -119,8 +189,17 @@ describe('Takoss samples', () => {
 
   it('never re-sends its POST: the stream is the job', async () => {
     const launched = await takossDialect.launch!(source('takoss'), { projectName: 'A', description: 'B', requirements: 'C' });
-    expect(launched.pinnedStream).toMatchObject({ transport: 'sse', method: 'POST', resumable: false, urls: [{ url: 'http://127.0.0.1:9000/api/generate/stream' }], drainMs: 10_000 });
-    expect(takossDialect.validateLaunch!({ projectName: ' ', description: '', requirements: 'x' })).toEqual({ projectName: 'Give the project a name.', description: 'Describe the application.' });
+    expect(launched.pinnedStream).toMatchObject({
+      transport: 'sse',
+      method: 'POST',
+      resumable: false,
+      urls: [{ url: 'http://127.0.0.1:9000/api/generate/stream' }],
+      drainMs: 10_000,
+    });
+    expect(takossDialect.validateLaunch!({ projectName: ' ', description: '', requirements: 'x' })).toEqual({
+      projectName: 'Give the project a name.',
+      description: 'Describe the application.',
+    });
   });
 });
 
@@ -152,7 +231,14 @@ describe('Smart Forge samples', () => {
     const flat = [
       { type: 'step:start', message: 'Analyzing your request...', step: 'thinking', timestamp: receivedAt - 900 },
       { type: 'code:chunk', message: '', step: 'chunk', content: '// index.js\nimport express', timestamp: receivedAt - 800 },
-      { type: 'file:complete', message: '✓ Created index.js', step: 'file:complete', filename: 'index.js', content: "import express from 'express';\n", timestamp: receivedAt - 700 },
+      {
+        type: 'file:complete',
+        message: '✓ Created index.js',
+        step: 'file:complete',
+        filename: 'index.js',
+        content: "import express from 'express';\n",
+        timestamp: receivedAt - 700,
+      },
       { type: 'step:progress', message: '', step: 'deps:progress', timestamp: receivedAt - 600 },
       { type: 'complete', message: '✓ API generated successfully!', step: 'complete', filesModified: ['index.js'], timestamp: receivedAt - 500 },
     ];
@@ -182,10 +268,20 @@ describe('Smart Forge samples', () => {
   });
 
   it('reads the project state the polling fallback uses, files included', () => {
-    const [event] = smartforgeDialect.parseStatus!(ctx, JSON.stringify({
-      projectId: 'sf_1', prompt: 'Bookstore API', status: 'generating', step: 'Generating', error: null, summary: null, createdAt: at, updatedAt: at,
-      files: [{ path: 'index.js', language: 'javascript', content: 'const a = 1;\n', status: 'complete' }],
-    }));
+    const [event] = smartforgeDialect.parseStatus!(
+      ctx,
+      JSON.stringify({
+        projectId: 'sf_1',
+        prompt: 'Bookstore API',
+        status: 'generating',
+        step: 'Generating',
+        error: null,
+        summary: null,
+        createdAt: at,
+        updatedAt: at,
+        files: [{ path: 'index.js', language: 'javascript', content: 'const a = 1;\n', status: 'complete' }],
+      }),
+    );
     const job = fold('smartforge', 'sf_1', [event]);
     expect(job).toMatchObject({ status: 'running', title: 'Bookstore API', stage: 'Generating' });
     expect(job.files['index.js'].done).toBe(true);
@@ -194,7 +290,19 @@ describe('Smart Forge samples', () => {
 
 describe('image generation samples', () => {
   const ctx = { ...context('imagegen', 'task-123'), receivedAt: Date.parse('2025-12-17T05:24:36Z') };
-  const progress = { type: 'progress', task_id: 'task-123', status: 'generating', current_step: 32, total_steps: 50, percentage: 64.0, current_stage: 'base_model', elapsed_time: 46.5, estimated_remaining: 26.3, message: 'Base model generation: step 32/50', timestamp: '2025-12-17T05:24:35.123Z' };
+  const progress = {
+    type: 'progress',
+    task_id: 'task-123',
+    status: 'generating',
+    current_step: 32,
+    total_steps: 50,
+    percentage: 64.0,
+    current_stage: 'base_model',
+    elapsed_time: 46.5,
+    estimated_remaining: 26.3,
+    message: 'Base model generation: step 32/50',
+    timestamp: '2025-12-17T05:24:35.123Z',
+  };
 
   it('reads step N of M, the stage, the ETA and a chart sample', () => {
     const job = fold('imagegen', 'task-123', imagegenDialect.parseStreamMessage(ctx, message(progress)));
@@ -205,7 +313,10 @@ describe('image generation samples', () => {
 
   it('treats keep-alive as a heartbeat and a failed message as a failure', () => {
     expect(imagegenDialect.parseStreamMessage(ctx, message({ type: 'keep-alive' }))[0].kind).toBe('heartbeat');
-    const [failed] = imagegenDialect.parseStreamMessage(ctx, message({ type: 'progress', task_id: 'task-123', status: 'failed', error: 'Out of memory', message: 'Generation failed: Out of memory' }));
+    const [failed] = imagegenDialect.parseStreamMessage(
+      ctx,
+      message({ type: 'progress', task_id: 'task-123', status: 'failed', error: 'Out of memory', message: 'Generation failed: Out of memory' }),
+    );
     expect(failed).toMatchObject({ kind: 'update', update: { status: 'failed', error: 'Out of memory' } });
   });
 
@@ -231,22 +342,51 @@ describe('image generation samples', () => {
 
   it('reads the platform’s own frames: pending with nulls, a zone-less local time, the status frame, the final frame', () => {
     // the server's clock is two hours ahead of UTC and says so nowhere
-    const pending = { type: 'progress', task_id: 'task-123', status: 'pending', current_step: 0, total_steps: 80, percentage: 0, current_stage: '', elapsed_time: 0, estimated_remaining: 0, error: null, message: 'Initializing generation...', timestamp: '2025-12-17T07:24:35.500000' };
+    const pending = {
+      type: 'progress',
+      task_id: 'task-123',
+      status: 'pending',
+      current_step: 0,
+      total_steps: 80,
+      percentage: 0,
+      current_stage: '',
+      elapsed_time: 0,
+      estimated_remaining: 0,
+      error: null,
+      message: 'Initializing generation...',
+      timestamp: '2025-12-17T07:24:35.500000',
+    };
     const [first] = imagegenDialect.parseStreamMessage(ctx, message(pending));
     expect(first).toMatchObject({ kind: 'update', at: Date.parse('2025-12-17T05:24:35.500Z'), update: { status: 'pending' } });
-    expect(imagegenDialect.parseStreamMessage(ctx, message({ type: 'status', message: 'Waiting for generation to start...', task_id: 'task-123' }))[0]).toMatchObject({ kind: 'notice', wireType: 'status' });
+    expect(
+      imagegenDialect.parseStreamMessage(ctx, message({ type: 'status', message: 'Waiting for generation to start...', task_id: 'task-123' }))[0],
+    ).toMatchObject({ kind: 'notice', wireType: 'status' });
     expect(imagegenDialect.parseStreamMessage(ctx, message({ type: 'pong' }))[0].kind).toBe('heartbeat');
-    const [final] = imagegenDialect.parseStreamMessage(ctx, message({ ...pending, status: 'completed', current_step: 80, percentage: 100, current_stage: 'refiner_model', message: 'Image generated successfully' }));
+    const [final] = imagegenDialect.parseStreamMessage(
+      ctx,
+      message({ ...pending, status: 'completed', current_step: 80, percentage: 100, current_stage: 'refiner_model', message: 'Image generated successfully' }),
+    );
     expect(final).toMatchObject({ kind: 'update', label: 'final frame', update: { status: 'completed', progress: 100 } });
   });
 
   it('reads a frame of the later global socket, fields wrapped in `data`', () => {
-    const [event] = imagegenDialect.parseStreamMessage(ctx, message({ type: 'progress', event: 'task.progress.task-123', data: { taskId: 'task-123', status: 'generating', current_step: 5, total_steps: 50, percentage: 10 }, timestamp: '2025-12-17T05:24:35+00:00' }));
+    const [event] = imagegenDialect.parseStreamMessage(
+      ctx,
+      message({
+        type: 'progress',
+        event: 'task.progress.task-123',
+        data: { taskId: 'task-123', status: 'generating', current_step: 5, total_steps: 50, percentage: 10 },
+        timestamp: '2025-12-17T05:24:35+00:00',
+      }),
+    );
     expect(event).toMatchObject({ kind: 'update', update: { status: 'running', progress: 10 } });
   });
 
   it('keeps a type it does not know in the log as unrecognized', () => {
-    expect(imagegenDialect.parseStreamMessage(ctx, message({ type: 'approval_status', timestamp: 12345.6 }))[0]).toMatchObject({ kind: 'unrecognized', wireType: 'approval_status' });
+    expect(imagegenDialect.parseStreamMessage(ctx, message({ type: 'approval_status', timestamp: 12345.6 }))[0]).toMatchObject({
+      kind: 'unrecognized',
+      wireType: 'approval_status',
+    });
   });
 
   it('opens the platform’s socket path with ?token= first, then the guide’s, and asks for progress', () => {

@@ -34,7 +34,12 @@ describe('reduceJob', () => {
   });
 
   it('keeps phases in time order whatever order events arrive in', () => {
-    const job = apply([update(30, { stage: 'code_generation' }), update(10, { stage: 'initializing' }), update(20, { stage: 'schema_extraction' }), update(25, { stage: 'schema_extraction' })]);
+    const job = apply([
+      update(30, { stage: 'code_generation' }),
+      update(10, { stage: 'initializing' }),
+      update(20, { stage: 'schema_extraction' }),
+      update(25, { stage: 'schema_extraction' }),
+    ]);
     expect(job.phases).toEqual([
       { stage: 'initializing', startedAt: 10 },
       { stage: 'schema_extraction', startedAt: 20 },

@@ -22,7 +22,10 @@ function once(first: Responder): Responder {
   };
 }
 
-async function run(respond: Responder, { until, timeoutMs = 4000, retryBaseMs = 10 }: { until?: (signals: SseSignal[]) => boolean; timeoutMs?: number; retryBaseMs?: number } = {}) {
+async function run(
+  respond: Responder,
+  { until, timeoutMs = 4000, retryBaseMs = 10 }: { until?: (signals: SseSignal[]) => boolean; timeoutMs?: number; retryBaseMs?: number } = {},
+) {
   const server = await startScriptServer(respond);
   servers.push(server);
   const signals: SseSignal[] = [];
@@ -98,7 +101,10 @@ describe('SSE client conformance', () => {
 
   it('9: the last event id persists across events', async () => {
     const { messages } = await run(once((_q, res) => writeChunks(res, ['id: 1\ndata: 1\n\ndata:2\n\n'])));
-    expect(messages.map((message) => [message.data, message.lastEventId])).toEqual([['1', '1'], ['2', '1']]);
+    expect(messages.map((message) => [message.data, message.lastEventId])).toEqual([
+      ['1', '1'],
+      ['2', '1'],
+    ]);
   });
 
   it('10: an empty id resets it, and no header is sent', async () => {

@@ -5,7 +5,12 @@ function setup() {
   const released: string[] = [];
   const gaps: number[] = [];
   let duplicates = 0;
-  const order = new WireOrder<string>((item) => released.push(item), () => duplicates++, (missing) => gaps.push(missing), 100);
+  const order = new WireOrder<string>(
+    (item) => released.push(item),
+    () => duplicates++,
+    (missing) => gaps.push(missing),
+    100,
+  );
   return { order, released, gaps, duplicates: () => duplicates };
 }
 

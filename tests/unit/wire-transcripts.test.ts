@@ -19,7 +19,13 @@ import { loadTranscript, startReplayServer, type Transcript } from '../support/w
 // read through the real transports, feed, dialects and reducer: each job must end in the
 // right state with the right phases, files and steps, and without one invalid message.
 
-const fast: FeedOptions = { retryBaseMs: 10, retryMaxMs: 50, maxReconnects: 3, pollIntervalMs: 50, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket };
+const fast: FeedOptions = {
+  retryBaseMs: 10,
+  retryMaxMs: 50,
+  maxReconnects: 3,
+  pollIntervalMs: 50,
+  WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+};
 
 /** The dialect as it is, with its waits shortened (a test's clock, not its logic). */
 function hurried<T>(dialect: Dialect<T>): Dialect<T> {
@@ -28,7 +34,8 @@ function hurried<T>(dialect: Dialect<T>): Dialect<T> {
     streamRequest(source, job) {
       const request = dialect.streamRequest(source, job);
       if (request.transport === 'sse') return { ...request, retryFloorMs: 0 };
-      if (request.transport === 'websocket' && request.outgoing?.every) return { ...request, outgoing: { ...request.outgoing, every: { ...request.outgoing.every, ms: 20 } } };
+      if (request.transport === 'websocket' && request.outgoing?.every)
+        return { ...request, outgoing: { ...request.outgoing, every: { ...request.outgoing.every, ms: 20 } } };
       return request;
     },
   };
@@ -57,17 +64,33 @@ interface Followed {
 }
 
 /** Follows one job through a JobFeed until it ends (and what trails its end is read), folding its events. */
-async function follow(source: Source, dialect: Dialect, ref: JobRef, { pinned, first = [], drainMs = 200 }: { pinned?: StreamRequest; first?: JobEvent[]; drainMs?: number } = {}): Promise<Followed> {
+async function follow(
+  source: Source,
+  dialect: Dialect,
+  ref: JobRef,
+  { pinned, first = [], drainMs = 200 }: { pinned?: StreamRequest; first?: JobEvent[]; drainMs?: number } = {},
+): Promise<Followed> {
   const events: JobEvent[] = [...first];
   const ledger = new WireLedger();
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  const feed = new JobFeed(source, dialect, ref, (batch) => events.push(...batch), (changed) => {
-    if (!changed.active) settle();
-  }, { ...fast, observe: (src, channel, raw, parsed) => ledger.record(src, channel, raw, parsed) }, pinned);
+  const feed = new JobFeed(
+    source,
+    dialect,
+    ref,
+    (batch) => events.push(...batch),
+    (changed) => {
+      if (!changed.active) settle();
+    },
+    { ...fast, observe: (src, channel, raw, parsed) => ledger.record(src, channel, raw, parsed) },
+    pinned,
+  );
   feeds.push(feed);
   feed.stream();
-  await Promise.race([settled, new Promise((_, reject) => setTimeout(() => reject(new Error(`the job did not end; served: ${replay?.served.join(', ')}`)), 15_000))]);
+  await Promise.race([
+    settled,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`the job did not end; served: ${replay?.served.join(', ')}`)), 15_000)),
+  ]);
   await new Promise((resolve) => setTimeout(resolve, drainMs));
   const job = events.reduce(reduceJob, newJob(source.id, ref.jobId, dialect.kind));
   return { job, events, ledger, feed };
@@ -95,7 +118,22 @@ describe('CodeBegen transcripts', () => {
     const { job } = followed;
     expect(job).toMatchObject({ status: 'completed', progress: 100 });
     if (variant === 'upstream') {
-      expect(stages(job)).toEqual(['initialization', 'setup', 'context_analysis', 'context_analysis_complete', 'prompt_enhancement', 'prompt_enhancement_complete', 'code_generation', 'hybrid_generation', 'code_generation_complete', 'quality_assessment', 'quality_assessment_complete', 'file_management', 'finalizing', 'complete']);
+      expect(stages(job)).toEqual([
+        'initialization',
+        'setup',
+        'context_analysis',
+        'context_analysis_complete',
+        'prompt_enhancement',
+        'prompt_enhancement_complete',
+        'code_generation',
+        'hybrid_generation',
+        'code_generation_complete',
+        'quality_assessment',
+        'quality_assessment_complete',
+        'file_management',
+        'finalizing',
+        'complete',
+      ]);
       // the heartbeat frames are signs of life; the stream's own last word is logged, not applied
       expect(followed.events.some((event) => event.kind === 'heartbeat' && event.wireType === 'heartbeat')).toBe(true);
       expect(followed.events.some((event) => event.kind === 'notice' && event.wireType === 'stream_closing')).toBe(true);
@@ -121,7 +159,10 @@ describe('CodeBegen transcripts', () => {
     const { transcript } = await serve('codebegen-generation.upstream.json');
     const status = transcript.exchanges.find((exchange) => exchange.request.path.endsWith('/status'))!;
     expect(status.status).toBe(500);
-    const [event] = codebegenDialect.parseStatus!({ source: { id: 'r', name: 'r', kind: 'codebegen', baseUrl: replay!.url }, jobId: transcript.job!.id, receivedAt: Date.now() }, status.chunks!.join(''));
+    const [event] = codebegenDialect.parseStatus!(
+      { source: { id: 'r', name: 'r', kind: 'codebegen', baseUrl: replay!.url }, jobId: transcript.job!.id, receivedAt: Date.now() },
+      status.chunks!.join(''),
+    );
     // a 500 body is never read as a state: the transport reports it as an error before that
     expect(event.kind).toBe('protocol-error');
   });
@@ -155,7 +196,11 @@ describe('CodeBegen transcripts', () => {
 describe('Takoss transcripts', () => {
   it.each(['upstream', 'guide'])('a generation (%s): the POST is the stream, phases to `complete`, and the result after it', async (variant) => {
     const { source } = await serve(`takoss-generation.${variant}.json`);
-    const launched = await takossDialect.launch!(source('takoss'), { projectName: 'Blog Platform', description: 'A modern blog', requirements: 'Blog with auth' });
+    const launched = await takossDialect.launch!(source('takoss'), {
+      projectName: 'Blog Platform',
+      description: 'A modern blog',
+      requirements: 'Blog with auth',
+    });
     const followed = await follow(source('takoss'), takossDialect, launched.ref, { pinned: launched.pinnedStream, first: launched.events });
     clean(followed);
     const { job } = followed;
@@ -189,7 +234,10 @@ describe('Takoss transcripts', () => {
     const source: Source = { id: 'replay', name: 'r', kind: 'takoss', baseUrl: 'http://127.0.0.1:9' };
     const sightings = takossDialect.parseDiscovery!(source, transcript.exchanges[0].chunks!.join(''), Date.now());
     expect('error' in sightings).toBe(false);
-    expect(Array.isArray(sightings) && sightings.every((sighting) => sighting.finished && sighting.events[0].kind === 'update' && sighting.events[0].update.status === 'completed')).toBe(true);
+    expect(
+      Array.isArray(sightings) &&
+        sightings.every((sighting) => sighting.finished && sighting.events[0].kind === 'update' && sighting.events[0].update.status === 'completed'),
+    ).toBe(true);
   });
 });
 
@@ -199,7 +247,11 @@ describe('Smart Forge transcripts', () => {
     const launched = await smartforgeDialect.launch!(source('smartforge'), { prompt: 'REST API for a bookstore with authors and reviews' });
     // the guide's project creation is not served: the platform's own start is used
     expect(launched.pinnedStream).toMatchObject({ method: 'POST', urls: [{ url: `${replay!.url}/api/generate` }] });
-    const followed = await follow(source('smartforge'), smartforgeDialect, launched.ref, { pinned: launched.pinnedStream, first: launched.events, drainMs: 400 });
+    const followed = await follow(source('smartforge'), smartforgeDialect, launched.ref, {
+      pinned: launched.pinnedStream,
+      first: launched.events,
+      drainMs: 400,
+    });
     clean(followed);
     const { job } = followed;
     expect(job).toMatchObject({ status: 'completed', progress: 100 });
@@ -254,7 +306,10 @@ describe('image generation transcripts', () => {
     if (variant === 'upstream') {
       // a path on the platform's own disk is no URL: said, not shown
       expect(done.imageUrl).toBeUndefined();
-      expect(answer[0].kind === 'update' && answer[0].update.output).toEqual({ savedAt: `/app/generated_images/sdxl_${ref.jobId}.png`, generationTime: expect.any(Number) });
+      expect(answer[0].kind === 'update' && answer[0].update.output).toEqual({
+        savedAt: `/app/generated_images/sdxl_${ref.jobId}.png`,
+        generationTime: expect.any(Number),
+      });
     } else {
       expect(done.imageUrl).toBe(`${replay!.url}/media/${ref.jobId}.svg`);
     }
