@@ -31,8 +31,7 @@ function genwatchClient(url: string, expected: number): Promise<WireResult> {
     const startedAt = performance.now();
     const connection = new SseConnection({
       url,
-      reconnectOnEnd: false,
-      maxReconnects: 0,
+      reconnect: { onEnd: false, maxReconnects: 0 },
       onSignal: (signal) => {
         if (signal.type === 'message') {
           events++;

@@ -1,7 +1,7 @@
 import type { JobEvent } from '../model/events';
 import type { Dialect, JobRef, StreamRequest } from '../protocols/dialect';
 import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../protocols/source';
-import { DEFAULT_FEED_OPTIONS, JobFeed, type FeedOptions } from './jobFeed';
+import { DEFAULT_FEED_SETTINGS, JobFeed, type FeedSettings } from './jobFeed';
 
 /**
  * Owns every job feed and shares out stream slots. Browsers give an HTTP/1.1 origin six
@@ -19,7 +19,7 @@ export class FeedManager {
 
   constructor(
     private readonly emit: (events: JobEvent[]) => void,
-    private readonly options: FeedOptions = DEFAULT_FEED_OPTIONS,
+    private readonly settings: FeedSettings = DEFAULT_FEED_SETTINGS,
   ) {}
 
   /** every feed, for the health view */
@@ -40,7 +40,7 @@ export class FeedManager {
 
   /** Feeds that fell back to polling try their stream again once `streamRetryMs` has passed. */
   private tick(): void {
-    const due = Date.now() - (this.options.streamRetryMs ?? 30_000);
+    const due = Date.now() - (this.settings.streamRetryMs ?? 30_000);
     for (const feed of this.feeds.values()) {
       if (feed.active && feed.streamFailed && (feed.mode === 'poll' || feed.mode === 'queued') && feed.streamFailedAt <= due) {
         const origin = originOf(feed.source);
@@ -72,12 +72,20 @@ export class FeedManager {
     const existing = this.feeds.get(`${source.id}/${ref.jobId}`);
     if (existing && (existing.active || !renew)) return existing;
     existing?.stop();
-    const feed = new JobFeed(source, dialect, ref, this.emit, (changed) => this.onModeChange(changed), this.options, pinnedStream);
+    const feed = new JobFeed({
+      source,
+      dialect,
+      ref,
+      emit: this.emit,
+      onModeChange: (changed) => this.onModeChange(changed),
+      settings: this.settings,
+      pinnedStream,
+    });
     if (seen?.length) feed.seed(seen);
     this.feeds.set(feed.key, feed);
     this.priority.set(feed.key, this.nextPriority++);
     if (!this.ticker) {
-      this.ticker = setInterval(() => this.tick(), Math.min(5000, this.options.streamRetryMs ?? 30_000));
+      this.ticker = setInterval(() => this.tick(), Math.min(5000, this.settings.streamRetryMs ?? 30_000));
       (this.ticker as { unref?: () => void }).unref?.();
     }
     this.rebalance(originOf(source));

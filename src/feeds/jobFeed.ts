@@ -1,23 +1,24 @@
 import type { JobEvent } from '../model/events';
 import { isTerminal, jobKey, type LinkState, type Transport } from '../model/job';
 import { DEFAULT_MAX_EVENT_CHARS, type Dialect, type JobRef, type StreamRequest, type WireContext, type WireMessage } from '../protocols/dialect';
-import { routeBook, type RouteCandidate } from '../protocols/routes';
-import { protocolError } from '../protocols/wire';
+import { requestFirst, routeBook, type RouteCandidate } from '../protocols/routes';
 import type { Source } from '../protocols/source';
-import { isTransportError, type TransportError } from '../transports/http';
-import { requestFirst } from '../protocols/routes';
+import { protocolError } from '../protocols/wire';
+import { isTransportError, type TransportError } from '../transports/error';
 import { Poller, type PollSignal } from '../transports/poll';
+import type { CloseReason, ReconnectPolicy } from '../transports/reconnect';
 import { SseConnection, type SseSignal } from '../transports/sse';
-import { WsConnection, type WsSignal } from '../transports/websocket';
+import { isPolicyClose, WsConnection, type WsSignal } from '../transports/websocket';
+import { HealthMeter, type FeedHealth } from './healthMeter';
 import { WireOrder } from './wireOrder';
 
-export interface FeedOptions {
-  /** @default 1000 */
-  retryBaseMs: number;
-  /** @default 30000 */
-  retryMaxMs: number;
-  /** failed reconnects before falling back to polling (the CodeBegen guide: 3) @default 3 */
-  maxReconnects: number;
+/** How every feed connects, polls and falls back: the same for all jobs of a dashboard. */
+export interface FeedSettings {
+  /**
+   * How a stream tries again; after `maxReconnects` failed reconnects the feed falls back to
+   * polling (the CodeBegen guide: 3). @default { baseMs: 1000, maxMs: 30000, maxReconnects: 3 }
+   */
+  reconnect: Pick<ReconnectPolicy, 'baseMs' | 'maxMs' | 'maxReconnects'>;
   /** @default 2000 */
   pollIntervalMs: number;
   /** how long a feed that fell back to polling waits before trying its stream again @default 30000 */
@@ -28,6 +29,25 @@ export interface FeedOptions {
   observe?: WireObserver;
 }
 
+export const DEFAULT_FEED_SETTINGS: FeedSettings = {
+  reconnect: { baseMs: 1000, maxMs: 30_000, maxReconnects: 3 },
+  pollIntervalMs: 2000,
+};
+
+export interface JobFeedOptions {
+  source: Source;
+  dialect: Dialect;
+  ref: JobRef;
+  /** where the feed's events go */
+  emit: (events: JobEvent[]) => void;
+  /** told when the feed starts or stops streaming, polling or waiting, or ends */
+  onModeChange: (feed: JobFeed) => void;
+  /** @default DEFAULT_FEED_SETTINGS */
+  settings?: FeedSettings;
+  /** the stream that is the job itself (a Takoss POST): opened at once, never re-requested */
+  pinnedStream?: StreamRequest;
+}
+
 /** Where a wire message came from: a job's stream, its status endpoint, a listing, a launch answer. */
 export type WireChannel = 'stream' | 'status' | 'listing' | 'launch';
 export type WireObserver = (source: Source, channel: WireChannel, raw: string, events: readonly JobEvent[]) => void;
@@ -35,42 +55,7 @@ export type WireObserver = (source: Source, channel: WireChannel, raw: string, e
 /** status answers that fail in a row with a server error before the endpoint counts as broken */
 const BROKEN_AFTER = 3;
 
-export const DEFAULT_FEED_OPTIONS: FeedOptions = {
-  retryBaseMs: 1000,
-  retryMaxMs: 30_000,
-  maxReconnects: 3,
-  pollIntervalMs: 2000,
-};
-
-/** What the connections page shows of a feed; counters only ever grow. */
-export interface FeedHealth {
-  startedAt: number;
-  /** when the current stream opened */
-  connectedAt?: number;
-  /** time spent with a stream open, closed connections only */
-  uptimeMs: number;
-  firstEventAt?: number;
-  reconnects: number;
-  fallbacks: number;
-  stalls: number;
-  events: number;
-  heartbeats: number;
-  lastHeartbeatAt?: number;
-  /** the longest silence between two signs of life on a stream */
-  maxHeartbeatGapMs: number;
-  expectedHeartbeatMs?: number;
-  protocolErrors: number;
-  /** well-formed messages of types genwatch does not know */
-  unrecognized: number;
-  duplicates: number;
-  gaps: number;
-  /** arrival minus the platform's timestamp, last and running sum */
-  lastLagMs?: number;
-  lagSumMs: number;
-  lagCount: number;
-  /** transport and state over time, newest last (bounded) */
-  history: { at: number; transport: Transport; state: LinkState }[];
-}
+export type { FeedHealth };
 
 /** What the feed is doing now: 'queued' waits for a stream slot where a platform cannot be polled. */
 export type FeedMode = 'stream' | 'poll' | 'queued' | 'idle';
@@ -119,6 +104,18 @@ export class JobFeed {
   halted = false;
   /** the stream is the job itself (a Takoss POST): always streamed, never re-requested */
   readonly pinned: boolean;
+  /** when the stream last failed past its budget; a retry is due `streamRetryMs` later */
+  streamFailedAt = 0;
+  readonly source: Source;
+  readonly dialect: Dialect;
+  readonly ref: JobRef;
+  readonly key: string;
+  readonly jobId: string;
+  readonly meter: HealthMeter;
+  private readonly emit: (events: JobEvent[]) => void;
+  private readonly onModeChange: (feed: JobFeed) => void;
+  private readonly settings: FeedSettings;
+  private readonly pinnedStream: StreamRequest | undefined;
   private sse: SseConnection | undefined;
   private ws: WsConnection | undefined;
   private poller: Poller | undefined;
@@ -126,34 +123,14 @@ export class JobFeed {
   private lastLink = '';
   private lastHeartbeatAt = 0;
   private snapshotTaken = false;
-  /** when the stream last failed past its budget; a retry is due `streamRetryMs` later */
-  streamFailedAt = 0;
   private probing = false;
   private lastPollBody: string | undefined;
   private closedBytes = 0;
-  private lastSignAt: number | undefined;
   /** the stream being read, while there is one */
   private request: Exclude<StreamRequest, { transport: 'none' }> | undefined;
   /** the last update's key off a socket: the same state again is an answer to a poll, not news */
   private lastSocketKey: string | undefined;
   private draining: ReturnType<typeof setTimeout> | undefined;
-  readonly health: FeedHealth = {
-    startedAt: Date.now(),
-    uptimeMs: 0,
-    reconnects: 0,
-    fallbacks: 0,
-    stalls: 0,
-    events: 0,
-    heartbeats: 0,
-    maxHeartbeatGapMs: 0,
-    protocolErrors: 0,
-    unrecognized: 0,
-    duplicates: 0,
-    gaps: 0,
-    lagSumMs: 0,
-    lagCount: 0,
-    history: [],
-  };
   private readonly wire = new WireOrder<JobEvent[]>(
     (events) => this.deliver(events),
     () => this.integrity({ duplicates: 1 }),
@@ -170,22 +147,24 @@ export class JobFeed {
   readonly whenOpen = this.opened.promise;
   /** settles with the first update from the platform */
   readonly firstUpdate = this.updated.promise;
-  readonly key: string;
-  readonly jobId: string;
 
-  constructor(
-    readonly source: Source,
-    readonly dialect: Dialect,
-    readonly ref: JobRef,
-    private readonly emit: (events: JobEvent[]) => void,
-    private readonly onModeChange: (feed: JobFeed) => void,
-    private readonly options: FeedOptions = DEFAULT_FEED_OPTIONS,
-    private readonly pinnedStream?: StreamRequest,
-  ) {
-    this.jobId = ref.jobId;
-    this.key = jobKey(source.id, ref.jobId);
-    this.pinned = pinnedStream !== undefined;
-    this.health.expectedHeartbeatMs = source.heartbeatMs ?? dialect.heartbeatMs;
+  constructor(options: JobFeedOptions) {
+    this.source = options.source;
+    this.dialect = options.dialect;
+    this.ref = options.ref;
+    this.emit = options.emit;
+    this.onModeChange = options.onModeChange;
+    this.settings = options.settings ?? DEFAULT_FEED_SETTINGS;
+    this.pinnedStream = options.pinnedStream;
+    this.jobId = this.ref.jobId;
+    this.key = jobKey(this.source.id, this.ref.jobId);
+    this.pinned = this.pinnedStream !== undefined;
+    this.meter = new HealthMeter(this.source.heartbeatMs ?? this.dialect.heartbeatMs);
+  }
+
+  /** what the connections page shows of this feed */
+  get health(): FeedHealth {
+    return this.meter.health;
   }
 
   /** The sign-of-life interval to expect on this stream: the source's, the stream's, or the dialect's. */
@@ -263,7 +242,7 @@ export class JobFeed {
       void this.fetchSnapshot();
     }
     const heartbeatMs = this.heartbeatFor(request);
-    this.health.expectedHeartbeatMs = heartbeatMs;
+    this.meter.expectHeartbeat(heartbeatMs);
     // no byte for 3x the expected heartbeat means the stream is dead
     const stallTimeoutMs = heartbeatMs ? heartbeatMs * 3 : 0;
     const [first, ...fallbacks] = request.urls;
@@ -274,11 +253,9 @@ export class JobFeed {
         fallbackUrls: fallbacks.map((candidate) => candidate.url),
         outgoing: request.outgoing,
         handshakeProbeUrl: request.handshakeProbeUrl,
-        retryBaseMs: this.options.retryBaseMs,
-        retryMaxMs: this.options.retryMaxMs,
-        maxReconnects: this.probing ? 0 : this.options.maxReconnects,
+        reconnect: this.reconnectPolicy(true),
         stallTimeoutMs,
-        WebSocket: this.options.WebSocket,
+        WebSocket: this.settings.WebSocket,
         onSignal: (signal) => this.onWs(signal),
       }).start();
       return;
@@ -289,19 +266,24 @@ export class JobFeed {
       fallbackUrls: fallbacks.map((candidate) => candidate.url),
       prepare: request.prepare,
       renewAfterMs: request.renewAfterMs,
-      retryFloorMs: request.retryFloorMs,
       method: request.method,
       body: request.body,
       headers: () => ({ ...this.dialect.authHeaders(this.source), ...request.headers }),
       lastEventId: this.lastEventId,
-      retryBaseMs: this.options.retryBaseMs,
-      retryMaxMs: this.options.retryMaxMs,
-      maxReconnects: !request.resumable || this.probing ? 0 : this.options.maxReconnects,
-      reconnectOnEnd: request.resumable,
+      reconnect: this.reconnectPolicy(request.resumable, request.retryFloorMs),
       stallTimeoutMs,
-      fetch: this.options.fetch,
+      fetch: this.settings.fetch,
       onSignal: (signal) => this.onSse(signal),
     }).start();
+  }
+
+  /**
+   * The one reconnect policy of this feed's streams: the settings' backoff, no reconnect at all
+   * for a stream that would start something new (a POST that is the job) or for a probe of a
+   * stream that failed before, and the stream's own floor.
+   */
+  private reconnectPolicy(resumable: boolean, floorMs = 0): Partial<ReconnectPolicy> {
+    return { ...this.settings.reconnect, maxReconnects: !resumable || this.probing ? 0 : this.settings.reconnect.maxReconnects, onEnd: resumable, floorMs };
   }
 
   /** The path that answered is the one to try first next time, for every job of this deployment. */
@@ -323,14 +305,14 @@ export class JobFeed {
       return;
     }
     this.mode = 'poll';
-    this.link('polling', 'polling', why ?? `Polling every ${this.options.pollIntervalMs / 1000} s (stream slots in use)`);
+    this.link('polling', 'polling', why ?? `Polling every ${this.settings.pollIntervalMs / 1000} s (stream slots in use)`);
     const [first, ...fallbacks] = status.urls;
     this.poller = new Poller({
       url: first.url,
       fallbackUrls: fallbacks.map((candidate) => candidate.url),
       headers: () => this.dialect.authHeaders(this.source),
-      intervalMs: this.options.pollIntervalMs,
-      fetch: this.options.fetch,
+      intervalMs: this.settings.pollIntervalMs,
+      fetch: this.settings.fetch,
       onSignal: (signal) => this.onPoll(signal),
     }).start();
   }
@@ -397,12 +379,12 @@ export class JobFeed {
     try {
       const { body, variant } = await requestFirst(this.source.baseUrl, status.route, status.urls, {
         headers: this.dialect.authHeaders(this.source),
-        fetch: this.options.fetch,
+        fetch: this.settings.fetch,
       });
       void variant;
       const text = JSON.stringify(body);
       const events = this.dialect.parseStatus!(this.context(Date.now()), text);
-      this.options.observe?.(this.source, 'status', text, events);
+      this.settings.observe?.(this.source, 'status', text, events);
       if (this.active) this.deliver(events);
     } catch (error) {
       if (!isTransportError(error) || !this.active) return;
@@ -424,8 +406,7 @@ export class JobFeed {
   }
 
   private integrity(counts: { duplicates?: number; gaps?: number }): void {
-    this.health.duplicates += counts.duplicates ?? 0;
-    this.health.gaps += counts.gaps ?? 0;
+    this.meter.integrity(counts);
     this.emit([{ ...this.base(Date.now()), kind: 'integrity', ...counts }]);
   }
 
@@ -438,17 +419,17 @@ export class JobFeed {
       const events = [
         protocolError(this.dialect.kind, this.context(at), raw, `A ${kb(message.data.length)} KB event is over the ${kb(limit)} KB limit: not read`),
       ];
-      this.options.observe?.(this.source, 'stream', raw, events);
+      this.settings.observe?.(this.source, 'stream', raw, events);
       return events;
     }
     const events = this.dialect.parseStreamMessage(this.context(at), message);
-    this.options.observe?.(this.source, 'stream', message.data, events);
+    this.settings.observe?.(this.source, 'stream', message.data, events);
     return events;
   }
 
   private fromWire(events: JobEvent[], fromSocket = false): void {
     const now = Date.now();
-    this.signOfLife(now);
+    this.meter.signOfLife(now, this.mode === 'stream');
     const key = events.find((event) => event.kind === 'update')?.wireId;
     if (fromSocket && key !== undefined) {
       // A socket never replays: the same state twice in a row answers a progress poll.
@@ -458,32 +439,8 @@ export class JobFeed {
       }
       this.lastSocketKey = key;
     }
-    for (const event of events) {
-      if (event.kind === 'protocol-error') this.health.protocolErrors++;
-      if (event.kind === 'unrecognized') this.health.unrecognized++;
-      if (event.kind === 'heartbeat') {
-        this.health.heartbeats++;
-        this.health.lastHeartbeatAt = now;
-      }
-      if (event.kind === 'update') {
-        this.health.events++;
-        this.health.firstEventAt ??= now;
-        // an event from before this connection opened is history replayed, not latency
-        if (event.at !== event.receivedAt && (this.health.connectedAt === undefined || event.at >= this.health.connectedAt - 1000)) {
-          this.health.lastLagMs = event.receivedAt - event.at;
-          this.health.lagSumMs += this.health.lastLagMs;
-          this.health.lagCount++;
-        }
-      }
-    }
+    this.meter.read(events, now);
     this.wire.push(fromSocket ? undefined : key, events);
-  }
-
-  private signOfLife(at: number): void {
-    if (this.lastSignAt !== undefined && this.mode === 'stream') {
-      this.health.maxHeartbeatGapMs = Math.max(this.health.maxHeartbeatGapMs, at - this.lastSignAt);
-    }
-    this.lastSignAt = at;
   }
 
   private deliver(events: JobEvent[]): void {
@@ -560,9 +517,9 @@ export class JobFeed {
         return;
       case 'closed': {
         this.ws = undefined;
-        // A policy close (1008, 4xxx) is the socket's 401: the operator has to act.
-        const error = signal.reason === 'fatal' && signal.error ? { ...signal.error, status: 401 } : signal.error;
-        this.onStreamClosed(signal.reason, error);
+        // A policy close (1008, 4xxx) or a refused handshake is the socket's 401: a new token.
+        const policy = signal.error && (signal.error.kind === 'handshake' || isPolicyClose(signal.error.closeCode ?? 0));
+        this.onStreamClosed(signal.reason, policy ? signal.error!.with({ status: 401 }) : signal.error);
         return;
       }
       default:
@@ -574,35 +531,27 @@ export class JobFeed {
     this.opened.resolve();
     // a platform without ids may start a new connection by sending everything again
     this.wire.expectReplay();
-    this.health.connectedAt = Date.now();
-    this.lastSignAt = this.health.connectedAt;
+    this.meter.connected();
     // a probe that opens means the stream is back: stay on it
     this.probing = false;
     this.link(transport, 'live');
   }
 
-  private onDisconnected(): void {
-    if (this.health.connectedAt !== undefined) this.health.uptimeMs += Date.now() - this.health.connectedAt;
-    this.health.connectedAt = undefined;
-  }
-
   private onStalled(transport: Transport, silentMs: number): void {
-    this.health.stalls++;
-    this.onDisconnected();
+    this.meter.stalled();
     // shown stale at once; the transport drops the connection and reconnects
     this.link(transport, 'stale', `No data for ${Math.round(silentMs / 1000)} s: the connection looks dead, reconnecting`);
   }
 
   private reconnecting(transport: Transport, signal: { error: TransportError; attempt: number; delayMs: number }): void {
-    this.onDisconnected();
-    this.health.reconnects++;
+    this.meter.reconnecting();
     this.link(transport, 'reconnecting', `${signal.error.message}; reconnect ${signal.attempt} in ${(signal.delayMs / 1000).toFixed(1)} s`, {
       reconnect: true,
     });
   }
 
-  private onStreamClosed(reason: 'ended' | 'aborted' | 'gave-up' | 'fatal', error?: TransportError): void {
-    this.onDisconnected();
+  private onStreamClosed(reason: CloseReason, error?: TransportError): void {
+    this.meter.disconnected();
     if (reason === 'aborted' || !this.active) return;
     this.mode = 'idle';
     const probe = this.probing;
@@ -625,13 +574,13 @@ export class JobFeed {
     }
     this.streamFailed = true;
     this.streamFailedAt = Date.now();
-    if (!probe) this.health.fallbacks++;
+    if (!probe) this.meter.fellBack();
     if (this.canPoll) {
       const why = probe
-        ? `Stream still unavailable (${error?.message ?? 'no reason'}): polling every ${this.options.pollIntervalMs / 1000} s`
+        ? `Stream still unavailable (${error?.message ?? 'no reason'}): polling every ${this.settings.pollIntervalMs / 1000} s`
         : reason === 'gave-up'
-          ? `Stream failed ${this.options.maxReconnects} reconnects (${error?.message ?? 'no reason'}): polling every ${this.options.pollIntervalMs / 1000} s`
-          : `Stream unusable (${error?.message ?? 'ended early'}): polling every ${this.options.pollIntervalMs / 1000} s`;
+          ? `Stream failed ${this.settings.reconnect.maxReconnects} reconnects (${error?.message ?? 'no reason'}): polling every ${this.settings.pollIntervalMs / 1000} s`
+          : `Stream unusable (${error?.message ?? 'ended early'}): polling every ${this.settings.pollIntervalMs / 1000} s`;
       this.poll(why);
     } else {
       this.halt(error?.message ?? 'The stream ended before the job finished');
@@ -653,13 +602,13 @@ export class JobFeed {
         if (!this.lastLink.startsWith('polling|polling|')) this.link('polling', 'polling', 'Polling recovered');
         // an unchanged status says nothing new: neither the job nor its log needs it again
         if (signal.body === this.lastPollBody) {
-          this.signOfLife(signal.at);
+          this.meter.signOfLife(signal.at, false);
           this.emit([{ ...this.base(signal.at), kind: 'heartbeat' }]);
           return;
         }
         this.lastPollBody = signal.body;
         const events = this.dialect.parseStatus!(this.context(signal.at), signal.body);
-        this.options.observe?.(this.source, 'status', signal.body, events);
+        this.settings.observe?.(this.source, 'status', signal.body, events);
         this.fromWire(events);
         return;
       }
@@ -709,9 +658,8 @@ export class JobFeed {
 
   /** at most one heartbeat event a second: enough for staleness, cheap under chatty pings */
   private heartbeat(at: number): void {
-    this.health.heartbeats++;
-    this.health.lastHeartbeatAt = at;
-    this.signOfLife(at);
+    this.meter.heartbeat(at);
+    this.meter.signOfLife(at, this.mode === 'stream');
     if (at - this.lastHeartbeatAt < 1000) return;
     this.lastHeartbeatAt = at;
     this.emit([{ ...this.base(at), kind: 'heartbeat' }]);
@@ -721,8 +669,7 @@ export class JobFeed {
     const signature = `${transport}|${link}|${detail ?? ''}`;
     if (signature === this.lastLink && !extra.reconnect) return;
     this.lastLink = signature;
-    this.health.history.push({ at: Date.now(), transport, state: link });
-    if (this.health.history.length > 100) this.health.history.shift();
+    this.meter.linked(transport, link);
     this.emit([{ ...this.base(Date.now()), kind: 'link', transport, link, detail, ...extra }]);
   }
 }

@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
 import { jobKey } from '../model/job';
-import { isTransportError, requestJson, type TransportError } from '../transports/http';
+import { isTransportError, TransportError, type TransportErrorDetails } from '../transports/error';
+import { requestJson } from '../transports/http';
 import type { Dialect, JobRef, JobSighting, Launched, WireContext } from './dialect';
 import { requestFirst, routeBook } from './routes';
 import { describeIssues, type Source } from './source';
@@ -280,8 +281,8 @@ function snapshotEvent(context: WireContext, record: GenerationStatusResponse, r
 
 const recordId = (record: GenerationStatusResponse) => record.generation_id ?? record.id ?? undefined;
 
-function transportError(status: number, message: string, extra: Partial<TransportError> = {}): TransportError {
-  return { kind: 'http', status, message, retryable: false, ...extra };
+function transportError(status: number, message: string, extra: Partial<TransportErrorDetails> = {}): TransportError {
+  return new TransportError({ kind: 'http', status, message, retryable: false, ...extra });
 }
 
 /**
@@ -311,7 +312,7 @@ async function iterationStreamUrl(source: Source, job: JobRef): Promise<{ url: s
     } catch (error) {
       // a finished generation gets no token: what it ended as is read from the generation itself
       if (isTransportError(error) && error.status === 400)
-        throw { ...error, unavailable: true, message: `${error.message}: no stream any more, its final state is read instead` };
+        throw error.with({ unavailable: true, message: `${error.message}: no stream any more, its final state is read instead` });
       if (!isTransportError(error) || !error.routeMissing) throw error;
     }
   }

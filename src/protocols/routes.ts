@@ -1,4 +1,5 @@
-import { isTransportError, requestJson, type TransportError } from '../transports/http';
+import { isTransportError, type TransportError } from '../transports/error';
+import { requestJson } from '../transports/http';
 
 /**
  * What genwatch has learned about each platform deployment from its answers: which of a

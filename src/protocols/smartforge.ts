@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
-import { isTransportError, requestJson } from '../transports/http';
+import { isTransportError } from '../transports/error';
+import { requestJson } from '../transports/http';
 import type { Dialect, JobSighting, Launched, WireContext } from './dialect';
 import { routeBook } from './routes';
 import { describeIssues, type Source } from './source';

@@ -3,7 +3,7 @@ import { computed, markRaw, nextTick, shallowRef } from 'vue';
 import { SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
-import { DEFAULT_FEED_OPTIONS, type FeedOptions } from '../feeds/jobFeed';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
 import { JOB_STATUSES, isTerminal, jobKey, newJob, type Job, type JobStatus } from '../model/job';
 import { reduceJob } from '../model/reducer';
@@ -46,8 +46,8 @@ export class LaunchValidationError extends Error {
 }
 
 /** Overridable for tests and the benchmark (shorter retries, a given fetch). */
-export const jobsConfig: { feed: FeedOptions; discoveryIntervalMs: number } = {
-  feed: { ...DEFAULT_FEED_OPTIONS },
+export const jobsConfig: { feed: FeedSettings; discoveryIntervalMs: number } = {
+  feed: { ...DEFAULT_FEED_SETTINGS },
   discoveryIntervalMs: 3000,
 };
 

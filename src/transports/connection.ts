@@ -1,4 +1,4 @@
-import { abortableSleep, backoffDelay } from './http';
+import { abortableSleep } from './http';
 
 /** Start once, close for good: the life cycle every streaming transport shares. */
 export abstract class ManagedConnection {
@@ -60,31 +60,6 @@ export class StallWatchdog {
 
   stop(): void {
     clearTimeout(this.timer);
-  }
-}
-
-/**
- * Failed reconnects since the connection last delivered something: an attempt that brought
- * data resets the count, and the very first attempt is a connect, not a reconnect.
- */
-export class ReconnectBudget {
-  attempt = 0;
-  private failedReconnects = 0;
-
-  constructor(
-    private readonly maxReconnects: number,
-    private readonly baseMs: number,
-    private readonly maxMs: number,
-    private readonly random: () => number = Math.random,
-  ) {}
-
-  /** After an attempt ended: the backoff for the next one, or undefined when the budget is spent. */
-  next(sawData: boolean): number | undefined {
-    if (sawData) this.failedReconnects = 0;
-    else if (this.attempt > 0) this.failedReconnects++;
-    if (this.failedReconnects >= this.maxReconnects) return undefined;
-    this.attempt++;
-    return backoffDelay(this.failedReconnects, this.baseMs, this.maxMs, this.random);
   }
 }
 

@@ -1,19 +1,4 @@
-/** What went wrong on the wire, in terms the operator and the retry policy both understand. */
-export interface TransportError {
-  kind: 'network' | 'http' | 'content-type' | 'stream' | 'handshake';
-  /** HTTP status, when there was a response */
-  status?: number;
-  /** plain words, safe to show and to log (never contains a token) */
-  message: string;
-  /** true when trying again may help */
-  retryable: boolean;
-  /** the server asked to wait this long (Retry-After) */
-  retryAfterMs?: number;
-  /** a 404 for the path itself (the framework's own "Not Found"), not for the thing asked about */
-  routeMissing?: boolean;
-  /** nothing is broken: the platform offers this viewer no stream or status here */
-  unavailable?: boolean;
-}
+import { networkError, TransportError } from './error';
 
 const STATUS_WORDS: Record<number, string> = {
   400: 'Bad request',
@@ -80,22 +65,17 @@ export async function httpError(response: Response): Promise<TransportError> {
     // not JSON: the status alone says enough
   }
   const words = STATUS_WORDS[response.status] ?? `HTTP ${response.status}`;
-  const error: TransportError = {
+  let error = new TransportError({
     kind: 'http',
     status: response.status,
     message: `${response.status} ${words}${detail ? ` (${detail})` : ''}`,
     retryable: isRetryableStatus(response.status),
     retryAfterMs: parseRetryAfter(response.headers.get('Retry-After')),
-  };
+  });
   // A framework answers an unknown path with its bare "Not Found" (FastAPI, Starlette) or an
   // HTML page (Next.js, Express); a platform that knows the path names what it did not find.
-  if (response.status === 404 && (!json || (detail !== undefined && /^not found\.?$/i.test(detail)))) error.routeMissing = true;
+  if (response.status === 404 && (!json || (detail !== undefined && /^not found\.?$/i.test(detail)))) error = error.with({ routeMissing: true });
   return error;
-}
-
-export function networkError(error: unknown): TransportError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return { kind: 'network', message: `Connection failed: ${reason}`, retryable: true };
 }
 
 /** Full jitter (AWS architecture blog): spreads reconnects of many clients over the window. */
@@ -131,10 +111,6 @@ export async function requestJson(url: string, init: RequestInit & { fetch?: typ
   try {
     return JSON.parse(text);
   } catch {
-    throw { kind: 'content-type', status: response.status, message: 'The response is not JSON', retryable: false } satisfies TransportError;
+    throw new TransportError({ kind: 'content-type', status: response.status, message: 'The response is not JSON', retryable: false });
   }
-}
-
-export function isTransportError(value: unknown): value is TransportError {
-  return !!value && typeof value === 'object' && 'kind' in value && 'message' in value && 'retryable' in value;
 }

@@ -1,5 +1,6 @@
 import { definedOnly, ManagedConnection } from './connection';
-import { backoffDelay, httpError, networkError, type TransportError } from './http';
+import { networkError, type TransportError } from './error';
+import { backoffDelay, httpError } from './http';
 
 export type PollSignal =
   /** `url` is the one that answered (of `url` and `fallbackUrls`) */

@@ -1,15 +1,12 @@
-import { browserOffline, definedOnly, ManagedConnection, ReconnectBudget, StallWatchdog } from './connection';
-import type { TransportError } from './http';
-
-export type WsCloseReason = 'ended' | 'aborted' | 'gave-up' | 'fatal';
+import { browserOffline, definedOnly, StallWatchdog } from './connection';
+import { TransportError } from './error';
+import { DEFAULT_RECONNECT, ReconnectingConnection, type AttemptOutcome, type LifecycleSignal, type ReconnectPolicy } from './reconnect';
 
 export type WsSignal =
-  | { type: 'connecting'; at: number; attempt: number }
+  | LifecycleSignal
   | { type: 'open'; at: number; url: string }
   | { type: 'message'; at: number; data: string }
-  | { type: 'stalled'; at: number; silentMs: number }
-  | { type: 'retrying'; at: number; attempt: number; delayMs: number; error: TransportError }
-  | { type: 'closed'; at: number; reason: WsCloseReason; code?: number; error?: TransportError };
+  | { type: 'stalled'; at: number; silentMs: number };
 
 /** Failures before any open, on every path twice, before a refused handshake is concluded. */
 const HANDSHAKE_ROUNDS = 2;
@@ -26,12 +23,8 @@ export interface WsOptions {
    * answers HTTP, the server is up and refusing: the connection stops instead of looping.
    */
   handshakeProbeUrl?: string;
-  /** @default 1000 */
-  retryBaseMs?: number;
-  /** @default 30000 */
-  retryMaxMs?: number;
-  /** failed reconnects in a row before giving up @default Infinity */
-  maxReconnects?: number;
+  /** how to try again (a socket never reconnects after a clean close, 1000) @default DEFAULT_RECONNECT */
+  reconnect?: Partial<ReconnectPolicy>;
   /** no message for this long means the socket is dead; 0 disables @default 0 */
   stallTimeoutMs?: number;
   onSignal: (signal: WsSignal) => void;
@@ -39,40 +32,53 @@ export interface WsOptions {
   WebSocket?: typeof WebSocket;
 }
 
-/** Codes after which trying again may help (RFC 6455 and the IANA registry). */
-const RECONNECT_CODES = new Set([1001, 1005, 1006, 1011, 1012, 1013, 1014]);
-
-/** 1008 and the 4000-4999 application range mean auth or policy: no blind loop. */
-export function isPolicyClose(code: number): boolean {
-  return code === 1008 || (code >= 4000 && code <= 4999);
+/**
+ * What a close code means for the connection (RFC 6455 §7.4 and the IANA registry):
+ * - `end`: 1000, the server is done;
+ * - `reconnect`: the server or the network may come back (1001 going away, 1005 no status,
+ *   1006 abnormal, which is also how a failed handshake shows, 1011 server error, 1012
+ *   restart, 1013 try again later, 1014 bad gateway);
+ * - `policy`: 1008 and the application range 4000-4999, meaning auth or policy: the operator
+ *   must act (a new token);
+ * - `stop`: anything else (1002 protocol error, 1003 unsupported data, 1007 invalid payload,
+ *   1009 too big, 1010, 1015, 3000-3999): trying the same again will not help.
+ */
+export function closeCodePolicy(code: number): 'end' | 'reconnect' | 'policy' | 'stop' {
+  if (code === 1000) return 'end';
+  if ([1001, 1005, 1006, 1011, 1012, 1013, 1014].includes(code)) return 'reconnect';
+  if (code === 1008 || (code >= 4000 && code <= 4999)) return 'policy';
+  return 'stop';
 }
 
+/** A close that means auth or policy (1008, 4000-4999): the socket's 401. */
+export const isPolicyClose = (code: number): boolean => closeCodePolicy(code) === 'policy';
+
 /**
- * A WebSocket that reconnects with full-jitter backoff on going-away and abnormal closes,
- * ends on 1000, and stops with the reason on policy closes. Knows nothing of any platform.
+ * A WebSocket on the shared reconnect loop: it ends on 1000, reconnects on the codes that may
+ * pass, stops with the reason on the others (see closeCodePolicy), tries a platform's other
+ * paths while none has opened, and can poll over the socket. Knows nothing of any platform.
  */
-export class WsConnection extends ManagedConnection {
+export class WsConnection extends ReconnectingConnection {
   messagesReceived = 0;
   bytesReceived = 0;
   private socket: WebSocket | undefined;
-  private readonly options: Required<Omit<WsOptions, 'WebSocket' | 'outgoing' | 'handshakeProbeUrl'>> &
+  private readonly options: Required<Omit<WsOptions, 'WebSocket' | 'outgoing' | 'handshakeProbeUrl' | 'reconnect'>> &
     Pick<WsOptions, 'outgoing' | 'handshakeProbeUrl'> & { WebSocket: typeof WebSocket };
   private readonly urls: string[];
   private urlIndex = 0;
   private everOpened = false;
   private failedBeforeOpen = 0;
+  private closeCode: number | undefined;
 
   constructor(options: WsOptions) {
-    super();
+    super({ ...DEFAULT_RECONNECT, ...definedOnly(options.reconnect ?? {}) });
     const Impl = options.WebSocket ?? globalThis.WebSocket;
     if (!Impl) throw new Error('No WebSocket implementation available');
+    const { reconnect: _policy, ...rest } = options;
     this.options = {
-      retryBaseMs: 1000,
-      retryMaxMs: 30_000,
-      maxReconnects: Number.POSITIVE_INFINITY,
       stallTimeoutMs: 0,
       fallbackUrls: [],
-      ...definedOnly(options),
+      ...definedOnly(rest),
       WebSocket: Impl,
     };
     this.urls = [options.url, ...(options.fallbackUrls ?? [])];
@@ -92,7 +98,55 @@ export class WsConnection extends ManagedConnection {
     return true;
   }
 
-  /** The server answers HTTP: a socket that never opens was refused, not unreachable. */
+  protected lifecycle(signal: LifecycleSignal): void {
+    this.options.onSignal(signal);
+  }
+
+  protected lastCloseCode(): number | undefined {
+    return this.closeCode;
+  }
+
+  protected onFinish(): void {
+    this.socket?.close(1000);
+  }
+
+  protected async attempt(): Promise<AttemptOutcome> {
+    const outcome = await this.connectOnce(this.urls[this.urlIndex]);
+    this.closeCode = outcome.code;
+    if (!outcome.opened) {
+      this.failedBeforeOpen++;
+      // a path that never opened may not exist: the next one gets the next attempt
+      if (!this.everOpened) this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    } else {
+      this.failedBeforeOpen = 0;
+    }
+    if (this.closed) return { kind: 'aborted' };
+    const policy = closeCodePolicy(outcome.code);
+    if (policy === 'end') return { kind: 'done' };
+    const error = new TransportError({
+      kind: 'socket',
+      closeCode: outcome.code,
+      message: `WebSocket closed with ${outcome.code}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.code === 1006 ? ': connection lost or refused' : ''}`,
+      retryable: policy === 'reconnect',
+    });
+    return policy === 'reconnect' ? { kind: 'failed', sawData: outcome.sawMessage, error } : { kind: 'fatal', error };
+  }
+
+  /** A socket that never opened on any path while the server answers HTTP was refused, not unreachable. */
+  protected async beforeRetry(): Promise<Extract<AttemptOutcome, { kind: 'fatal' }> | undefined> {
+    if (this.everOpened || this.failedBeforeOpen < this.urls.length * HANDSHAKE_ROUNDS || browserOffline() || !(await this.serverAnswers())) return undefined;
+    return {
+      kind: 'fatal',
+      error: new TransportError({
+        kind: 'handshake',
+        closeCode: this.closeCode,
+        message: `The server refused the WebSocket handshake ${this.failedBeforeOpen} times while answering HTTP: a rejected or missing token shows this way (HTTP 403)`,
+        retryable: false,
+      }),
+    };
+  }
+
+  /** The server answers HTTP at all. */
   private async serverAnswers(): Promise<boolean> {
     const url = this.options.handshakeProbeUrl;
     if (!url) return false;
@@ -102,88 +156,6 @@ export class WsConnection extends ManagedConnection {
       return true;
     } catch {
       return false;
-    }
-  }
-
-  protected async run(): Promise<void> {
-    const budget = new ReconnectBudget(this.options.maxReconnects, this.options.retryBaseMs, this.options.retryMaxMs);
-    for (;;) {
-      this.options.onSignal({ type: 'connecting', at: Date.now(), attempt: budget.attempt });
-      const outcome = await this.connectOnce(this.urls[this.urlIndex]);
-      if (!outcome.opened) {
-        this.failedBeforeOpen++;
-        // a path that never opened may not exist: the next one gets the next attempt
-        if (!this.everOpened) this.urlIndex = (this.urlIndex + 1) % this.urls.length;
-      } else {
-        this.failedBeforeOpen = 0;
-      }
-      if (this.closed) {
-        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted', code: outcome.code });
-        return;
-      }
-      if (outcome.code === 1000) {
-        this.controller.abort();
-        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'ended', code: 1000 });
-        return;
-      }
-      const error: TransportError = {
-        kind: 'network',
-        status: outcome.code,
-        message: `WebSocket closed with ${outcome.code}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.code === 1006 ? ': connection lost or refused' : ''}`,
-        retryable: RECONNECT_CODES.has(outcome.code) || !isPolicyClose(outcome.code),
-      };
-      if (isPolicyClose(outcome.code)) {
-        this.controller.abort();
-        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'fatal', code: outcome.code, error: { ...error, retryable: false } });
-        return;
-      }
-      if (!this.everOpened && this.failedBeforeOpen >= this.urls.length * HANDSHAKE_ROUNDS && !browserOffline() && (await this.serverAnswers())) {
-        if (this.closed) {
-          this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });
-          return;
-        }
-        this.controller.abort();
-        this.options.onSignal({
-          type: 'closed',
-          at: Date.now(),
-          reason: 'fatal',
-          code: outcome.code,
-          error: {
-            kind: 'handshake',
-            message: `The server refused the WebSocket handshake ${this.failedBeforeOpen} times while answering HTTP: a rejected or missing token shows this way (HTTP 403)`,
-            retryable: false,
-          },
-        });
-        return;
-      }
-      if (browserOffline()) {
-        // wait for the network (wake() on 'online') without spending the reconnect budget
-        this.options.onSignal({
-          type: 'retrying',
-          at: Date.now(),
-          attempt: budget.attempt,
-          delayMs: 60_000,
-          error: { ...error, message: 'Offline: waiting for the network' },
-        });
-        await this.sleep(60_000);
-        if (this.closed) {
-          this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });
-          return;
-        }
-        continue;
-      }
-      const delayMs = budget.next(outcome.sawMessage);
-      if (delayMs === undefined) {
-        this.controller.abort();
-        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'gave-up', code: outcome.code, error });
-        return;
-      }
-      this.options.onSignal({ type: 'retrying', at: Date.now(), attempt: budget.attempt, delayMs, error });
-      await this.sleep(delayMs);
-      if (this.closed) {
-        this.options.onSignal({ type: 'closed', at: Date.now(), reason: 'aborted' });
-        return;
-      }
     }
   }
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCodebegenPlatform } from '../../server/codebegen/platform.js';
 import { FeedManager } from '../../src/feeds/feedManager';
-import { JobFeed, type FeedOptions } from '../../src/feeds/jobFeed';
+import { JobFeed, type FeedSettings } from '../../src/feeds/jobFeed';
 import type { JobEvent } from '../../src/model/events';
 import { isTerminal } from '../../src/model/job';
 import { codebegenDialect } from '../../src/protocols/codebegen';
@@ -11,7 +11,7 @@ import type { Source } from '../../src/protocols/source';
 
 let platform: Awaited<ReturnType<typeof startCodebegenPlatform>>;
 const requestLog: string[] = [];
-const fast: FeedOptions = { retryBaseMs: 10, retryMaxMs: 50, maxReconnects: 3, pollIntervalMs: 100 };
+const fast: FeedSettings = { reconnect: { baseMs: 10, maxMs: 50, maxReconnects: 3 }, pollIntervalMs: 100 };
 const feeds: { stop(): void }[] = [];
 
 beforeAll(async () => {
@@ -33,16 +33,16 @@ function watch(source: Source, jobId: string) {
   const events: JobEvent[] = [];
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  const feed = new JobFeed(
+  const feed = new JobFeed({
     source,
-    codebegenDialect,
-    { jobId },
-    (batch) => events.push(...batch),
-    (changed) => {
+    dialect: codebegenDialect,
+    ref: { jobId },
+    emit: (batch) => events.push(...batch),
+    onModeChange: (changed) => {
       if (!changed.active) settle();
     },
-    fast,
-  );
+    settings: fast,
+  });
   feeds.push(feed);
   return { feed, events, settled };
 }

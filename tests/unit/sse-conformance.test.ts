@@ -33,7 +33,7 @@ async function run(
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   const connection = new SseConnection({
     url: server.url,
-    retryBaseMs,
+    reconnect: { baseMs: retryBaseMs },
     onSignal: (signal) => {
       signals.push(signal);
       if (signal.type === 'closed' || until?.(signals)) resolveDone();
@@ -217,8 +217,7 @@ describe('SSE client conformance', () => {
     await new Promise<void>((resolve) => {
       const connection = new SseConnection({
         url: server.url,
-        retryBaseMs: 5,
-        maxReconnects: 3,
+        reconnect: { baseMs: 5, maxReconnects: 3 },
         onSignal: (signal) => {
           signals.push(signal);
           if (signal.type === 'closed') resolve();

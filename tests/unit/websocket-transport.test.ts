@@ -28,8 +28,7 @@ function run(url: string, maxReconnects = 3) {
   return new Promise<WsSignal[]>((resolve) => {
     new WsConnection({
       url,
-      retryBaseMs: 5,
-      maxReconnects,
+      reconnect: { baseMs: 5, maxReconnects },
       WebSocket: NodeWebSocket as unknown as typeof WebSocket,
       onSignal: (signal) => {
         signals.push(signal);
@@ -59,6 +58,14 @@ describe('WsConnection', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it.each([1002, 1003, 1007, 1009, 3000])('stops on %i (the data or protocol is wrong: trying again will not help)', async (code) => {
+    const server = await serve((socket) => socket.close(code));
+    const signals = await run(server.url);
+    expect(signals.at(-1)).toMatchObject({ type: 'closed', reason: 'fatal', code, error: { closeCode: code, retryable: false } });
+    expect(signals.some((signal) => signal.type === 'retrying')).toBe(false);
+    expect(server.connections()).toBe(1);
+  });
+
   it.each([1001, 1011, 1012, 1013])('reconnects after %i, then gives up after its budget', async (code) => {
     const server = await serve((socket) => socket.close(code));
     const signals = await run(server.url, 2);
@@ -76,7 +83,7 @@ describe('WsConnection', () => {
       }
     });
     const signals = await run(server.url);
-    expect(signals.find((signal) => signal.type === 'retrying')).toMatchObject({ error: { status: 1006 } });
+    expect(signals.find((signal) => signal.type === 'retrying')).toMatchObject({ error: { kind: 'socket', closeCode: 1006 } });
     expect(signals.filter((signal) => signal.type === 'message')).toHaveLength(1);
     expect(signals.at(-1)).toMatchObject({ reason: 'ended' });
   });

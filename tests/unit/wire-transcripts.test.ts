@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { JobFeed, type FeedOptions } from '../../src/feeds/jobFeed';
+import { JobFeed, type FeedSettings } from '../../src/feeds/jobFeed';
 import { WireLedger } from '../../src/feeds/wireLedger';
 import type { JobEvent } from '../../src/model/events';
 import { newJob, type Job } from '../../src/model/job';
@@ -19,10 +19,8 @@ import { loadTranscript, startReplayServer, type Transcript } from '../support/w
 // read through the real transports, feed, dialects and reducer: each job must end in the
 // right state with the right phases, files and steps, and without one invalid message.
 
-const fast: FeedOptions = {
-  retryBaseMs: 10,
-  retryMaxMs: 50,
-  maxReconnects: 3,
+const fast: FeedSettings = {
+  reconnect: { baseMs: 10, maxMs: 50, maxReconnects: 3 },
   pollIntervalMs: 50,
   WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
 };
@@ -74,17 +72,17 @@ async function follow(
   const ledger = new WireLedger();
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  const feed = new JobFeed(
+  const feed = new JobFeed({
     source,
     dialect,
     ref,
-    (batch) => events.push(...batch),
-    (changed) => {
+    emit: (batch) => events.push(...batch),
+    onModeChange: (changed) => {
       if (!changed.active) settle();
     },
-    { ...fast, observe: (src, channel, raw, parsed) => ledger.record(src, channel, raw, parsed) },
-    pinned,
-  );
+    settings: { ...fast, observe: (src, channel, raw, parsed) => ledger.record(src, channel, raw, parsed) },
+    pinnedStream: pinned,
+  });
   feeds.push(feed);
   feed.stream();
   await Promise.race([
