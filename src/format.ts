@@ -32,6 +32,3 @@ export function formatClock(at: number | undefined): string {
   clockFormat ??= new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   return `${clockFormat.format(at)}.${String(Math.trunc(at) % 1000).padStart(3, '0')}`;
 }
-
-/** A job that should be moving but has not been heard from: shown as stale, never as live. */
-export const STALE_AFTER_MS = 20_000;

@@ -5,13 +5,6 @@ export function jobRoute(sourceId: string, jobId: string): RouteLocationRaw {
   return { name: 'job', params: { sourceId, jobId } };
 }
 
-export const PLATFORM_LABELS: Record<string, string> = {
-  codebegen: 'CodeBegen',
-  takoss: 'Takoss',
-  smartforge: 'Smart Forge',
-  imagegen: 'Image gen',
-};
-
 /** Stage names as the operator reads them: code_generation becomes "code generation". */
 export function stageLabel(stage: string | undefined): string {
   return stage ? stage.replace(/[_:-]+/g, ' ') : '—';

@@ -1,3 +1,4 @@
+import { isPlatformKind } from '../protocols';
 import { JOB_STATUSES, type Job, type JobStatus, type PlatformKind } from './job';
 
 /** The board's filters and sort, as they live in its URL query. */
@@ -12,7 +13,6 @@ export interface BoardQuery {
 
 export const BOARD_SORTS = ['newest', 'oldest', 'progress', 'eta', 'status'] as const;
 export type BoardSort = (typeof BOARD_SORTS)[number];
-const PLATFORMS: readonly PlatformKind[] = ['codebegen', 'takoss', 'smartforge', 'imagegen'];
 
 type RawQuery = Record<string, unknown>;
 const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
@@ -23,7 +23,7 @@ export function parseBoardQuery(query: RawQuery): BoardQuery {
   const sort = text(query.sort);
   return {
     status: status && (JOB_STATUSES as readonly string[]).includes(status) ? (status as JobStatus) : undefined,
-    platform: platform && PLATFORMS.includes(platform as PlatformKind) ? (platform as PlatformKind) : undefined,
+    platform: isPlatformKind(platform) ? platform : undefined,
     source: text(query.source),
     stage: text(query.stage),
     q: text(query.q),

@@ -1,6 +1,8 @@
 /** The one job model every platform is normalized into. Progress is always 0-100. */
 
-export type PlatformKind = 'codebegen' | 'takoss' | 'smartforge' | 'imagegen';
+import type { PlatformKind } from '../protocols';
+
+export type { PlatformKind };
 
 export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -119,6 +121,30 @@ export interface Job {
 
 export function jobKey(sourceId: string, jobId: string): string {
   return `${sourceId}/${jobId}`;
+}
+
+/** A job key back into its ids (source ids hold no slash; job ids may). */
+export function splitJobKey(key: string): { sourceId: string; jobId: string } {
+  const slash = key.indexOf('/');
+  return { sourceId: key.slice(0, slash), jobId: key.slice(slash + 1) };
+}
+
+/** A running job not heard from for this long is stale, never live. */
+export const STALE_AFTER_MS = 20_000;
+
+/**
+ * How a job's link is doing, by one rule every screen shares: `down` when its link failed,
+ * `stale` when it is reconnecting or nothing (not even a heartbeat) arrived for
+ * STALE_AFTER_MS, `ok` otherwise. Finished jobs, and jobs kept current by a listing alone
+ * (link `idle`), are `ok`: nothing is expected of their link.
+ */
+export function linkHealth(job: Job, now: number): 'ok' | 'stale' | 'down' {
+  if (isTerminal(job.status)) return 'ok';
+  if (job.link === 'error') return 'down';
+  if (job.link === 'idle' || job.link === 'closed') return 'ok';
+  if (job.link === 'stale' || job.link === 'reconnecting') return 'stale';
+  const heardAt = job.lastSeenAt ?? job.updatedAt;
+  return heardAt !== undefined && now - heardAt > STALE_AFTER_MS ? 'stale' : 'ok';
 }
 
 export function newJob(sourceId: string, jobId: string, platform: PlatformKind): Job {

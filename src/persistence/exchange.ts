@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { JobEvent } from '../model/events';
-import { jobKey } from '../model/job';
+import { jobKey, type PlatformKind } from '../model/job';
+import { isPlatformKind, PLATFORM_KINDS } from '../protocols';
 
 // Export as JSON Lines (a header line, then one event per line) and import for replay.
 
@@ -36,10 +37,16 @@ const EventLine = v.looseObject({
   kind: v.picklist(['update', 'protocol-error', 'unrecognized', 'notice', 'link', 'heartbeat', 'integrity']),
   sourceId: v.string(),
   jobId: v.pipe(v.string(), v.minLength(1)),
-  platform: v.picklist(['codebegen', 'takoss', 'smartforge', 'imagegen']),
+  platform: v.picklist(PLATFORM_KINDS),
   at: v.pipe(v.number(), v.finite()),
   receivedAt: v.pipe(v.number(), v.finite()),
 });
+
+/** The platform of an export's jobs (one replay source has one), from its first event that names a known one. */
+export function exportedPlatform(text: string): PlatformKind | undefined {
+  for (const match of text.matchAll(/"platform":"([a-z0-9_-]+)"/g)) if (isPlatformKind(match[1])) return match[1];
+  return undefined;
+}
 
 export interface ParsedExport {
   events: JobEvent[];

@@ -6,8 +6,8 @@ import { isTransportError, TransportError, type TransportErrorDetails } from '..
 import { requestJson } from '../transports/http';
 import type { Dialect, JobRef, JobSighting, Launched, WireContext } from './dialect';
 import { requestFirst, routeBook } from './routes';
-import { describeIssues, type Source } from './source';
-import { checkWire, eventBase, invalid, parseJson, platformTime, protocolError, toPercent, typeName, unrecognized, wireTime } from './wire';
+import type { Source } from './source';
+import { checkWire, describeIssues, eventBase, invalid, parseJson, platformTime, protocolError, toPercent, typeName, unrecognized, wireTime } from './wire';
 
 // CodeBegen: v2 generation monitoring and iterations. Written from the integration guides
 // (codebegen-generation-monitoring.md, codebegen-iteration-sse.md) and from what the platform's
@@ -108,13 +108,48 @@ const GenerateResponseSchema = v.looseObject({
   created_at: wireTime,
 });
 
-export interface CodebegenLaunchRequest {
-  prompt: string;
-  project_id?: string;
-  generation_mode?: 'classic' | 'enhanced' | 'auto';
-  tech_stack?: string;
-  constraints?: string[];
-}
+const blankToUndefined = (text: string) => text || undefined;
+
+/** POST /generations/generate, as the launch form asks for it; the limits are the platform's own (it answers 422 outside them). */
+export const CodebegenLaunchSchema = v.object({
+  prompt: v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    v.nonEmpty('Describe what to generate.'),
+    v.minLength(10, 'Say a little more: at least 10 characters.'),
+    v.maxLength(5000, 'Keep the prompt under 5,000 characters.'),
+    v.title('Prompt'),
+    v.metadata({ multiline: 3, placeholder: 'Create a user management API with FastAPI', wide: true }),
+  ),
+  generation_mode: v.pipe(v.optional(v.picklist(['auto', 'enhanced', 'classic']), 'auto'), v.title('Generation mode')),
+  tech_stack: v.pipe(
+    v.optional(v.string(), 'fastapi_postgres'),
+    v.trim(),
+    v.title('Tech stack'),
+    v.metadata({ suggestions: ['fastapi_postgres', 'express_mongo', 'django'] }),
+    v.transform(blankToUndefined),
+  ),
+  project_id: v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    v.regex(/^[\w.-]{0,100}$/, 'Letters, digits, dot, dash and underscore only.'),
+    v.title('Project id (optional)'),
+    v.metadata({ placeholder: 'proj_456' }),
+    v.transform(blankToUndefined),
+  ),
+  constraints: v.pipe(
+    v.optional(v.string(), 'dockerized, tested, authenticated'),
+    v.title('Constraints (comma separated)'),
+    v.metadata({ wide: true }),
+    v.transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+  ),
+});
+export type CodebegenLaunchRequest = v.InferOutput<typeof CodebegenLaunchSchema>;
 
 /** Job statuses by the platform's words; anything missing here and below is unrecognized. */
 const JOB_STATUS: Record<string, JobStatus> = {
@@ -366,6 +401,8 @@ export async function startIteration(source: Source, request: IterationRequest, 
 export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
   kind: 'codebegen',
   label: 'CodeBegen',
+  glyph: 'CB',
+  color: '#38bdf8',
   messageTypes: CODEBEGEN_MESSAGE_TYPES,
   // The platform's code sends a heartbeat frame about every 30 s (the guide names none).
   heartbeatMs: 30_000,
@@ -440,22 +477,17 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
     return [snapshotEvent(context, result.value, body)];
   },
 
-  validateLaunch(request) {
-    const problems: Record<string, string> = {};
-    const prompt = request.prompt?.trim() ?? '';
-    // the platform's own limits (it answers 422 outside them)
-    if (!prompt) problems.prompt = 'Describe what to generate.';
-    else if (prompt.length < 10) problems.prompt = 'Say a little more: at least 10 characters.';
-    else if (prompt.length > 5000) problems.prompt = 'Keep the prompt under 5,000 characters.';
-    if (request.project_id && !/^[\w.-]{1,100}$/.test(request.project_id)) problems.project_id = 'Letters, digits, dot, dash and underscore only.';
-    return Object.keys(problems).length ? problems : undefined;
+  launchSchema: CodebegenLaunchSchema,
+
+  followUp(source, parentJobId, instruction, fetchImpl) {
+    return startIteration(source, { parent_generation_id: parentJobId, modification_prompt: instruction }, fetchImpl);
   },
 
   async launch(source, request, fetchImpl) {
     const body = await requestJson(`${source.baseUrl}${API}/generate`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...this.authHeaders(source) },
-      body: JSON.stringify({ ...request, prompt: request.prompt.trim() }),
+      body: JSON.stringify(request),
       fetch: fetchImpl,
     });
     const result = v.safeParse(GenerateResponseSchema, body);

@@ -1,5 +1,6 @@
 import type { JobEvent, WireMismatch } from '../model/events';
 import type { PlatformKind } from '../model/job';
+import type { LaunchSchema } from './launch';
 import type { RouteCandidate } from './routes';
 import type { Source } from './source';
 
@@ -98,8 +99,12 @@ export interface Launched {
   events: JobEvent[];
   /** the stream that is the job itself (a Takoss POST), opened at once and never queued */
   pinnedStream?: StreamRequest;
-  /** what the start request still has to say when it answers late (image generation) */
-  outcome?: Promise<JobEvent[]>;
+  /**
+   * The request that starts the job, sent once its stream is open: platforms that push
+   * progress only to a socket already listening (image generation, ComfyUI). Its events are
+   * the platform's answer; a rejection before the first progress fails the launch.
+   */
+  start?: (fetchImpl?: typeof fetch) => Promise<JobEvent[]>;
 }
 
 /**
@@ -108,7 +113,12 @@ export interface Launched {
  */
 export interface Dialect<LaunchRequest = unknown> {
   kind: PlatformKind;
+  /** the platform's name wherever genwatch shows it */
   label: string;
+  /** two letters for its badge */
+  glyph: string;
+  /** its badge colour, read on dark text in both themes */
+  color: string;
   /** the message types this dialect reads (`family:*` for a family); others are unrecognized */
   messageTypes: readonly string[];
   authHeaders(source: Source): Record<string, string>;
@@ -126,11 +136,21 @@ export interface Dialect<LaunchRequest = unknown> {
   maxEventChars?: number;
   parseStreamMessage(context: WireContext, message: WireMessage): JobEvent[];
   parseStatus?(context: WireContext, body: string): JobEvent[];
-  /** checks a launch request; returns messages per field, or nothing when it is fine */
-  validateLaunch?(request: LaunchRequest): Record<string, string> | undefined;
+  /** the launch form: its fields, their limits, and the request they make (see launch.ts) */
+  launchSchema?: LaunchSchema<LaunchRequest>;
+  /** starts a job from a request the launch schema produced */
   launch?(source: Source, request: LaunchRequest, fetchImpl?: typeof fetch): Promise<Launched>;
+  /**
+   * A new job made from a finished one and an instruction saying what to change (a CodeBegen
+   * iteration); the platform's panel offers it.
+   */
+  followUp?(source: Source, parentJobId: string, instruction: string, fetchImpl?: typeof fetch): Promise<Launched>;
   parseDiscovery?(source: Source, body: string, receivedAt: number): JobSighting[] | { error: string; mismatches?: WireMismatch[] };
 }
 
 /** a stream message longer than this (in UTF-16 code units, about bytes) is rejected unread */
 export const DEFAULT_MAX_EVENT_CHARS = 256 * 1024;
+
+/** a dialect whatever its launch request: what the registry holds */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each dialect checks its own requests with its launch schema
+export type AnyDialect = Dialect<any>;

@@ -3,7 +3,7 @@ import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
 import type { Dialect, JobSighting, WireContext } from './dialect';
 import { requestFirst, routeBook } from './routes';
-import { type Source } from './source';
+import type { Source } from './source';
 import {
   checkWire,
   eventBase,
@@ -90,12 +90,20 @@ const ListingSchema = v.looseObject({
   ),
 });
 
-export interface ImagegenLaunchRequest {
-  prompt: string;
-  use_generation?: boolean;
-  use_refinement?: boolean;
-  high_quality?: boolean;
-}
+export const ImagegenLaunchSchema = v.object({
+  prompt: v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    // the platform's own limits (it answers 422 outside them)
+    v.minLength(3, 'Describe the image in at least 3 characters.'),
+    v.maxLength(500, 'Keep the prompt under 500 characters.'),
+    v.title('Prompt'),
+    v.metadata({ multiline: 2, placeholder: 'A lighthouse at dusk, oil painting', wide: true }),
+  ),
+  use_refinement: v.pipe(v.optional(v.boolean(), true), v.title('Refine (second stage)')),
+  high_quality: v.pipe(v.optional(v.boolean(), false), v.title('High quality (more steps)')),
+});
+export type ImagegenLaunchRequest = v.InferOutput<typeof ImagegenLaunchSchema>;
 
 /** The platform's later global socket wraps the fields in `data`, with `taskId`. */
 function unwrap(value: unknown): unknown {
@@ -138,12 +146,11 @@ function socketUrl(source: Source, path: string, token?: string): string {
   return url.href;
 }
 
-export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
-  /** the POST that starts a task whose socket is already open */
-  startTask(source: Source, taskId: string, request: ImagegenLaunchRequest, fetchImpl?: typeof fetch): Promise<JobEvent[]>;
-} = {
+export const imagegenDialect: Dialect<ImagegenLaunchRequest> = {
   kind: 'imagegen',
   label: 'Image generation',
+  glyph: 'IM',
+  color: '#f472b6',
   messageTypes: IMAGEGEN_MESSAGE_TYPES,
   heartbeatMs: 30_000,
 
@@ -211,13 +218,7 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
     return events;
   },
 
-  validateLaunch(request) {
-    const prompt = request.prompt?.trim() ?? '';
-    // the platform's own limits (it answers 422 outside them)
-    if (prompt.length < 3) return { prompt: 'Describe the image in at least 3 characters.' };
-    if (prompt.length > 500) return { prompt: 'Keep the prompt under 500 characters.' };
-    return undefined;
-  },
+  launchSchema: ImagegenLaunchSchema,
 
   async launch(source, request) {
     // The client picks the task id and opens the socket before starting the task.
@@ -227,66 +228,11 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
     return {
       ref: { jobId },
       events: [
-        updateEvent(
-          'imagegen',
-          context,
-          now,
-          { status: 'pending', title: request.prompt.trim(), createdAt: now, message: 'Opening the progress socket' },
-          'started',
-        ),
+        updateEvent('imagegen', context, now, { status: 'pending', title: request.prompt, createdAt: now, message: 'Opening the progress socket' }, 'started'),
       ],
+      // the guide's order: socket open first, then the POST, which answers only at the end
+      start: (fetchImpl) => startImageTask(source, jobId, request, fetchImpl),
     };
-  },
-
-  async startTask(source, taskId, request, fetchImpl) {
-    const body = JSON.stringify({
-      prompt: request.prompt.trim(),
-      task_id: taskId,
-      // the platform's code fetches a stock photo first unless told not to, and then runs nothing
-      use_pexels: false,
-      use_generation: true,
-      use_refinement: request.use_refinement ?? false,
-      high_quality: request.high_quality ?? false,
-      num_inference_steps: request.high_quality ? 50 : 30,
-    });
-    const { body: answer } = await requestFirst(
-      source.baseUrl,
-      'generate',
-      routeBook.order(source.baseUrl, 'generate', [
-        { variant: 'upstream', url: `${source.baseUrl}/api/media/generate-image` },
-        { variant: 'guide', url: `${source.baseUrl}/api/media/generate` },
-      ]),
-      { method: 'POST', headers: { 'Content-Type': 'application/json', ...this.authHeaders(source) }, body, fetch: fetchImpl },
-    );
-    const context: WireContext = { source, jobId: taskId, receivedAt: Date.now() };
-    const raw = JSON.stringify(answer);
-    const result = checkWire(GenerateResponseSchema, answer, 'generate response');
-    if (!result.ok) return [invalid('imagegen', context, raw, result, 'launch answer')];
-    const output = result.value;
-    if (!output.success) {
-      return [
-        {
-          ...updateEvent(
-            'imagegen',
-            context,
-            context.receivedAt,
-            { status: 'failed', error: output.error ?? output.message ?? 'Generation failed', message: output.message ?? undefined },
-            'launch answer',
-            raw,
-          ),
-          wireType: 'launch answer',
-        },
-      ];
-    }
-    const update: JobUpdate = { status: 'completed', progress: 100, message: output.message ?? 'Image generated' };
-    const image =
-      (output.image_url ? sameOriginUrl(output.image_url, source.baseUrl) : undefined) ??
-      (output.image?.url ? sameOriginUrl(output.image.url, source.baseUrl) : undefined);
-    if (image) update.imageUrl = image;
-    // the platform's code answers with a path on its own disk: kept, said, never used as a URL
-    else if (output.image_url || output.local_path)
-      update.output = { savedAt: output.local_path ?? output.image_url, generationTime: output.generation_time ?? undefined };
-    return [{ ...updateEvent('imagegen', context, context.receivedAt, update, 'launch answer', raw), wireType: 'launch answer' }];
   },
 
   parseDiscovery(source, body, receivedAt) {
@@ -315,3 +261,55 @@ export const imagegenDialect: Dialect<ImagegenLaunchRequest> & {
     });
   },
 };
+
+/** POST generate for a task whose socket is already open: its answer comes when the image is done. */
+export async function startImageTask(source: Source, taskId: string, request: ImagegenLaunchRequest, fetchImpl?: typeof fetch): Promise<JobEvent[]> {
+  const body = JSON.stringify({
+    prompt: request.prompt,
+    task_id: taskId,
+    // the platform's code fetches a stock photo first unless told not to, and then runs nothing
+    use_pexels: false,
+    use_generation: true,
+    use_refinement: request.use_refinement ?? false,
+    high_quality: request.high_quality ?? false,
+    num_inference_steps: request.high_quality ? 50 : 30,
+  });
+  const { body: answer } = await requestFirst(
+    source.baseUrl,
+    'generate',
+    routeBook.order(source.baseUrl, 'generate', [
+      { variant: 'upstream', url: `${source.baseUrl}/api/media/generate-image` },
+      { variant: 'guide', url: `${source.baseUrl}/api/media/generate` },
+    ]),
+    { method: 'POST', headers: { 'Content-Type': 'application/json', ...imagegenDialect.authHeaders(source) }, body, fetch: fetchImpl },
+  );
+  const context: WireContext = { source, jobId: taskId, receivedAt: Date.now() };
+  const raw = JSON.stringify(answer);
+  const result = checkWire(GenerateResponseSchema, answer, 'generate response');
+  if (!result.ok) return [invalid('imagegen', context, raw, result, 'launch answer')];
+  const output = result.value;
+  if (!output.success) {
+    return [
+      {
+        ...updateEvent(
+          'imagegen',
+          context,
+          context.receivedAt,
+          { status: 'failed', error: output.error ?? output.message ?? 'Generation failed', message: output.message ?? undefined },
+          'launch answer',
+          raw,
+        ),
+        wireType: 'launch answer',
+      },
+    ];
+  }
+  const update: JobUpdate = { status: 'completed', progress: 100, message: output.message ?? 'Image generated' };
+  const image =
+    (output.image_url ? sameOriginUrl(output.image_url, source.baseUrl) : undefined) ??
+    (output.image?.url ? sameOriginUrl(output.image.url, source.baseUrl) : undefined);
+  if (image) update.imageUrl = image;
+  // the platform's code answers with a path on its own disk: kept, said, never used as a URL
+  else if (output.image_url || output.local_path)
+    update.output = { savedAt: output.local_path ?? output.image_url, generationTime: output.generation_time ?? undefined };
+  return [{ ...updateEvent('imagegen', context, context.receivedAt, update, 'launch answer', raw), wireType: 'launch answer' }];
+}

@@ -1,18 +1,33 @@
-import type { PlatformKind } from '../model/job';
 import { codebegenDialect } from './codebegen';
-import type { Dialect } from './dialect';
+import type { AnyDialect, Dialect } from './dialect';
 import { imagegenDialect } from './imagegen';
 import { smartforgeDialect } from './smartforge';
 import { takossDialect } from './takoss';
 
-/** Dialects by platform kind. */
-export const DIALECTS: Record<PlatformKind, Dialect<unknown>> = {
+/**
+ * The platform registry: one line per platform. Its kind, label, badge, launch form and
+ * readers all come from its dialect; its job panel is components/platforms/<Kind>Panel.vue.
+ */
+export const DIALECTS = {
   codebegen: codebegenDialect,
   takoss: takossDialect,
   smartforge: smartforgeDialect,
   imagegen: imagegenDialect,
-};
+} satisfies Record<string, AnyDialect>;
 
-export function dialectFor(kind: PlatformKind): Dialect<unknown> | undefined {
-  return DIALECTS[kind];
+export type PlatformKind = keyof typeof DIALECTS;
+
+export const PLATFORM_KINDS = Object.keys(DIALECTS) as PlatformKind[];
+
+export function isPlatformKind(value: unknown): value is PlatformKind {
+  return typeof value === 'string' && Object.hasOwn(DIALECTS, value);
+}
+
+export function dialectFor(kind: string): Dialect<unknown> | undefined {
+  return isPlatformKind(kind) ? (DIALECTS[kind] as Dialect<unknown>) : undefined;
+}
+
+/** The platform's name as genwatch shows it; an unknown kind as itself. */
+export function platformLabel(kind: string): string {
+  return dialectFor(kind)?.label ?? kind;
 }

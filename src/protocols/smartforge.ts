@@ -5,8 +5,21 @@ import { isTransportError } from '../transports/error';
 import { requestJson } from '../transports/http';
 import type { Dialect, JobSighting, Launched, WireContext } from './dialect';
 import { routeBook } from './routes';
-import { describeIssues, type Source } from './source';
-import { checkWire, eventBase, invalid, parseJson, platformTime, protocolError, toPercent, typeName, unrecognized, updateEvent, wireTime } from './wire';
+import type { Source } from './source';
+import {
+  checkWire,
+  describeIssues,
+  eventBase,
+  invalid,
+  parseJson,
+  platformTime,
+  protocolError,
+  toPercent,
+  typeName,
+  unrecognized,
+  updateEvent,
+  wireTime,
+} from './wire';
 
 // Smart Forge API generation. The guide (smartforge-streaming.md) describes typed events per
 // project with `projectId`, Planning/Generating/Validating steps and code in `chunk`s. The
@@ -267,13 +280,23 @@ function eventUpdate(wire: SmartforgeEvent, origin: string): JobUpdate | undefin
   return step ? enterStep(update, step) : update;
 }
 
-export interface SmartforgeLaunchRequest {
-  prompt: string;
-}
+export const SmartforgeLaunchSchema = v.object({
+  prompt: v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    v.minLength(3, 'Describe the API in at least 3 characters.'),
+    v.maxLength(10_000, 'Keep the prompt under 10,000 characters.'),
+    v.title('Prompt'),
+    v.metadata({ multiline: 3, placeholder: 'REST API for a bookstore with authors and reviews', wide: true }),
+  ),
+});
+export type SmartforgeLaunchRequest = v.InferOutput<typeof SmartforgeLaunchSchema>;
 
 export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
   kind: 'smartforge',
   label: 'Smart Forge',
+  glyph: 'SF',
+  color: '#a78bfa',
   messageTypes: SMARTFORGE_MESSAGE_TYPES,
   snapshotBeforeStream: true,
   // the platform's code: a comment every 15 s; the guide: every 30 s
@@ -389,12 +412,7 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
     ];
   },
 
-  validateLaunch(request) {
-    const prompt = request.prompt?.trim() ?? '';
-    if (prompt.length < 3) return { prompt: 'Describe the API in at least 3 characters.' };
-    if (prompt.length > 10_000) return { prompt: 'Keep the prompt under 10,000 characters.' };
-    return undefined;
-  },
+  launchSchema: SmartforgeLaunchSchema,
 
   async launch(source, request, fetchImpl): Promise<Launched> {
     const prompt = request.prompt.trim();

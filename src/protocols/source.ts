@@ -1,10 +1,11 @@
 import * as v from 'valibot';
+import { PLATFORM_KINDS } from './index';
 
 /** A platform endpoint the dashboard watches; the shape of an entry of /sources.json. */
 export const SourceSchema = v.object({
   id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+$/, 'id may hold letters, digits, dot, dash and underscore')),
   name: v.pipe(v.string(), v.minLength(1)),
-  kind: v.picklist(['codebegen', 'takoss', 'smartforge', 'imagegen']),
+  kind: v.picklist(PLATFORM_KINDS, `kind must be one of ${PLATFORM_KINDS.join(', ')}`),
   baseUrl: v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'baseUrl must be http(s)')),
   token: v.optional(v.string()),
   maxStreams: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64))),
@@ -21,14 +22,4 @@ export const DEFAULT_MAX_STREAMS = 4;
 
 export function originOf(source: Source): string {
   return new URL(source.baseUrl).origin;
-}
-
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => {
-      const path = issue.path?.map((item) => String(item.key)).join('.') ?? '';
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
 }

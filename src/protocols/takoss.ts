@@ -54,11 +54,31 @@ const ProjectListingSchema = v.array(
   }),
 );
 
-export interface TakossLaunchRequest {
-  projectName: string;
-  description: string;
-  requirements: string;
-}
+export const TakossLaunchSchema = v.object({
+  projectName: v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    v.nonEmpty('Give the project a name.'),
+    v.maxLength(200, 'Keep the name under 200 characters.'),
+    v.title('Project name'),
+    v.metadata({ placeholder: 'Blog Platform' }),
+  ),
+  description: v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    v.nonEmpty('Describe the application.'),
+    v.title('Description'),
+    v.metadata({ placeholder: 'A modern web application', wide: true }),
+  ),
+  requirements: v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    v.nonEmpty('List what it must do.'),
+    v.title('Requirements'),
+    v.metadata({ multiline: 3, placeholder: 'Build a blog with authentication and comments', wide: true }),
+  ),
+});
+export type TakossLaunchRequest = v.InferOutput<typeof TakossLaunchSchema>;
 
 const event = (context: WireContext, update: JobUpdate, label: string, raw?: string, wireType?: string): JobEvent => ({
   ...updateEvent('takoss', context, context.receivedAt, update, label, raw),
@@ -75,6 +95,8 @@ function resultOutput(data: Record<string, unknown>): Record<string, unknown> {
 export const takossDialect: Dialect<TakossLaunchRequest> = {
   kind: 'takoss',
   label: 'Takoss',
+  glyph: 'TK',
+  color: '#f59e0b',
   messageTypes: TAKOSS_MESSAGE_TYPES,
 
   authHeaders(source: Source): Record<string, string> {
@@ -151,14 +173,7 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
     }
   },
 
-  validateLaunch(request) {
-    const problems: Record<string, string> = {};
-    if (!request.projectName?.trim()) problems.projectName = 'Give the project a name.';
-    else if (request.projectName.length > 200) problems.projectName = 'Keep the name under 200 characters.';
-    if (!request.description?.trim()) problems.description = 'Describe the application.';
-    if (!request.requirements?.trim()) problems.requirements = 'List what it must do.';
-    return Object.keys(problems).length ? problems : undefined;
-  },
+  launchSchema: TakossLaunchSchema,
 
   async launch(source, request) {
     const now = Date.now();

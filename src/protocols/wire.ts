@@ -2,7 +2,6 @@ import * as v from 'valibot';
 import type { JobEvent, JobUpdate, WireMismatch } from '../model/events';
 import { jobKey, type PlatformKind } from '../model/job';
 import type { WireContext } from './dialect';
-import { describeIssues } from './source';
 
 // Helpers every dialect uses to turn wire text into JobEvents, and the tolerance they share:
 // timestamps in any of the forms platforms send, progress on either scale, unknown fields
@@ -163,4 +162,15 @@ export function typeName(value: unknown, field: string): string | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const name = (value as Record<string, unknown>)[field];
   return typeof name === 'string' ? name.slice(0, 80) : undefined;
+}
+
+/** A schema's first few complaints, path first, in one line. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => {
+      const path = issue.path?.map((item) => String(item.key)).join('.') ?? '';
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
 }

@@ -2,9 +2,8 @@ import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import { useIntervalFn } from '@vueuse/core';
 import type { FeedHealth } from '../feeds/jobFeed';
-import { isTerminal, type LinkState, type PlatformKind, type Transport } from '../model/job';
+import { linkHealth, type LinkState, type PlatformKind, type Transport } from '../model/job';
 import { DEFAULT_MAX_STREAMS, originOf } from '../protocols/source';
-import { STALE_AFTER_MS } from '../format';
 import { useJobsStore } from './jobs';
 import { useSourcesStore } from './sources';
 
@@ -17,6 +16,8 @@ export interface ConnectionRow {
   origin: string;
   transport: Transport;
   state: LinkState;
+  /** the job's link by the rule every screen shares (linkHealth) */
+  health: 'ok' | 'stale' | 'down';
   detail?: string;
   /** ms from the feed's start to its first event */
   timeToFirstEvent?: number;
@@ -99,6 +100,7 @@ export const useConnectionsStore = defineStore('connections', () => {
         origin: originOf(feed.source),
         transport: job?.transport ?? 'none',
         state: job?.link ?? 'idle',
+        health: job ? linkHealth(job, now) : 'ok',
         detail: job?.linkDetail,
         timeToFirstEvent: health.firstEventAt !== undefined ? health.firstEventAt - health.startedAt : undefined,
         uptimeMs: health.uptimeMs + (health.connectedAt !== undefined ? now - health.connectedAt : 0),
@@ -158,22 +160,11 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   /** Running jobs whose connection is down, or that went quiet: what the header and banner report. */
   const trouble = computed(() => {
-    void jobs.revision;
     void series.value; // a second passing can make a quiet job stale
     const now = Date.now();
-    let down = 0;
-    let stale = 0;
-    for (const job of jobs.jobs) {
-      if (isTerminal(job.status)) continue;
-      if (job.link === 'error') down++;
-      else if (
-        job.link === 'stale' ||
-        job.link === 'reconnecting' ||
-        (job.link !== 'idle' && job.lastSeenAt !== undefined && now - job.lastSeenAt > STALE_AFTER_MS)
-      )
-        stale++;
-    }
-    return { down, stale };
+    const counts = { ok: 0, down: 0, stale: 0 };
+    for (const job of jobs.jobs) counts[linkHealth(job, now)]++;
+    return { down: counts.down, stale: counts.stale };
   });
 
   useIntervalFn(sample, 1000);

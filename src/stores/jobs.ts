@@ -1,20 +1,21 @@
 import { acceptHMRUpdate, defineStore } from 'pinia';
-import { computed, markRaw, nextTick, shallowRef } from 'vue';
+import { computed, markRaw, nextTick, shallowRef, watch } from 'vue';
+import { useDocumentVisibility, useEventListener, useOnline } from '@vueuse/core';
 import { SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
-import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../feeds/jobFeed';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
 import { JOB_STATUSES, isTerminal, jobKey, newJob, type Job, type JobStatus } from '../model/job';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
 import { dialectFor } from '../protocols';
-import { startIteration } from '../protocols/codebegen';
 import type { Dialect, JobRef, JobSighting, Launched } from '../protocols/dialect';
-import { imagegenDialect, type ImagegenLaunchRequest } from '../protocols/imagegen';
+import { LaunchValidationError, launchRequest } from '../protocols/launch';
 import type { Source } from '../protocols/source';
-import { useSourcesStore } from './sources';
+import { exportedPlatform, parseJsonl, replay, type ReplaySpeed } from '../persistence/exchange';
 import { historyOptionsFromSettings, JobHistory } from '../persistence/history';
+import { useSourcesStore } from './sources';
 
 /** main-thread time one flush may take before the rest waits for the next frame */
 const FLUSH_BUDGET_MS = 8;
@@ -36,13 +37,6 @@ export const BACKGROUND_LOG_CAPACITY = 100;
 interface JobRecord {
   job: Job;
   log: RingBuffer<JobEvent>;
-}
-
-/** A launch request the platform's rules reject, with a message per field. */
-export class LaunchValidationError extends Error {
-  constructor(readonly fields: Record<string, string>) {
-    super(Object.values(fields).join(' '));
-  }
 }
 
 /** Overridable for tests and the benchmark (shorter retries, a given fetch). */
@@ -100,7 +94,22 @@ export function compactQueue(queue: readonly JobEvent[]): JobEvent[] {
   return out;
 }
 
+/** How long a platform may take to open the stream a job's start request needs open first. */
+const STREAM_BEFORE_START_MS = 5000;
+
+type FeedOptions = { renew?: boolean; pinnedStream?: Launched['pinnedStream']; seen?: readonly string[] };
+
+/**
+ * Every job the dashboard knows, and the workflows that span stores (starting up, adding a
+ * source, a new token, a replay). Laid out as state, getters, then actions.
+ */
 export const useJobsStore = defineStore('jobs', () => {
+  const sources = useSourcesStore();
+
+  // ── state ──────────────────────────────────────────────────────────────────────────────
+  // Records live outside Vue's reactivity: every flush publishes `jobs` (a new array whose
+  // items are new objects only for jobs that changed) and bumps `revision`, which the getters
+  // below read so that whatever uses them is reactive.
   const records = new Map<string, JobRecord>();
   /** per-job handles, secrets included (an iteration's sse_token): memory only, never rendered */
   const refs = new Map<string, JobRef>();
@@ -112,18 +121,12 @@ export const useJobsStore = defineStore('jobs', () => {
   let focusedKey: string | undefined;
   // microseconds since the epoch at load: increasing across visits, exact as a double until 2255
   let nextSeq = Date.now() * 1000;
-  const logCapacity = (key: string) => (key === focusedKey ? EVENT_LOG_CAPACITY : BACKGROUND_LOG_CAPACITY);
+  let firstLivePainted = false;
 
   /** newest first */
   const jobs = shallowRef<readonly Job[]>([]);
-  /** bumps on every flush that changed something */
+  /** bumps on every flush that changed something, and when a log is read back from history */
   const revision = shallowRef(0);
-
-  const counts = computed(() => {
-    const byStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-    for (const job of jobs.value) byStatus[job.status]++;
-    return byStatus;
-  });
 
   /** what every source sent and what genwatch made of it, for the protocol inspector */
   const ledger = markRaw(new WireLedger());
@@ -140,6 +143,55 @@ export const useJobsStore = defineStore('jobs', () => {
   const restored = new Set<string>();
   const discoveries = markRaw(new Map<string, SourceDiscovery>());
 
+  const visibility = useDocumentVisibility();
+  const online = useOnline();
+
+  // ── getters ────────────────────────────────────────────────────────────────────────────
+  const counts = computed(() => {
+    const byStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    for (const job of jobs.value) byStatus[job.status]++;
+    return byStatus;
+  });
+
+  function get(key: string): Job | undefined {
+    void revision.value;
+    return records.get(key)?.job;
+  }
+
+  /** oldest first; a copy */
+  function eventsOf(key: string): JobEvent[] {
+    void revision.value;
+    return records.get(key)?.log.toArray() ?? [];
+  }
+
+  /** events received and not yet applied */
+  function backlog(): number {
+    return queue.length;
+  }
+
+  /** The request a job was started with here, when it was (a job seen only via a listing has none). */
+  function canRunAgain(key: string): boolean {
+    void revision.value;
+    return refs.get(key)?.request !== undefined;
+  }
+
+  function canCancel(key: string): boolean {
+    void revision.value;
+    const feed = feeds.feed(key);
+    return !!feed?.pinned && feed.active;
+  }
+
+  /** streams held per origin now, against which the budget is shown */
+  function streamsByOrigin() {
+    return feeds.streamsByOrigin();
+  }
+
+  /** every feed, for the connections page */
+  function allFeeds() {
+    return feeds.all();
+  }
+
+  // ── actions: events in ─────────────────────────────────────────────────────────────────
   function ingest(event: JobEvent): void {
     event.seq ??= nextSeq++;
     queue.push(event);
@@ -169,9 +221,7 @@ export const useJobsStore = defineStore('jobs', () => {
       if (frame !== undefined) cancelAnimationFrame(frame);
       flush();
     };
-    if (typeof requestAnimationFrame === 'function' && typeof document !== 'undefined' && document.visibilityState === 'visible') {
-      frame = requestAnimationFrame(run);
-    }
+    if (typeof requestAnimationFrame === 'function' && visibility.value === 'visible') frame = requestAnimationFrame(run);
     const timer = setTimeout(run, 100);
   }
 
@@ -185,7 +235,7 @@ export const useJobsStore = defineStore('jobs', () => {
     if (queue.length === 0) return;
     const startedAt = performance.now();
     // hidden, nothing paints and flushes come 100 ms apart: catch up in bigger steps
-    const budget = typeof document !== 'undefined' && document.visibilityState === 'hidden' ? FLUSH_BUDGET_MS * 6 : FLUSH_BUDGET_MS;
+    const budget = visibility.value === 'hidden' ? FLUSH_BUDGET_MS * 6 : FLUSH_BUDGET_MS;
     let taken = 0;
     let added = false;
     const changed = new Set<JobRecord>();
@@ -211,7 +261,6 @@ export const useJobsStore = defineStore('jobs', () => {
     if (!firstLivePainted) markFirstLivePaint(batch);
     // replays are read-only copies of an export: the file is their history
     if (history) {
-      const sources = useSourcesStore();
       const kept = [...changed].filter((record) => !sources.byId(record.job.sourceId)?.replay);
       if (kept.length) {
         const keys = new Set(kept.map((record) => record.job.key));
@@ -223,7 +272,6 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  let firstLivePainted = false;
   /**
    * The page's time to first live news, as a user timing mark (read by the benchmark and by any
    * real-user monitoring): set after the frame that painted the first update of a live stream.
@@ -235,6 +283,22 @@ export const useJobsStore = defineStore('jobs', () => {
     void nextTick(() => requestAnimationFrame(() => performance.mark('genwatch:first-live-event-painted')));
   }
 
+  function logCapacity(key: string): number {
+    return key === focusedKey ? EVENT_LOG_CAPACITY : BACKGROUND_LOG_CAPACITY;
+  }
+
+  function sortOrder(): void {
+    order = [...records.keys()];
+    const created = (key: string) => records.get(key)!.job.createdAt ?? 0;
+    order.sort((a, b) => created(b) - created(a));
+  }
+
+  function publish(): void {
+    jobs.value = order.map((key) => records.get(key)!.job);
+    revision.value++;
+  }
+
+  // ── actions: history ───────────────────────────────────────────────────────────────────
   /**
    * Jobs kept from earlier visits, shown at once; the running ones resume where their stored
    * events end. Their connections start fresh: nothing is live until it says so.
@@ -282,45 +346,31 @@ export const useJobsStore = defineStore('jobs', () => {
     return stored.flatMap((event) => (event.wireId ? [event.wireId] : []));
   }
 
-  if (typeof window !== 'undefined' && history) {
-    // what arrived is written before the page goes away
-    window.addEventListener('pagehide', () => void history.flush());
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') void history.flush();
-    });
+  /** Every event of these jobs that genwatch has, oldest first: stored history, else memory. */
+  async function eventsForExport(keys: readonly string[]): Promise<JobEvent[]> {
+    const all: JobEvent[] = [];
+    await history?.flush();
+    for (const key of keys) {
+      const stored = history ? await history.loadEvents(key).catch(() => []) : [];
+      all.push(...(stored.length ? stored : eventsOf(key)));
+    }
+    return all;
   }
 
-  function sortOrder(): void {
-    order = [...records.keys()];
-    const created = (key: string) => records.get(key)!.job.createdAt ?? 0;
-    order.sort((a, b) => created(b) - created(a));
+  /** Forgets every stored job; the ones on screen stay until the page reloads. */
+  async function clearHistory(): Promise<boolean> {
+    if (!history) return false;
+    await history.clear();
+    return true;
   }
 
-  function publish(): void {
-    jobs.value = order.map((key) => records.get(key)!.job);
-    revision.value++;
-  }
-
-  /** events received and not yet applied */
-  function backlog(): number {
-    return queue.length;
-  }
-
-  function get(key: string): Job | undefined {
-    return records.get(key)?.job;
-  }
-
-  /** oldest first; a copy */
-  function eventsOf(key: string): JobEvent[] {
-    return records.get(key)?.log.toArray() ?? [];
-  }
-
+  // ── actions: following jobs ────────────────────────────────────────────────────────────
   function refFor(source: Source, jobId: string): JobRef {
     const key = jobKey(source.id, jobId);
     return refs.get(key) ?? { jobId, variant: records.get(key)?.job.variant };
   }
 
-  function feedFor(source: Source, ref: JobRef, options: { renew?: boolean; pinnedStream?: Launched['pinnedStream']; seen?: readonly string[] } = {}) {
+  function feedFor(source: Source, ref: JobRef, options: FeedOptions = {}): JobFeed | undefined {
     if (source.replay) return undefined;
     // a restored job resumes after its stored events: wait for them before following it
     const key = jobKey(source.id, ref.jobId);
@@ -390,7 +440,6 @@ export const useJobsStore = defineStore('jobs', () => {
         void resume(source, job.jobId);
       }
     }
-    const sources = useSourcesStore();
     const discovery = new SourceDiscovery({
       source,
       dialect,
@@ -410,7 +459,7 @@ export const useJobsStore = defineStore('jobs', () => {
    */
   function open(source: Source, jobId: string): void {
     const key = jobKey(source.id, jobId);
-    const job = get(key);
+    const job = records.get(key)?.job;
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     focus(key);
     // back on a job seen before: its log lost its older events to the background bound
@@ -436,9 +485,19 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
+  /** Jobs on screen on the board get streams before the rest. */
+  function setVisible(keys: ReadonlySet<string>): void {
+    feeds.setVisible(keys);
+  }
+
   /** After the operator fixed what halted a job (a token, a source), try again. */
   function retry(source: Source, jobId: string): void {
     feedFor(source, refFor(source, jobId), { renew: true });
+  }
+
+  /** Cancel where the platform allows it: a job whose stream is its own request. */
+  function cancel(key: string): void {
+    feeds.feed(key)?.cancel();
   }
 
   /** Drops a job that never started (its start request failed). */
@@ -452,29 +511,24 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  function validate(dialect: Dialect, request: unknown): void {
-    const problems = dialect.validateLaunch?.(request);
-    if (problems) throw new LaunchValidationError(problems);
-  }
-
-  /** Starts a job on a source; resolves with its id once the platform has accepted it. */
-  async function launch(source: Source, request: unknown): Promise<string> {
+  // ── actions: starting jobs ─────────────────────────────────────────────────────────────
+  /**
+   * Starts a job on a source from its launch form's values (checked by the platform's launch
+   * schema); resolves with its id once the platform has accepted it.
+   */
+  async function launch(source: Source, values: unknown): Promise<string> {
     const dialect = dialectFor(source.kind);
     if (!dialect?.launch) throw new Error(`${source.name} cannot start jobs from genwatch`);
-    validate(dialect, request);
+    const request = launchRequest(dialect, values);
     const launched = await dialect.launch(source, request, jobsConfig.feed.fetch);
-    recordLaunch(source, launched.events);
     const key = jobKey(source.id, launched.ref.jobId);
-    refs.set(key, { ...launched.ref, request });
-    ingestMany(launched.events);
+    refs.set(key, { ...launched.ref, request: values });
+    adoptLaunch(source, launched.events);
     const feed = feedFor(source, launched.ref, { pinnedStream: launched.pinnedStream })!;
     try {
-      if (launched.pinnedStream) {
-        // the stream is the start request: it has started once it opens
-        await feed.whenOpen;
-      } else if (dialect === imagegenDialect) {
-        await startImageTask(source, launched.ref.jobId, request as ImagegenLaunchRequest, feed);
-      }
+      // the stream is the start request: it has started once it opens
+      if (launched.pinnedStream) await feed.whenOpen;
+      else if (launched.start) await startOnceListening(source, launched.ref.jobId, launched.start, feed);
     } catch (error) {
       remove(key);
       throw error;
@@ -482,74 +536,82 @@ export const useJobsStore = defineStore('jobs', () => {
     return launched.ref.jobId;
   }
 
-  /** The image guide's order: socket open first, then the POST, which answers only at the end. */
-  async function startImageTask(source: Source, taskId: string, request: ImagegenLaunchRequest, feed: NonNullable<ReturnType<typeof feedFor>>): Promise<void> {
-    await Promise.race([feed.whenOpen, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    const answer = imagegenDialect.startTask(source, taskId, request, jobsConfig.feed.fetch);
-    // Started is when the first progress arrives; a start that fails fails before that.
+  /**
+   * For platforms that push progress only to a stream already open: open it, then send the
+   * start request. Started is when the first progress arrives; a start that fails fails
+   * before that, and a failure after it fails the job.
+   */
+  async function startOnceListening(source: Source, jobId: string, start: NonNullable<Launched['start']>, feed: JobFeed): Promise<void> {
+    await Promise.race([feed.whenOpen, new Promise((resolve) => setTimeout(resolve, STREAM_BEFORE_START_MS))]);
+    const answer = start(jobsConfig.feed.fetch);
     await Promise.race([answer, feed.firstUpdate]);
     answer.then(
-      (events) => {
-        recordLaunch(source, events);
-        ingestMany(events);
-      },
+      (events) => adoptLaunch(source, events),
       (error: { message?: string }) => {
+        const now = Date.now();
         ingest({
-          key: jobKey(source.id, taskId),
+          key: jobKey(source.id, jobId),
           sourceId: source.id,
-          jobId: taskId,
-          platform: 'imagegen',
-          at: Date.now(),
-          receivedAt: Date.now(),
+          jobId,
+          platform: source.kind,
+          at: now,
+          receivedAt: now,
           kind: 'update',
           label: 'result',
-          update: { status: 'failed', error: `The generate request failed: ${error.message ?? String(error)}` },
+          update: { status: 'failed', error: `The start request failed: ${error.message ?? String(error)}` },
         });
       },
     );
   }
 
-  /** A launch answer the platform sent (its raw text is on the events) for the inspector. */
-  function recordLaunch(source: Source, events: readonly JobEvent[]): void {
+  /** What a launch answer said: applied, and its raw text recorded for the inspector. */
+  function adoptLaunch(source: Source, events: JobEvent[]): void {
     const raw = events.find((event) => event.raw !== undefined)?.raw;
     if (raw !== undefined) ledger.record(source, 'launch', raw, events);
+    ingestMany(events);
   }
 
-  /** CodeBegen iteration of a finished generation; the child keeps its SSE token in memory. */
-  async function iterate(source: Source, parentJobId: string, modificationPrompt: string): Promise<string> {
-    if (!modificationPrompt.trim()) throw new LaunchValidationError({ modification_prompt: 'Say what to change.' });
-    const launched = await startIteration(source, { parent_generation_id: parentJobId, modification_prompt: modificationPrompt.trim() }, jobsConfig.feed.fetch);
-    recordLaunch(source, launched.events);
+  /** A job made from a finished one with an instruction (a CodeBegen iteration); resolves with its id. */
+  async function followUp(source: Source, parentJobId: string, instruction: string): Promise<string> {
+    const dialect = dialectFor(source.kind);
+    if (!dialect?.followUp) throw new Error(`${dialect?.label ?? source.kind} jobs have no follow-up`);
+    if (!instruction.trim()) throw new LaunchValidationError({ instruction: 'Say what to change.' });
+    const launched = await dialect.followUp(source, parentJobId, instruction.trim(), jobsConfig.feed.fetch);
     refs.set(jobKey(source.id, launched.ref.jobId), launched.ref);
-    ingestMany(launched.events);
+    adoptLaunch(source, launched.events);
     feedFor(source, launched.ref);
     return launched.ref.jobId;
   }
 
-  /** The request a job was started with here, when it was (a job seen only via a listing has none). */
-  function canRunAgain(key: string): boolean {
-    return refs.get(key)?.request !== undefined;
-  }
-
   /** Start the same request again (a failed or cancelled job): a new job. */
   async function runAgain(source: Source, key: string): Promise<string> {
-    const request = refs.get(key)?.request;
-    if (request === undefined) throw new Error('This job was not started from this dashboard: its request is unknown');
-    return launch(source, request);
+    const values = refs.get(key)?.request;
+    if (values === undefined) throw new Error('This job was not started from this dashboard: its request is unknown');
+    return launch(source, values);
   }
 
-  /** Cancel where the platform allows it: a job whose stream is its own request. */
-  function cancel(key: string): void {
-    feeds.feed(key)?.cancel();
+  // ── actions: workflows across stores ───────────────────────────────────────────────────
+  /** The dashboard's start: stored jobs at once, then the sources, each watched. */
+  async function start(): Promise<void> {
+    await restore();
+    await sources.load();
+    for (const source of sources.sources) attachSource(source);
   }
 
-  function canCancel(key: string): boolean {
-    const feed = feeds.feed(key);
-    return !!feed?.pinned && feed.active;
+  /** A source the operator added: checked, kept, and watched. @returns what is wrong with it, if anything */
+  function addSource(entry: unknown): string | undefined {
+    const problem = sources.add(entry);
+    if (problem) return problem;
+    const id = (entry as { id?: unknown }).id;
+    const added = typeof id === 'string' ? sources.byId(id) : undefined;
+    if (added) attachSource(added);
+    return undefined;
   }
 
-  /** A source got a new token: its discovery and every job it halted start again with it. */
-  function renewSource(source: Source): void {
+  /** A new token for a source a platform rejected: its discovery and every job it halted start again with it. */
+  function renewToken(sourceId: string, token: string, options: { keep?: boolean } = {}): void {
+    const source = sources.setToken(sourceId, token, options);
+    if (!source) return;
     discoveries.get(source.id)?.stop();
     discoveries.delete(source.id);
     attachSource(source);
@@ -558,42 +620,35 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  /** Jobs on screen on the board get streams before the rest. */
-  function setVisible(keys: ReadonlySet<string>): void {
-    feeds.setVisible(keys);
+  /**
+   * An export replayed as a read-only source of its own, through the same path as live events.
+   * @returns what the file held, or undefined when it holds no genwatch events
+   */
+  function replayExport(fileName: string, text: string, speed: ReplaySpeed, onDone: () => void) {
+    const platform = exportedPlatform(text);
+    if (!platform) return undefined;
+    const source = sources.addReplay(fileName, platform);
+    const { events, skipped } = parseJsonl(text, source.id);
+    replay(events, speed, (batch) => ingestMany(batch), onDone);
+    return { source, events: events.length, jobs: new Set(events.map((event) => event.jobId)).size, skipped: skipped.length };
   }
 
-  if (typeof window !== 'undefined') {
-    // back online or back in front of the operator: try now rather than after the backoff
-    window.addEventListener('online', () => feeds.wakeAll());
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') {
+  // ── browser signals (removed with the store) ───────────────────────────────────────────
+  // what arrived is written before the page goes away
+  useEventListener('pagehide', () => void history?.flush());
+  watch(
+    visibility,
+    (state) => {
+      if (state === 'hidden') void history?.flush();
+      else {
+        // back in front of the operator: try now rather than after the backoff, and paint
         feeds.wakeAll();
         flush();
       }
-    });
-  }
-
-  /** Every event of these jobs that genwatch has, oldest first: stored history, else memory. */
-  async function eventsForExport(keys: readonly string[]): Promise<JobEvent[]> {
-    const all: JobEvent[] = [];
-    await history?.flush();
-    for (const key of keys) {
-      const stored = history ? await history.loadEvents(key).catch(() => []) : [];
-      all.push(...(stored.length ? stored : eventsOf(key)));
-    }
-    return all;
-  }
-
-  /** streams held per origin now, against which the budget is shown */
-  function streamsByOrigin() {
-    return feeds.streamsByOrigin();
-  }
-
-  /** every feed, for the connections page */
-  function allFeeds() {
-    return feeds.all();
-  }
+    },
+    { flush: 'sync' },
+  );
+  watch(online, (isOnline) => isOnline && feeds.wakeAll(), { flush: 'sync' });
 
   /** for tests: stop every connection and forget everything */
   function $reset(): void {
@@ -610,32 +665,35 @@ export const useJobsStore = defineStore('jobs', () => {
   return {
     jobs,
     revision,
-    counts,
-    restore,
-    history,
     ledger,
+    counts,
+    get,
+    eventsOf,
+    backlog,
+    canRunAgain,
+    canCancel,
+    streamsByOrigin,
+    allFeeds,
     ingest,
     ingestMany,
     flush,
-    backlog,
-    get,
-    eventsOf,
+    restore,
+    eventsForExport,
+    clearHistory,
     attachSource,
     open,
     blur,
+    setVisible,
     retry,
+    cancel,
     remove,
     launch,
-    iterate,
-    cancel,
-    canCancel,
-    canRunAgain,
+    followUp,
     runAgain,
-    streamsByOrigin,
-    allFeeds,
-    eventsForExport,
-    renewSource,
-    setVisible,
+    start,
+    addSource,
+    renewToken,
+    replayExport,
     $reset,
   };
 });

@@ -20,7 +20,7 @@ export const useNotifications = defineStore('notifications', () => {
   }
 
   watch(
-    () => jobs.revision,
+    () => jobs.jobs,
     () => {
       if (watched.value.size === 0) return;
       const next = new Set(watched.value);

@@ -2,7 +2,8 @@ import { acceptHMRUpdate, defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import * as v from 'valibot';
 import type { DiscoveryState } from '../feeds/discovery';
-import { describeIssues, SourceSchema, type Source } from '../protocols/source';
+import { SourceSchema, type Source } from '../protocols/source';
+import { describeIssues } from '../protocols/wire';
 
 /**
  * Tokens an operator chose to keep across reloads of this tab: sessionStorage (gone when the

@@ -189,7 +189,7 @@ describe('faults on other platforms', () => {
     await page.goto(suite.stack.appUrl);
     await inject(suite.stack.imagegen.url, { kind: 'ws-close', code: 1011, events: 5, times: 1 });
     await page.getByRole('button', { name: 'New generation' }).click();
-    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Image generation (demo) (Image gen)' });
+    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Image generation (demo) (Image generation)' });
     await page.getByLabel('Prompt').fill('Socket drops once');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForURL(/\/jobs\//);

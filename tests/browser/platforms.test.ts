@@ -126,7 +126,7 @@ describe('Smart Forge', () => {
 describe('image generation', () => {
   it('charts the steps of both stages over a WebSocket and shows the image', async () => {
     const page = await suite.freshPage();
-    await openLaunchForm(page, 'Image generation (demo) (Image gen)');
+    await openLaunchForm(page, 'Image generation (demo) (Image generation)');
     await page.getByLabel('Prompt').fill('A lighthouse at dusk, oil painting');
     await start(page);
     await page.getByRole('img', { name: /Step against elapsed time/ }).waitFor({ timeout: 10_000 });
@@ -141,7 +141,7 @@ describe('image generation', () => {
 
   it('shows a failed task with the platform’s error', async () => {
     const page = await suite.freshPage();
-    await openLaunchForm(page, 'Image generation (demo) (Image gen)');
+    await openLaunchForm(page, 'Image generation (demo) (Image generation)');
     await page.getByLabel('Prompt').fill('Too big [fail]');
     await start(page);
     await finalStatus(page, 'failed');
@@ -153,7 +153,7 @@ describe('image generation', () => {
     const page = await suite.freshPage();
     await page.goto(app);
     await page.getByRole('button', { name: 'New generation' }).click();
-    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Image generation (demo) (Image gen)' });
+    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Image generation (demo) (Image generation)' });
     await page.getByLabel('Prompt').fill('Kept after a 401');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await expect.poll(() => page.locator('form[aria-labelledby="launch-title"] [role="alert"]').textContent()).toContain('401');

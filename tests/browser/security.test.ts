@@ -250,7 +250,7 @@ describe('broken numbers', () => {
     const page = await suite.freshPage();
     await page.goto(suite.stack.appUrl);
     await page.getByRole('button', { name: 'New generation' }).click();
-    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Image generation (demo) (Image gen)' });
+    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Image generation (demo) (Image generation)' });
     await page.getByLabel('Prompt').fill('Numbers gone wrong');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForURL(/\/jobs\//);

@@ -23,7 +23,7 @@ describe('npm start', () => {
     const platforms = () => page.locator('tbody tr .platform__name').allTextContents();
     await expect
       .poll(async () => new Set((await platforms()).map((name) => name.split(' · ')[0])), { timeout: 5000, interval: 200 })
-      .toEqual(new Set(['CodeBegen', 'Takoss', 'Smart Forge', 'Image gen']));
+      .toEqual(new Set(['CodeBegen', 'Takoss', 'Smart Forge', 'Image generation']));
     expect(Date.now() - opened).toBeLessThan(5000);
     await page.close();
   });

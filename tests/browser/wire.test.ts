@@ -115,7 +115,7 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
 
   it('image generation: steps of both stages charted, to the end', async () => {
     const page = await suite.freshPage();
-    await launch(page, 'Image generation (demo) (Image gen)', { Prompt: 'A lighthouse at dusk, oil painting' });
+    await launch(page, 'Image generation (demo) (Image generation)', { Prompt: 'A lighthouse at dusk, oil painting' });
     await page.getByRole('img', { name: /Step against elapsed time/ }).waitFor({ timeout: 10_000 });
     await waitForStatus(page, 'completed');
     expect(await page.getByRole('progressbar', { name: /^Progress of/ }).getAttribute('aria-valuenow')).toBe('100');
@@ -252,7 +252,7 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
     await page.waitForURL((url) => url.href !== parentUrl && url.pathname.startsWith('/jobs/'));
     await waitForStatus(page, 'completed', 40_000);
     await keep();
-    await launch(page, 'Image generation (demo) (Image gen)', { Prompt: 'A fox reading a newspaper, watercolour' });
+    await launch(page, 'Image generation (demo) (Image generation)', { Prompt: 'A fox reading a newspaper, watercolour' });
     await waitForStatus(page, 'completed');
     await keep();
     const exported = page.waitForEvent('download');

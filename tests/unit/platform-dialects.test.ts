@@ -4,6 +4,7 @@ import { newJob } from '../../src/model/job';
 import { reduceJob } from '../../src/model/reducer';
 import { codebegenDialect } from '../../src/protocols/codebegen';
 import { imagegenDialect } from '../../src/protocols/imagegen';
+import { parseLaunch } from '../../src/protocols/launch';
 import type { Source } from '../../src/protocols/source';
 import { smartforgeDialect } from '../../src/protocols/smartforge';
 import { takossDialect } from '../../src/protocols/takoss';
@@ -196,9 +197,9 @@ describe('Takoss samples', () => {
       urls: [{ url: 'http://127.0.0.1:9000/api/generate/stream' }],
       drainMs: 10_000,
     });
-    expect(takossDialect.validateLaunch!({ projectName: ' ', description: '', requirements: 'x' })).toEqual({
-      projectName: 'Give the project a name.',
-      description: 'Describe the application.',
+    expect(parseLaunch(takossDialect.launchSchema!, { projectName: ' ', description: '', requirements: 'x' })).toEqual({
+      ok: false,
+      fields: { projectName: 'Give the project a name.', description: 'Describe the application.' },
     });
   });
 });

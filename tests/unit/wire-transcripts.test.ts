@@ -7,7 +7,8 @@ import { newJob, type Job } from '../../src/model/job';
 import { reduceJob } from '../../src/model/reducer';
 import { codebegenDialect } from '../../src/protocols/codebegen';
 import type { Dialect, JobRef, StreamRequest } from '../../src/protocols/dialect';
-import { imagegenDialect } from '../../src/protocols/imagegen';
+import { imagegenDialect, startImageTask } from '../../src/protocols/imagegen';
+import { launchRequest } from '../../src/protocols/launch';
 import { routeBook } from '../../src/protocols/routes';
 import type { Source } from '../../src/protocols/source';
 import { smartforgeDialect } from '../../src/protocols/smartforge';
@@ -109,7 +110,10 @@ function clean({ job, events, ledger }: Followed, sourceId = 'replay') {
 describe('CodeBegen transcripts', () => {
   it.each(['upstream', 'guide'])('a generation (%s): launched, streamed to `complete`, every stage once', async (variant) => {
     const { transcript, source } = await serve(`codebegen-generation.${variant}.json`);
-    const launched = await codebegenDialect.launch!(source('codebegen'), { prompt: 'Create a user management API with FastAPI' });
+    const launched = await codebegenDialect.launch!(
+      source('codebegen'),
+      launchRequest(codebegenDialect, { prompt: 'Create a user management API with FastAPI' }),
+    );
     expect(launched.ref.jobId).toBe(transcript.job!.id);
     const followed = await follow(source('codebegen'), codebegenDialect, launched.ref, { first: launched.events });
     clean(followed);
@@ -298,7 +302,7 @@ describe('image generation transcripts', () => {
     expect(served[0]).toBe(variant === 'upstream' ? `WS /api/ws/image-generation/${ref.jobId}` : `WS /api/ws/image-generation/${ref.jobId}`);
     if (variant === 'guide') expect(served[1]).toBe(`WS /ws/image-generation/${ref.jobId}`);
     // the answer to the launch's POST says the same, from the other side
-    const answer = await imagegenDialect.startTask(source('imagegen'), ref.jobId, { prompt: 'A lighthouse at dusk, oil painting' });
+    const answer = await startImageTask(source('imagegen'), ref.jobId, launchRequest(imagegenDialect, { prompt: 'A lighthouse at dusk, oil painting' }));
     const done = answer.reduce(reduceJob, job);
     expect(done.status).toBe('completed');
     if (variant === 'upstream') {
