@@ -112,7 +112,8 @@ export function replay(events: readonly JobEvent[], speed: ReplaySpeed, ingest: 
     }
     timer = setTimeout(step, speed === 'max' ? 0 : 50);
   };
-  step();
+  // never synchronously: the caller has its stop function (and its own bookkeeping) before the first batch
+  timer = setTimeout(step, 0);
   return () => {
     stopped = true;
     clearTimeout(timer);

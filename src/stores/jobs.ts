@@ -97,6 +97,15 @@ export function compactQueue(queue: readonly JobEvent[]): JobEvent[] {
 /** How long a platform may take to open the stream a job's start request needs open first. */
 const STREAM_BEFORE_START_MS = 5000;
 
+/** What an export being replayed holds, and the read-only source it plays as. */
+export interface ReplayedExport {
+  source: Source;
+  events: number;
+  jobs: number;
+  /** lines that were not genwatch events */
+  skipped: number;
+}
+
 type FeedOptions = { renew?: boolean; pinnedStream?: Launched['pinnedStream']; seen?: readonly string[] };
 
 /**
@@ -624,13 +633,19 @@ export const useJobsStore = defineStore('jobs', () => {
    * An export replayed as a read-only source of its own, through the same path as live events.
    * @returns what the file held, or undefined when it holds no genwatch events
    */
-  function replayExport(fileName: string, text: string, speed: ReplaySpeed, onDone: () => void) {
+  function replayExport(fileName: string, text: string, speed: ReplaySpeed, onDone: (replayed: ReplayedExport) => void): ReplayedExport | undefined {
     const platform = exportedPlatform(text);
     if (!platform) return undefined;
     const source = sources.addReplay(fileName, platform);
     const { events, skipped } = parseJsonl(text, source.id);
-    replay(events, speed, (batch) => ingestMany(batch), onDone);
-    return { source, events: events.length, jobs: new Set(events.map((event) => event.jobId)).size, skipped: skipped.length };
+    const replayed = { source, events: events.length, jobs: new Set(events.map((event) => event.jobId)).size, skipped: skipped.length };
+    replay(
+      events,
+      speed,
+      (batch) => ingestMany(batch),
+      () => onDone(replayed),
+    );
+    return replayed;
   }
 
   // ── browser signals (removed with the store) ───────────────────────────────────────────
