@@ -1,4 +1,5 @@
 import type { JobEvent } from '../model/events';
+import { jobKey } from '../model/job';
 import type { Dialect, JobRef, StreamRequest } from '../protocols/dialect';
 import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../protocols/source';
 import { DEFAULT_FEED_SETTINGS, JobFeed, type FeedSettings } from './jobFeed';
@@ -69,7 +70,7 @@ export class FeedManager {
     ref: JobRef,
     { renew = false, pinnedStream, seen }: { renew?: boolean; pinnedStream?: StreamRequest; seen?: readonly string[] } = {},
   ): JobFeed {
-    const existing = this.feeds.get(`${source.id}/${ref.jobId}`);
+    const existing = this.feeds.get(jobKey(source.id, ref.jobId));
     if (existing && (existing.active || !renew)) return existing;
     existing?.stop();
     const feed = new JobFeed({
