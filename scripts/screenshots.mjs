@@ -69,7 +69,7 @@ if (wanted('job-smartforge')) {
 }
 
 if (wanted('job-imagegen')) {
-  await openRunning('Image gen');
+  await openRunning('Image generation');
   await page.waitForTimeout(5000);
   await shot('job-imagegen');
 }
@@ -96,6 +96,13 @@ if (wanted('job-iteration')) {
   await page.getByRole('button', { name: 'Iterate' }).click();
   await page.waitForTimeout(12_000);
   await shot('job-iteration');
+}
+
+if (wanted('job-comfyui')) {
+  await launch('ComfyUI (demo) (ComfyUI)', () => page.getByLabel('Prompt', { exact: true }).fill('A red fox in fresh snow, golden hour, 35mm photo'));
+  await page.getByTestId('image').waitFor({ timeout: 90_000 });
+  await page.waitForTimeout(1000);
+  await shot('job-comfyui');
 }
 
 if (wanted('connections')) {

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { startAppServer } from './app-server.js';
 import { parseFaultFlags } from './lib/faults.js';
 import { startCodebegenPlatform } from './codebegen/platform.js';
+import { startComfyuiPlatform } from './comfyui/platform.js';
 import { startImagegenPlatform } from './imagegen/platform.js';
 import { startSmartforgePlatform } from './smartforge/platform.js';
 import { startTakossPlatform } from './takoss/platform.js';
@@ -20,13 +21,13 @@ const HELP = `Usage: npm start -- [options]
   --wire VARIANT   what the demo platforms send: 'upstream' (default), as the platforms'
                    own code does, or 'guide', as their integration guides describe
   --fault P:JSON   inject a fault into demo platform P (codebegen, takoss, smartforge,
-                   imagegen) from the start, e.g. 'codebegen:{"kind":"close-after","events":3}';
+                   imagegen, comfyui) from the start, e.g. 'codebegen:{"kind":"close-after","events":3}';
                    repeatable; kinds are listed in server/lib/faults.js
   --help           this text
 
 Environment:
   PORT                      dashboard port (default 5173)
-  DEMO_PORT                 first demo platform port (default PORT + 1; the four use four ports)
+  DEMO_PORT                 first demo platform port (default PORT + 1; the five use five ports)
   DEMO_JOB_SECONDS          length of one demo generation (default 40)
   DEMO_START_EVERY_SECONDS  a new demo generation this often (default 4, 0 stops it)
   DEMO_FAIL_RATE            share of demo generations that fail (default 0.1)
@@ -60,7 +61,7 @@ async function startDemo() {
   const seconds = Number(process.env.DEMO_JOB_SECONDS ?? 40);
   const every = Number(process.env.DEMO_START_EVERY_SECONDS ?? 4) * 1000;
   const failRate = Number(process.env.DEMO_FAIL_RATE ?? 0.1);
-  // Four platforms, four origins: each gets its own browser connection budget, as in real life.
+  // Five platforms, five origins: each gets its own browser connection budget, as in real life.
   const portFor = (offset) => (demoPort === 0 ? 0 : demoPort + offset);
   const faults = parseFaultFlags(args.fault);
   const wire = args.wire;
@@ -100,9 +101,19 @@ async function startDemo() {
     failRate,
     faults: faults.imagegen,
   });
-  closers.push(codebegen.close, takoss.close, smartforge.close, imagegen.close);
+  // ComfyUI has no guide of its own: its demo speaks as its server code does, whatever --wire says
+  const comfyui = await startComfyuiPlatform({
+    port: portFor(4),
+    stepMs: Math.max(50, seconds * 10),
+    // one worker, like ComfyUI's: prompts come a little slower than it finishes them
+    autoStartEveryMs: every * 3,
+    initialJobs: 2,
+    failRate,
+    faults: faults.comfyui,
+  });
+  closers.push(codebegen.close, takoss.close, smartforge.close, imagegen.close, comfyui.close);
   console.log(
-    `demo platforms (${wire === 'guide' ? 'as their guides describe them' : 'as their own code sends'}): CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}`,
+    `demo platforms (${wire === 'guide' ? 'as their guides describe them' : 'as their own code sends'}): CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}, ComfyUI ${comfyui.url}`,
   );
   return [
     {
@@ -130,6 +141,7 @@ async function startDemo() {
       token: imagegen.devToken,
       discoveryUrl: `${imagegen.url}/demo/tasks`,
     },
+    { id: 'comfyui-demo', name: 'ComfyUI (demo)', kind: 'comfyui', baseUrl: comfyui.url, discoveryUrl: `${comfyui.url}/queue` },
   ];
 }
 

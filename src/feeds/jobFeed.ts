@@ -507,7 +507,7 @@ export class JobFeed {
         this.onOpen('websocket');
         return;
       case 'message':
-        this.fromWire(this.parse(signal.at, { data: signal.data, event: 'message', lastEventId: '' }), true);
+        this.fromWire(this.parse(signal.at, { data: signal.data, event: 'message', lastEventId: '', binary: signal.binary }), true);
         return;
       case 'stalled':
         this.onStalled('websocket', signal.silentMs);

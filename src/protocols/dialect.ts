@@ -12,6 +12,11 @@ export interface JobRef {
   jobId: string;
   variant?: string;
   secret?: string;
+  /**
+   * The id this dashboard gave the platform for its own connection when it started the job
+   * (ComfyUI's clientId): the platform sends the job's progress to that connection only.
+   */
+  session?: string;
   /** the request that started it from this dashboard, to start the same again */
   request?: unknown;
 }
@@ -76,6 +81,8 @@ export interface WireMessage {
   /** this event's own SSE id, when it carried one */
   id?: string;
   lastEventId: string;
+  /** a binary WebSocket frame; `data` then only describes it */
+  binary?: Uint8Array;
 }
 
 export interface WireContext {

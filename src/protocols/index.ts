@@ -1,4 +1,5 @@
 import { codebegenDialect } from './codebegen';
+import { comfyuiDialect } from './comfyui';
 import type { AnyDialect, Dialect } from './dialect';
 import { imagegenDialect } from './imagegen';
 import { smartforgeDialect } from './smartforge';
@@ -13,6 +14,7 @@ export const DIALECTS = {
   takoss: takossDialect,
   smartforge: smartforgeDialect,
   imagegen: imagegenDialect,
+  comfyui: comfyuiDialect,
 } satisfies Record<string, AnyDialect>;
 
 export type PlatformKind = keyof typeof DIALECTS;

@@ -29,7 +29,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 /**
  * The reason in an error body, as platforms word it: `{"detail": "..."}` (FastAPI), a list of
- * field errors under `detail` (FastAPI's 422), `{"error": "..."}` (Express), or a tRPC error.
+ * field errors under `detail` (FastAPI's 422), `{"error": "..."}` (Express), `{"error": {"message"}}`
+ * (ComfyUI), or a tRPC error.
  */
 export function errorDetail(parsed: unknown): string | undefined {
   const entry = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -39,6 +40,11 @@ export function errorDetail(parsed: unknown): string | undefined {
   if (typeof trpc === 'string') return trpc.slice(0, 300);
   const candidate = record.detail ?? record.error ?? record.message;
   if (typeof candidate === 'string') return candidate.slice(0, 300);
+  // ComfyUI: {"error": {"type", "message", "details"}, "node_errors": {...}}
+  const nested = candidate as { message?: unknown; details?: unknown } | undefined;
+  if (nested && typeof nested === 'object' && typeof nested.message === 'string') {
+    return (typeof nested.details === 'string' && nested.details ? `${nested.message}: ${nested.details}` : nested.message).slice(0, 300);
+  }
   if (Array.isArray(candidate)) {
     const fields = candidate.flatMap((item) => {
       if (!item || typeof item !== 'object') return [];

@@ -5,7 +5,8 @@ import { DEFAULT_RECONNECT, ReconnectingConnection, type AttemptOutcome, type Li
 export type WsSignal =
   | LifecycleSignal
   | { type: 'open'; at: number; url: string }
-  | { type: 'message'; at: number; data: string }
+  /** a text frame; or a binary one, as `binary`, with `data` only describing it */
+  | { type: 'message'; at: number; data: string; binary?: Uint8Array }
   | { type: 'stalled'; at: number; silentMs: number };
 
 /** Failures before any open, on every path twice, before a refused handshake is concluded. */
@@ -171,6 +172,8 @@ export class WsConnection extends ReconnectingConnection {
         return;
       }
       this.socket = socket;
+      // binary frames (a platform's preview images) arrive whole, not as Blobs to be read later
+      socket.binaryType = 'arraybuffer';
       let stalled = false;
       let ticker: ReturnType<typeof setInterval> | undefined;
       const watchdog = new StallWatchdog(this.options.stallTimeoutMs, () => {
@@ -201,10 +204,15 @@ export class WsConnection extends ReconnectingConnection {
         if (this.socket !== socket || this.closed) return;
         watchdog.touch();
         sawMessage = true;
-        const data = typeof event.data === 'string' ? event.data : String(event.data);
         this.messagesReceived++;
-        this.bytesReceived += data.length;
-        this.options.onSignal({ type: 'message', at: Date.now(), data });
+        if (typeof event.data === 'string') {
+          this.bytesReceived += event.data.length;
+          this.options.onSignal({ type: 'message', at: Date.now(), data: event.data });
+          return;
+        }
+        const binary = event.data instanceof ArrayBuffer ? new Uint8Array(event.data) : new Uint8Array(0);
+        this.bytesReceived += binary.byteLength;
+        this.options.onSignal({ type: 'message', at: Date.now(), data: `[binary frame, ${binary.byteLength} bytes]`, binary });
       };
       socket.onerror = () => {
         // onclose follows with the code; nothing to do here

@@ -11,6 +11,7 @@ const suite = browserSuite({
   takoss: { jobDurationMs: 4000 },
   smartforge: { jobDurationMs: 4000, heartbeatMs: 500 },
   imagegen: { stepMs: 60, keepAliveMs: 500 },
+  comfyui: { stepMs: 60, nodeMs: 40 },
 });
 
 async function openLaunchForm(page: Page, sourceName: string) {
@@ -229,5 +230,75 @@ describe('CodeBegen iteration', () => {
     await expect.poll(() => other.getByTestId('link-note').textContent(), { timeout: 8000 }).toContain('SSE token');
     expect(await other.getByTestId('link-error').count()).toBe(0);
     await finalStatus(other, 'completed'); // the listing still tells how it ends
+  });
+});
+
+describe('ComfyUI', () => {
+  it('queues a prompt from the form and follows it node by node over its socket to the saved image', async () => {
+    const page = await suite.freshPage();
+    await openLaunchForm(page, 'ComfyUI (demo) (ComfyUI)');
+    // the form is the dialect's launch schema: its defaults are there before anything is typed
+    expect(await page.getByLabel('Steps').inputValue()).toBe('20');
+    expect(await page.getByLabel('Checkpoint').inputValue()).toBe('v1-5-pruned-emaonly.safetensors');
+    await page.getByLabel('Prompt', { exact: true }).fill('A red fox in fresh snow, golden hour');
+    await page.getByLabel('Steps').fill('16');
+    await start(page);
+    // the sampler's steps, live, on the socket the dashboard opened before queuing
+    await expect.poll(() => page.getByTestId('step').textContent(), { timeout: 10_000 }).toMatch(/Step \d+ of 16 · sampling/);
+    expect(await page.getByTestId('transport').first().textContent()).toBe('live · socket');
+    await finalStatus(page, 'completed');
+    const nodes = page.getByRole('list', { name: 'Nodes' }).getByRole('listitem');
+    expect(await nodes.count()).toBe(7);
+    expect(await nodes.allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^sampling.*completed/i)]));
+    const image = page.getByTestId('image');
+    await expect.poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBe(64);
+    const log = suite.stack.requestLog;
+    const socketAt = log.findIndex((line) => line === 'WS /ws');
+    expect(socketAt).toBeGreaterThanOrEqual(0);
+    expect(log.indexOf('POST /prompt', socketAt)).toBeGreaterThan(socketAt);
+  });
+
+  it('shows a prompt ComfyUI failed with the node and the exception it reported', async () => {
+    const page = await suite.freshPage();
+    await openLaunchForm(page, 'ComfyUI (demo) (ComfyUI)');
+    await page.getByLabel('Prompt', { exact: true }).fill('Too big [fail]');
+    await page.getByLabel('Steps').fill('8');
+    await start(page);
+    await finalStatus(page, 'failed');
+    expect(await page.getByTestId('job-error').textContent()).toContain('KSampler (node 3) failed: torch.OutOfMemoryError');
+    expect(await page.getByRole('list', { name: 'Nodes' }).getByText('failed').count()).toBe(1);
+  });
+
+  it('checks the fields against the schema before queuing anything', async () => {
+    const page = await suite.freshPage();
+    await openLaunchForm(page, 'ComfyUI (demo) (ComfyUI)');
+    const before = suite.stack.requestLog.filter((line) => line === 'POST /prompt').length;
+    await page.getByLabel('Prompt', { exact: true }).fill('ok');
+    await page.getByLabel('Steps').fill('500');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    const errors = page.locator('form[aria-labelledby="launch-title"] [role="alert"]');
+    await expect.poll(() => errors.textContent()).toContain('Describe the image in at least 3 characters.');
+    expect(await errors.textContent()).toContain('At most 150 steps.');
+    expect(await page.getByLabel('Steps').getAttribute('aria-invalid')).toBe('true');
+    expect(suite.stack.requestLog.filter((line) => line === 'POST /prompt').length).toBe(before);
+  });
+
+  it('opens a shared link to a ComfyUI prompt in a fresh browser: no socket for it, its outcome from the history', async () => {
+    const page = await suite.freshPage();
+    await openLaunchForm(page, 'ComfyUI (demo) (ComfyUI)');
+    await page.getByLabel('Prompt', { exact: true }).fill('Koi pond from above, ink wash');
+    await page.getByLabel('Steps').fill('6');
+    await start(page);
+    await finalStatus(page, 'completed');
+    const sockets = () => suite.stack.requestLog.filter((line) => line === 'WS /ws').length;
+    const socketsBefore = sockets();
+    const promptId = page.url().split('/').pop()!;
+    const shared = await suite.freshPage();
+    await shared.goto(page.url());
+    await waitForStatus(shared, 'completed', 15_000);
+    expect(await shared.getByRole('heading', { level: 1 }).textContent()).toBe('Koi pond from above, ink wash');
+    await shared.getByTestId('image').waitFor();
+    expect(suite.stack.requestLog).toContain(`GET /history/${promptId}`);
+    expect(sockets()).toBe(socketsBefore);
   });
 });

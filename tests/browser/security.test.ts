@@ -50,9 +50,16 @@ describe('Content-Security-Policy', () => {
       expect(directives['object-src']).toEqual(["'none'"]);
       expect(directives['base-uri']).toEqual(["'none'"]);
       expect(directives['connect-src']).toEqual(
-        expect.arrayContaining(["'self'", platform.url, platform.url.replace('http:', 'ws:'), imagegen.url.replace('http:', 'ws:')]),
+        expect.arrayContaining([
+          "'self'",
+          platform.url,
+          platform.url.replace('http:', 'ws:'),
+          imagegen.url.replace('http:', 'ws:'),
+          suite.stack.comfyui.url.replace('http:', 'ws:'),
+        ]),
       );
-      expect(directives['connect-src']).toHaveLength(1 + 4 * 2);
+      // the dashboard, and each of the five demo origins over HTTP and WebSocket
+      expect(directives['connect-src']).toHaveLength(1 + 5 * 2);
       expect(directives['report-uri']).toEqual(['/__csp-report']);
     }
   });

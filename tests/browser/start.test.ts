@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { platformLabel, PLATFORM_KINDS } from '../../src/protocols';
 import { launchBrowser } from '../support/browser';
 import { runStartCommand, stopStartCommands } from '../support/startCommand';
 
@@ -15,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
-  it('shows live jobs of all four platforms within 5 seconds, each marked with its platform', async () => {
+  it('shows live jobs of all five platforms within 5 seconds, each marked with its platform', async () => {
     const url = await runStartCommand([]);
     const page = await browser.newPage();
     const opened = Date.now();
@@ -23,7 +24,7 @@ describe('npm start', () => {
     const platforms = () => page.locator('tbody tr .platform__name').allTextContents();
     await expect
       .poll(async () => new Set((await platforms()).map((name) => name.split(' · ')[0])), { timeout: 5000, interval: 200 })
-      .toEqual(new Set(['CodeBegen', 'Takoss', 'Smart Forge', 'Image generation']));
+      .toEqual(new Set(PLATFORM_KINDS.map(platformLabel)));
     expect(Date.now() - opened).toBeLessThan(5000);
     await page.close();
   });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startAppServer } from '../../server/app-server.js';
 import { startCodebegenPlatform } from '../../server/codebegen/platform.js';
+import { startComfyuiPlatform } from '../../server/comfyui/platform.js';
 import { startImagegenPlatform } from '../../server/imagegen/platform.js';
 import { startSmartforgePlatform } from '../../server/smartforge/platform.js';
 import { startTakossPlatform } from '../../server/takoss/platform.js';
@@ -19,9 +20,10 @@ interface StackOptions {
   takoss?: Parameters<typeof startTakossPlatform>[0];
   smartforge?: Parameters<typeof startSmartforgePlatform>[0];
   imagegen?: Parameters<typeof startImagegenPlatform>[0];
+  comfyui?: Parameters<typeof startComfyuiPlatform>[0];
 }
 
-/** The four demo platforms (in one wire variant) and the built dashboard, all on 127.0.0.1, as npm start runs them. */
+/** The five demo platforms (in one wire variant; ComfyUI has only its own) and the built dashboard, all on 127.0.0.1, as npm start runs them. */
 export async function startStack(options: StackOptions = {}) {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
   const requestLog: string[] = [];
@@ -31,6 +33,7 @@ export async function startStack(options: StackOptions = {}) {
   const takoss = await startTakossPlatform({ wire, ...options.takoss, log });
   const smartforge = await startSmartforgePlatform({ wire, ...options.smartforge, log });
   const imagegen = await startImagegenPlatform({ wire, ...options.imagegen, log });
+  const comfyui = await startComfyuiPlatform({ ...options.comfyui, log });
   const apps: Awaited<ReturnType<typeof startAppServer>>[] = [];
 
   /** a dashboard whose sources carry the given tokens (the platforms' own by default) and budget */
@@ -71,6 +74,7 @@ export async function startStack(options: StackOptions = {}) {
         discoveryUrl: `${imagegen.url}/demo/tasks`,
         heartbeatMs: (options.imagegen as { keepAliveMs?: number } | undefined)?.keepAliveMs,
       },
+      { id: 'comfyui-demo', name: 'ComfyUI (demo)', kind: 'comfyui', baseUrl: comfyui.url, discoveryUrl: `${comfyui.url}/queue` },
     ];
     const server = await startAppServer({ root: DIST, sources: async () => JSON.stringify(sources.map((source) => ({ ...source, ...extra }))) });
     apps.push(server);
@@ -82,6 +86,7 @@ export async function startStack(options: StackOptions = {}) {
     takoss,
     smartforge,
     imagegen,
+    comfyui,
     requestLog,
     appUrl: await app(),
     /** another dashboard whose CodeBegen source carries the given token */
@@ -93,7 +98,7 @@ export async function startStack(options: StackOptions = {}) {
     appWithBudget: (maxStreams: number) => app({}, { maxStreams }),
     async close() {
       await Promise.all(apps.map((server) => server.close()));
-      await Promise.all([platform.close(), takoss.close(), smartforge.close(), imagegen.close()]);
+      await Promise.all([platform.close(), takoss.close(), smartforge.close(), imagegen.close(), comfyui.close()]);
     },
   };
 }

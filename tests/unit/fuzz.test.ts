@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { JobEvent } from '../../src/model/events';
 import { isTerminal, newJob, type Job, type PlatformKind } from '../../src/model/job';
 import { reduceJob } from '../../src/model/reducer';
-import { dialectFor } from '../../src/protocols';
+import { dialectFor, PLATFORM_KINDS } from '../../src/protocols';
 import type { WireMessage } from '../../src/protocols/dialect';
 import type { Source } from '../../src/protocols/source';
 
@@ -142,6 +142,32 @@ const shaped: Record<PlatformKind, fc.Arbitrary<{ event: string; payload: Record
       image_url: fc.option(fc.constantFrom('http://127.0.0.1:9000/media/a.svg', 'javascript:alert(1)', 'https://evil.example/x.png')),
     })
     .map((payload) => ({ event: 'message', payload })),
+  // ComfyUI's {type, data}: the execution messages, for this prompt or another, and the broadcast ones
+  comfyui: fc
+    .record({
+      type: fc.constantFrom(
+        'execution_start',
+        'execution_cached',
+        'executing',
+        'progress',
+        'executed',
+        'execution_success',
+        'execution_error',
+        'status',
+        'progress_state',
+      ),
+      data: fc.record({
+        prompt_id: fc.constantFrom(JOB, JOB, 'other-prompt'),
+        node: fc.constantFrom('3', '9', 7, null),
+        value: fc.integer({ min: -1, max: 30 }),
+        max: fc.integer({ min: 0, max: 25 }),
+        nodes: fc.constantFrom(['4'], [], 'x'),
+        output: fc.constantFrom(null, { images: [{ filename: 'a.png', subfolder: '', type: 'output' }] }, { images: [{ filename: '../x', type: 'temp' }] }),
+        exception_message: fc.string(),
+        timestamp: fc.oneof(fc.integer({ min: 1_760_000_000_000, max: 1_770_000_000_000 }), fc.constant('noon')),
+      }),
+    })
+    .map((payload) => ({ event: 'message', payload })),
 };
 
 /** a platform message, then: kept, a field set to a hostile value, a field removed, or bytes broken */
@@ -164,7 +190,7 @@ function wire(kind: PlatformKind): fc.Arbitrary<WireMessage> {
 
 const TERMINAL_FIRST = (events: readonly Job[]) => events.find((job) => isTerminal(job.status))?.status;
 
-describe.each(['codebegen', 'takoss', 'smartforge', 'imagegen'] as const)('%s: any sequence of messages', (kind) => {
+describe.each(PLATFORM_KINDS)('%s: any sequence of messages', (kind) => {
   const dialect = dialectFor(kind)!;
 
   it('never throws, keeps progress within 0-100 and never lowers it, keeps a finished job finished, and counts every event', () => {

@@ -27,7 +27,7 @@ describe.runIf(existsSync(path.join(DIST, 'index.html')))('start command', () =>
   it('writes the demo sources, with a working dev token, to /sources.json', async () => {
     const url = await start([]);
     const sources = await (await fetch(`${url}/sources.json`)).json();
-    expect(sources.map((entry: { kind: string }) => entry.kind)).toEqual(['codebegen', 'takoss', 'smartforge', 'imagegen']);
+    expect(sources.map((entry: { kind: string }) => entry.kind)).toEqual(['codebegen', 'takoss', 'smartforge', 'imagegen', 'comfyui']);
     const [source] = sources;
     const listing = await fetch(source.discoveryUrl, { headers: { Authorization: `Bearer ${source.token}` } });
     expect(listing.status).toBe(200);
