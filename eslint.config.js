@@ -8,7 +8,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'bench/dist/', 'node_modules/', 'test-results/', '.genwatch/'] },
+  { ignores: ['dist/', 'dist-relay/', 'bench/dist/', 'node_modules/', 'test-results/', '.genwatch/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   vue.configs['flat/recommended'],

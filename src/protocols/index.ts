@@ -25,6 +25,8 @@ export function isPlatformKind(value: unknown): value is PlatformKind {
   return typeof value === 'string' && Object.hasOwn(DIALECTS, value);
 }
 
+export function dialectFor(kind: PlatformKind): Dialect<unknown>;
+export function dialectFor(kind: string): Dialect<unknown> | undefined;
 export function dialectFor(kind: string): Dialect<unknown> | undefined {
   return isPlatformKind(kind) ? (DIALECTS[kind] as Dialect<unknown>) : undefined;
 }

@@ -4,9 +4,11 @@ import { useDocumentVisibility, useEventListener, useOnline } from '@vueuse/core
 import { SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
+import { followable, startWhenListening } from '../feeds/launching';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
 import { JOB_STATUSES, isTerminal, jobKey, newJob, type Job, type JobStatus } from '../model/job';
+import { compactQueue } from '../model/compact';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
 import { dialectFor } from '../protocols';
@@ -44,58 +46,6 @@ export const jobsConfig: { feed: FeedSettings; discoveryIntervalMs: number } = {
   feed: { ...DEFAULT_FEED_SETTINGS },
   discoveryIntervalMs: 3000,
 };
-
-/**
- * Every job the dashboard knows. Records live outside Vue's reactivity; events are queued and
- * applied in one batch per animation frame, after which `jobs` gets a new array whose items
- * are new objects only for jobs that changed, so unchanged rows skip rendering.
- */
-// fields where the newest value is all that counts (progress: the highest)
-const PLAIN_UPDATE_FIELDS = new Set(['status', 'progress', 'stage', 'message', 'currentFile', 'etaSeconds', 'step', 'output']);
-const isPlain = (event: JobEvent): event is Extract<JobEvent, { kind: 'update' }> =>
-  event.kind === 'update' && Object.keys(event.update).every((field) => PLAIN_UPDATE_FIELDS.has(field));
-
-/**
- * A flood's queue made shorter without losing what it says: a job's plain update is merged
- * into the next one of the same status and stage (nothing else of that job in between), so
- * phases, files, chunks, samples and status changes all survive; the merged event counts how
- * many it stands for. Order between jobs does not matter; within a job it is kept.
- */
-export function compactQueue(queue: readonly JobEvent[]): JobEvent[] {
-  const out: JobEvent[] = [];
-  const lastPlain = new Map<string, number>();
-  for (const event of queue) {
-    if (!isPlain(event)) {
-      lastPlain.delete(event.key);
-      out.push(event);
-      continue;
-    }
-    const index = lastPlain.get(event.key);
-    const previous = index === undefined ? undefined : out[index];
-    const { update } = event;
-    if (
-      previous &&
-      isPlain(previous) &&
-      (update.status === undefined || update.status === previous.update.status) &&
-      (update.stage === undefined || update.stage === previous.update.stage)
-    ) {
-      const progress = Math.max(previous.update.progress ?? 0, update.progress ?? 0);
-      out[index!] = {
-        ...event,
-        at: Math.max(previous.at, event.at),
-        update: { ...previous.update, ...update, ...(previous.update.progress !== undefined || update.progress !== undefined ? { progress } : {}) },
-        merged: (previous.merged ?? 0) + 1 + (event.merged ?? 0),
-      };
-      continue;
-    }
-    lastPlain.set(event.key, out.length);
-    out.push(event);
-  }
-  return out;
-}
-
-/** How long a platform may take to open the stream a job's start request needs open first. */
-const STREAM_BEFORE_START_MS = 5000;
 
 /** What an export being replayed holds, and the read-only source it plays as. */
 export interface ReplayedExport {
@@ -403,11 +353,6 @@ export const useJobsStore = defineStore('jobs', () => {
     feedFor(source, refFor(source, jobId), { seen });
   }
 
-  /** Whether genwatch can follow this job at all (a stream or a status to poll). */
-  function followable(dialect: Dialect, source: Source, ref: JobRef): boolean {
-    return dialect.streamRequest(source, ref).transport !== 'none' || (!!dialect.parseStatus && dialect.statusRequest?.(source, ref) !== undefined);
-  }
-
   function onSightings(source: Source, dialect: Dialect, sightings: JobSighting[]): void {
     for (const sighting of sightings) {
       const key = jobKey(source.id, sighting.jobId);
@@ -545,18 +490,12 @@ export const useJobsStore = defineStore('jobs', () => {
     return launched.ref.jobId;
   }
 
-  /**
-   * For platforms that push progress only to a stream already open: open it, then send the
-   * start request. Started is when the first progress arrives; a start that fails fails
-   * before that, and a failure after it fails the job.
-   */
-  async function startOnceListening(source: Source, jobId: string, start: NonNullable<Launched['start']>, feed: JobFeed): Promise<void> {
-    await Promise.race([feed.whenOpen, new Promise((resolve) => setTimeout(resolve, STREAM_BEFORE_START_MS))]);
-    const answer = start(jobsConfig.feed.fetch);
-    await Promise.race([answer, feed.firstUpdate]);
-    answer.then(
-      (events) => adoptLaunch(source, events),
-      (error: { message?: string }) => {
+  /** A start sent once the job's stream listens; a failure after the first progress fails the job. */
+  function startOnceListening(source: Source, jobId: string, start: NonNullable<Launched['start']>, feed: JobFeed): Promise<void> {
+    return startWhenListening(feed, start, {
+      fetch: jobsConfig.feed.fetch,
+      onAnswer: (events) => adoptLaunch(source, events),
+      onLateFailure: (error) => {
         const now = Date.now();
         ingest({
           key: jobKey(source.id, jobId),
@@ -567,10 +506,10 @@ export const useJobsStore = defineStore('jobs', () => {
           receivedAt: now,
           kind: 'update',
           label: 'result',
-          update: { status: 'failed', error: `The start request failed: ${error.message ?? String(error)}` },
+          update: { status: 'failed', error },
         });
       },
-    );
+    });
   }
 
   /** What a launch answer said: applied, and its raw text recorded for the inspector. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Source } from '../../src/protocols/source';
 import { startAppServer } from '../../server/app-server.js';
 import { startCodebegenPlatform } from '../../server/codebegen/platform.js';
 import { startComfyuiPlatform } from '../../server/comfyui/platform.js';
@@ -36,9 +37,9 @@ export async function startStack(options: StackOptions = {}) {
   const comfyui = await startComfyuiPlatform({ ...options.comfyui, log });
   const apps: Awaited<ReturnType<typeof startAppServer>>[] = [];
 
-  /** a dashboard whose sources carry the given tokens (the platforms' own by default) and budget */
-  async function app(tokens: { codebegen?: string; takoss?: string; imagegen?: string } = {}, extra: { maxStreams?: number } = {}) {
-    const sources = [
+  /** the five demo sources, with the given tokens (the platforms' own by default) */
+  function sources(tokens: { codebegen?: string; takoss?: string; imagegen?: string } = {}): Source[] {
+    return [
       {
         id: 'codebegen-demo',
         name: 'CodeBegen (demo)',
@@ -76,7 +77,11 @@ export async function startStack(options: StackOptions = {}) {
       },
       { id: 'comfyui-demo', name: 'ComfyUI (demo)', kind: 'comfyui', baseUrl: comfyui.url, discoveryUrl: `${comfyui.url}/queue` },
     ];
-    const server = await startAppServer({ root: DIST, sources: async () => JSON.stringify(sources.map((source) => ({ ...source, ...extra }))) });
+  }
+
+  /** a dashboard whose sources carry the given tokens (the platforms' own by default) and budget */
+  async function app(tokens: { codebegen?: string; takoss?: string; imagegen?: string } = {}, extra: { maxStreams?: number } = {}) {
+    const server = await startAppServer({ root: DIST, sources: async () => JSON.stringify(sources(tokens).map((source) => ({ ...source, ...extra }))) });
     apps.push(server);
     return server.url;
   }
@@ -88,6 +93,7 @@ export async function startStack(options: StackOptions = {}) {
     imagegen,
     comfyui,
     requestLog,
+    sources,
     appUrl: await app(),
     /** another dashboard whose CodeBegen source carries the given token */
     appWithToken: (token: string) => app({ codebegen: token }),

@@ -1,0 +1,276 @@
+import { SourceDiscovery, type DiscoveryState } from '../src/feeds/discovery';
+import { FeedManager } from '../src/feeds/feedManager';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../src/feeds/jobFeed';
+import { followable, startWhenListening } from '../src/feeds/launching';
+import type { JobEvent } from '../src/model/events';
+import { isTerminal, jobKey, type Job } from '../src/model/job';
+import { dialectFor } from '../src/protocols';
+import type { Dialect, JobRef, JobSighting, Launched } from '../src/protocols/dialect';
+import { launchRequest } from '../src/protocols/launch';
+import type { Source } from '../src/protocols/source';
+import { jobLease, listingLease, type Leases } from './leases';
+
+export interface CollectorOptions {
+  /** platform sources, tokens included: they never leave the relay */
+  sources: readonly Source[];
+  /** every normalized event goes here (the log) */
+  publish: (events: JobEvent[]) => void;
+  leases: Leases;
+  /** the relay's view of a job, reduced from the log (every relay's events) */
+  known: (key: string) => Job | undefined;
+  /** every job the log knows, for take-overs */
+  knownJobs: () => Iterable<Job>;
+  /** the platform's event ids of a job already in the log: a take-over resumes after them */
+  seenWireIds: (key: string) => Promise<string[]>;
+  relayId: string;
+  feed?: FeedSettings;
+  discoveryIntervalMs?: number;
+  /** how often leases are renewed and orphaned jobs looked for @default 2000 */
+  maintainEveryMs?: number;
+  /** a running job not heard of for this long may have lost its relay: its lease is tried @default 6000 */
+  orphanAfterMs?: number;
+  /** streams per platform origin when a source sets none: no browser limit applies here @default 16 */
+  maxStreams?: number;
+}
+
+/**
+ * Launches and follows jobs upstream with the dashboard's own dialects and feeds, for every
+ * job and listing whose lease this relay holds, and publishes what they say.
+ */
+export class Collector {
+  /** as configured (what viewers are told of them, without tokens) */
+  readonly configured: readonly Source[];
+  /** as followed: a relay is not held to a browser's six connections per origin */
+  readonly sources: ReadonlyMap<string, Source>;
+  readonly discovery = new Map<string, DiscoveryState>();
+  private readonly feeds: FeedManager;
+  private readonly discoveries = new Map<string, SourceDiscovery>();
+  private readonly refs = new Map<string, JobRef>();
+  /** jobs this relay took on (followed, or found it cannot follow): not looked at again */
+  private readonly handled = new Set<string>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private maintaining = false;
+  /** upstream reconnects, for the metrics */
+  reconnects = 0;
+
+  constructor(private readonly options: CollectorOptions) {
+    this.configured = options.sources;
+    this.sources = new Map(options.sources.map((source) => [source.id, { ...source, maxStreams: source.maxStreams ?? options.maxStreams ?? 16 }]));
+    this.feeds = new FeedManager((events) => this.publish(events), options.feed ?? DEFAULT_FEED_SETTINGS);
+  }
+
+  start(): void {
+    void this.maintain();
+    this.timer = setInterval(() => void this.maintain(), this.options.maintainEveryMs ?? 2000);
+  }
+
+  async stop({ release = true }: { release?: boolean } = {}): Promise<void> {
+    clearInterval(this.timer);
+    for (const discovery of this.discoveries.values()) discovery.stop();
+    this.discoveries.clear();
+    this.feeds.stopAll();
+    if (release) await this.options.leases.close();
+  }
+
+  /** feeds this relay runs upstream now, for /v1/connections and the metrics */
+  upstream(): JobFeed[] {
+    return this.feeds.all();
+  }
+
+  private publish(events: JobEvent[]): void {
+    for (const event of events) if (event.kind === 'link' && event.reconnect) this.reconnects++;
+    this.options.publish(events);
+  }
+
+  /** Renew what is held; take listings and orphaned jobs nobody follows; let finished jobs go. */
+  private async maintain(): Promise<void> {
+    if (this.maintaining) return;
+    this.maintaining = true;
+    const { leases } = this.options;
+    try {
+      for (const lost of await leases.renewAll()) this.drop(lost);
+      for (const source of this.sources.values()) {
+        if (!this.discoveries.has(source.id) && (await leases.acquire(listingLease(source.id)))) this.watchListing(source);
+      }
+      const quietSince = Date.now() - (this.options.orphanAfterMs ?? 6000);
+      for (const job of this.options.knownJobs()) {
+        const lease = jobLease(job.key);
+        if (isTerminal(job.status)) {
+          if (leases.holds(lease)) {
+            this.feeds.forget(job.key);
+            await leases.release(lease);
+          }
+          continue;
+        }
+        if (this.handled.has(job.key) || this.feeds.feed(job.key)) continue;
+        // a job another relay keeps current is not asked for: only the quiet ones may be orphans
+        if ((job.lastSeenAt ?? job.updatedAt ?? 0) > quietSince) continue;
+        if (await leases.acquire(lease)) await this.takeOver(job);
+      }
+    } catch (error) {
+      // NATS away for a moment: the next round tries again; what is held stays followed
+      console.warn(`relay ${this.options.relayId}: lease upkeep failed: ${(error as Error).message}`);
+    } finally {
+      this.maintaining = false;
+    }
+  }
+
+  private drop(lease: string): void {
+    if (lease.startsWith('listing/')) {
+      const id = lease.slice('listing/'.length);
+      this.discoveries.get(id)?.stop();
+      this.discoveries.delete(id);
+    } else if (lease.startsWith('job/')) {
+      const key = lease.slice('job/'.length);
+      this.feeds.forget(key);
+      this.handled.delete(key);
+    }
+  }
+
+  private watchListing(source: Source): void {
+    const dialect = dialectFor(source.kind);
+    const discovery = new SourceDiscovery({
+      source,
+      dialect,
+      onSightings: (sightings) => void this.onSightings(source, dialect, sightings),
+      onState: (state) => this.discovery.set(source.id, state),
+      intervalMs: this.options.discoveryIntervalMs,
+      fetch: this.options.feed?.fetch,
+    });
+    this.discoveries.set(source.id, discovery);
+    discovery.start();
+  }
+
+  private async onSightings(source: Source, dialect: Dialect, sightings: JobSighting[]): Promise<void> {
+    for (const sighting of sightings) {
+      const key = jobKey(source.id, sighting.jobId);
+      const known = this.options.known(key);
+      if (!known) {
+        this.publish(sighting.events);
+        const ref = { jobId: sighting.jobId, variant: sighting.variant };
+        if (!sighting.finished && followable(dialect, source, ref) && (await this.options.leases.acquire(jobLease(key)))) this.follow(source, ref);
+        continue;
+      }
+      if (isTerminal(known.status)) continue;
+      if (known.link !== 'live' && !this.feeds.feed(key)?.active) {
+        // nothing keeps this job current but the listing
+        this.publish(sighting.events.filter((event) => event.at > (known.updatedAt ?? 0)));
+      } else if (known.createdAt === undefined) {
+        // streams do not carry the prompt or creation time; a listing does
+        for (const event of sighting.events) {
+          if (event.kind !== 'update') continue;
+          const { title, createdAt, variant, parentKey } = event.update;
+          this.publish([{ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt, variant, parentKey } }]);
+        }
+      }
+    }
+  }
+
+  private follow(source: Source, ref: JobRef, options: { pinnedStream?: Launched['pinnedStream']; seen?: readonly string[] } = {}): JobFeed {
+    const key = jobKey(source.id, ref.jobId);
+    this.handled.add(key);
+    return this.feeds.watch(source, dialectFor(source.kind), ref, options);
+  }
+
+  /** A job whose relay stopped: resumed after what the log has, or marked as a gap where the platform cannot resume. */
+  private async takeOver(job: Job): Promise<void> {
+    const source = this.sources.get(job.sourceId);
+    this.handled.add(job.key);
+    if (!source) return;
+    const dialect = dialectFor(source.kind);
+    const ref = this.refs.get(job.key) ?? { jobId: job.jobId, variant: job.variant };
+    const now = Date.now();
+    const base = { key: job.key, sourceId: job.sourceId, jobId: job.jobId, platform: job.platform, at: now, receivedAt: now };
+    if (!followable(dialect, source, ref)) {
+      this.publish([
+        {
+          ...base,
+          kind: 'notice',
+          level: 'warn',
+          text: `Relay ${this.options.relayId} took this job over, but ${dialect.label} cannot resume it: what happened since ${new Date(job.updatedAt ?? now).toISOString()} is a gap, filled only by what its listing shows.`,
+        },
+        { ...base, kind: 'integrity', gaps: 1 },
+      ]);
+      return;
+    }
+    this.publish([{ ...base, kind: 'notice', level: 'info', text: `Relay ${this.options.relayId} took this job over and resumes it upstream.` }]);
+    this.follow(source, ref, { seen: await this.options.seenWireIds(job.key) });
+  }
+
+  /** Starts a job from launch-form values; resolves with its id once the platform accepted it. */
+  async launch(sourceId: string, values: unknown): Promise<string> {
+    const source = this.sources.get(sourceId);
+    if (!source) throw new RelayRequestError(404, `No source '${sourceId}' on this relay`);
+    const dialect = dialectFor(source.kind);
+    if (!dialect.launch) throw new RelayRequestError(400, `${source.name} cannot start jobs from genwatch`);
+    const fetchImpl = this.options.feed?.fetch;
+    const launched = await dialect.launch(source, launchRequest(dialect, values), fetchImpl);
+    const key = jobKey(source.id, launched.ref.jobId);
+    await this.options.leases.acquire(jobLease(key));
+    this.refs.set(key, { ...launched.ref, request: values });
+    this.publish(launched.events);
+    const feed = this.follow(source, launched.ref, { pinnedStream: launched.pinnedStream });
+    const failed = (error: string) => {
+      const now = Date.now();
+      this.publish([
+        {
+          key,
+          sourceId,
+          jobId: launched.ref.jobId,
+          platform: source.kind,
+          at: now,
+          receivedAt: now,
+          kind: 'update',
+          label: 'result',
+          update: { status: 'failed', error },
+        },
+      ]);
+    };
+    try {
+      if (launched.pinnedStream) await feed.whenOpen;
+      else if (launched.start) {
+        await startWhenListening(feed, launched.start, { fetch: fetchImpl, onAnswer: (events) => this.publish(events), onLateFailure: failed });
+      }
+    } catch (error) {
+      this.feeds.forget(key);
+      failed(`The start request failed: ${(error as Error).message}`);
+      throw error;
+    }
+    return launched.ref.jobId;
+  }
+
+  /** A job made from a finished one (a CodeBegen iteration); resolves with its id. */
+  async followUp(sourceId: string, parentJobId: string, instruction: string): Promise<string> {
+    const source = this.sources.get(sourceId);
+    if (!source) throw new RelayRequestError(404, `No source '${sourceId}' on this relay`);
+    const dialect = dialectFor(source.kind);
+    if (!dialect.followUp) throw new RelayRequestError(400, `${dialect.label} jobs have no follow-up`);
+    if (!instruction.trim()) throw new RelayRequestError(400, 'Say what to change.');
+    const launched = await dialect.followUp(source, parentJobId, instruction.trim(), this.options.feed?.fetch);
+    const key = jobKey(source.id, launched.ref.jobId);
+    await this.options.leases.acquire(jobLease(key));
+    this.refs.set(key, launched.ref);
+    this.publish(launched.events);
+    this.follow(source, launched.ref);
+    return launched.ref.jobId;
+  }
+
+  /** Cancels where the platform allows it (a stream that is the job) and this relay follows it. */
+  cancel(key: string): boolean {
+    const feed = this.feeds.feed(key);
+    if (!feed?.pinned || !feed.active) return false;
+    feed.cancel();
+    return true;
+  }
+}
+
+/** A viewer's request the relay refuses, with the HTTP status to answer. */
+export class RelayRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RelayRequestError';
+  }
+}

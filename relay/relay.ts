@@ -1,0 +1,294 @@
+import http from 'node:http';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { WebSocket as NodeWebSocket } from 'ws';
+import * as v from 'valibot';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../src/feeds/jobFeed';
+import type { JobEvent } from '../src/model/events';
+import { newJob, splitJobKey, type Job } from '../src/model/job';
+import { reduceJob } from '../src/model/reducer';
+import { LaunchValidationError } from '../src/protocols/launch';
+import type { Source } from '../src/protocols/source';
+import { Collector, RelayRequestError } from './collector';
+import { LocalLeases, type Leases } from './leases';
+import { MemoryLog, type EventLog, type LoggedEvent } from './log';
+import { observeStages, relayMetrics } from './metrics';
+import { boardJob, FLUSH_MS, Viewer } from './viewers';
+
+export interface RelayOptions {
+  sources: readonly Source[];
+  /** what viewers must send as `Authorization: Bearer …` */
+  token: string;
+  /** @default an in-memory log of 200,000 events */
+  log?: EventLog;
+  /** @default every lease is this relay's (one machine) */
+  leases?: Leases;
+  relayId?: string;
+  port?: number;
+  host?: string;
+  /** dashboard origins allowed to call the relay from a browser */
+  allowOrigins?: readonly string[];
+  feed?: Partial<FeedSettings>;
+  discoveryIntervalMs?: number;
+  maintainEveryMs?: number;
+  /** see CollectorOptions.orphanAfterMs */
+  orphanAfterMs?: number;
+}
+
+export interface RunningRelay {
+  url: string;
+  relayId: string;
+  collector: Collector;
+  log: EventLog;
+  /** the relay's view of every job in the log */
+  jobs: ReadonlyMap<string, Job>;
+  /** lets a dashboard origin call the relay from a browser */
+  allowOrigin(origin: string): void;
+  /** stops serving and following; leases are released unless `crash` (a relay that died) */
+  close(options?: { crash?: boolean }): Promise<void>;
+}
+
+const StreamRequest = v.object({ open: v.optional(v.array(v.string())), visible: v.optional(v.array(v.string())) });
+const SubscriptionRequest = v.object({ connection: v.string(), open: v.optional(v.array(v.string())), visible: v.optional(v.array(v.string())) });
+const LaunchBody = v.object({ sourceId: v.string(), values: v.unknown() });
+const FollowUpBody = v.object({ instruction: v.string() });
+
+/** A viewer's socket buffering more than this is too slow: closed, it resumes from its last id */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const PING_MS = 15_000;
+const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * The genwatch relay: follows jobs upstream with the dashboard's dialects (each job by exactly
+ * one relay, by lease), keeps every normalized event in its log, and serves dashboards one
+ * multiplexed, resumable SSE stream each.
+ */
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const relayId = options.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
+  const log = options.log ?? new MemoryLog();
+  const leases = options.leases ?? new LocalLeases();
+  const metrics = relayMetrics();
+  const jobs = new Map<string, Job>();
+  /** the newest sequence folded into `jobs` and routed to viewers */
+  let processedSeq = 0;
+  const viewers = new Map<string, Viewer>();
+  const allowOrigins = new Set(options.allowOrigins ?? []);
+
+  const collector = new Collector({
+    sources: options.sources,
+    relayId,
+    leases,
+    publish: (events) => {
+      if (events.length === 0) return;
+      metrics.eventsIn.inc({ source: events[0].sourceId }, events.length);
+      log.append(events).catch((error: Error) => {
+        metrics.publishErrors.inc();
+        console.warn(`relay ${relayId}: the log did not take ${events.length} events: ${error.message}`);
+      });
+    },
+    known: (key) => jobs.get(key),
+    knownJobs: () => jobs.values(),
+    seenWireIds: async (key) => (await log.history(key)).flatMap((event) => (event.wireId ? [event.wireId] : [])),
+    feed: { ...DEFAULT_FEED_SETTINGS, WebSocket: NodeWebSocket as unknown as typeof WebSocket, ...options.feed },
+    discoveryIntervalMs: options.discoveryIntervalMs,
+    maintainEveryMs: options.maintainEveryMs,
+    orphanAfterMs: options.orphanAfterMs,
+  });
+
+  function fold(events: LoggedEvent[]): void {
+    for (const event of events) {
+      const before = jobs.get(event.key);
+      const after = reduceJob(before ?? newJob(event.sourceId, event.jobId, event.platform), event);
+      jobs.set(event.key, after);
+      observeStages(metrics, before, after);
+      processedSeq = Math.max(processedSeq, event.seq);
+    }
+    for (const viewer of viewers.values()) viewer.route(events);
+  }
+  await log.follow(fold);
+
+  const flusher = setInterval(() => {
+    const now = Date.now();
+    let out = 0;
+    for (const viewer of viewers.values()) out += viewer.flush(now);
+    if (out) metrics.eventsOut.inc(out);
+  }, FLUSH_MS);
+
+  function refreshGauges(): void {
+    metrics.jobs.reset();
+    for (const job of jobs.values()) metrics.jobs.inc({ platform: job.platform, status: job.status });
+    metrics.viewers.set(viewers.size);
+    metrics.leases.set(leases.size);
+    metrics.lag.set(Math.max(0, log.lastSeq() - processedSeq));
+    metrics.upstream.reset();
+    for (const feed of collector.upstream()) metrics.upstream.inc({ mode: feed.mode });
+    metrics.reconnects.reset();
+    metrics.reconnects.inc(collector.reconnects);
+  }
+
+  function authorized(request: http.IncomingMessage): boolean {
+    const given = Buffer.from(request.headers.authorization ?? '');
+    const expected = Buffer.from(`Bearer ${options.token}`);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  function cors(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const origin = request.headers.origin;
+    if (origin && allowOrigins.has(origin)) {
+      response.setHeader('Access-Control-Allow-Origin', origin);
+      response.setHeader('Vary', 'Origin');
+      response.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Last-Event-ID');
+      response.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      response.setHeader('Access-Control-Max-Age', '600');
+    }
+  }
+
+  function json(response: http.ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    response.end(JSON.stringify(body));
+  }
+
+  async function readJson<T>(request: http.IncomingMessage, schema: v.GenericSchema<unknown, T>): Promise<T> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw new RelayRequestError(413, 'Request body too large');
+      chunks.push(chunk as Buffer);
+    }
+    let body: unknown;
+    try {
+      body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+    } catch {
+      throw new RelayRequestError(400, 'The request body is not JSON');
+    }
+    const parsed = v.safeParse(schema, body);
+    if (!parsed.success) throw new RelayRequestError(400, `Unexpected request body: ${parsed.issues[0].message}`);
+    return parsed.output;
+  }
+
+  async function openStream(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const interest = await readJson(request, StreamRequest);
+    const lastEventId = Number(request.headers['last-event-id']);
+    const resumeFrom = Number.isInteger(lastEventId) && lastEventId >= 0 && request.headers['last-event-id'] !== '' ? lastEventId : undefined;
+    response.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+    const registeredAt = processedSeq;
+    const write = (frame: string) => {
+      if (response.writableLength > MAX_BUFFERED_BYTES) {
+        response.destroy();
+        return false;
+      }
+      return response.write(frame);
+    };
+    const viewer = new Viewer(randomUUID(), write, registeredAt, interest);
+    viewers.set(viewer.id, viewer);
+    const ping = setInterval(() => write(': ping\n\n'), PING_MS);
+    response.on('close', () => {
+      clearInterval(ping);
+      viewer.closed = true;
+      viewers.delete(viewer.id);
+    });
+    write(`event: hello\ndata: ${JSON.stringify({ connection: viewer.id, relay: relayId, log: log.kind })}\n\n`);
+    const backlog = resumeFrom === undefined ? undefined : await log.after(resumeFrom);
+    if (backlog === undefined) {
+      // a first visit, or a resume older than the log keeps: the board as it is now
+      write(`id: ${registeredAt}\nevent: snapshot\ndata: ${JSON.stringify([...jobs.values()].map(boardJob))}\n\n`);
+    } else {
+      // what the viewer missed, in order, as the live route would have sent it
+      const replay = new Viewer(viewer.id, write, resumeFrom!, interest);
+      replay.route(backlog.filter((event) => event.seq <= registeredAt));
+      replay.ready = true;
+      replay.flush(Number.POSITIVE_INFINITY);
+    }
+    viewer.ready = true;
+  }
+
+  async function route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://relay');
+    cors(request, response);
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === '/healthz') return json(response, 200, { relay: relayId, log: log.kind, seq: processedSeq });
+    if (url.pathname === '/metrics' && request.method === 'GET') {
+      refreshGauges();
+      response.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+      response.end(await metrics.registry.metrics());
+      return;
+    }
+    if (!url.pathname.startsWith('/v1/')) return json(response, 404, { error: 'Not found' });
+    if (!authorized(request)) {
+      response.setHeader('WWW-Authenticate', 'Bearer realm="genwatch-relay"');
+      return json(response, 401, { error: 'The relay token is missing or wrong' });
+    }
+    const jobPath = url.pathname.match(/^\/v1\/jobs\/([^/]+)\/(events|cancel|follow-up)$/);
+    if (url.pathname === '/v1/stream' && request.method === 'POST') return openStream(request, response);
+    if (url.pathname === '/v1/subscriptions' && request.method === 'POST') {
+      const body = await readJson(request, SubscriptionRequest);
+      const viewer = viewers.get(body.connection);
+      if (!viewer) return json(response, 404, { error: 'No such stream: reconnect' });
+      viewer.subscribe(body);
+      response.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === '/v1/sources' && request.method === 'GET') {
+      // tokens for the platforms stay here
+      const list = collector.configured.map(({ token: _token, ...source }) => source);
+      return json(response, 200, list);
+    }
+    if (url.pathname === '/v1/jobs' && request.method === 'POST') {
+      const body = await readJson(request, LaunchBody);
+      const jobId = await collector.launch(body.sourceId, body.values);
+      return json(response, 201, { jobId });
+    }
+    if (jobPath) {
+      const key = decodeURIComponent(jobPath[1]);
+      if (jobPath[2] === 'events' && request.method === 'GET') return json(response, 200, await log.history(key));
+      if (jobPath[2] === 'cancel' && request.method === 'POST') {
+        return collector.cancel(key) ? json(response, 202, { cancelled: key }) : json(response, 409, { error: 'This job cannot be cancelled from here' });
+      }
+      if (jobPath[2] === 'follow-up' && request.method === 'POST') {
+        const body = await readJson(request, FollowUpBody);
+        const { sourceId, jobId } = splitJobKey(key);
+        return json(response, 201, { jobId: await collector.followUp(sourceId, jobId, body.instruction) });
+      }
+    }
+    return json(response, 404, { error: 'Not found' });
+  }
+
+  const server = http.createServer((request, response) => {
+    route(request, response).catch((error: Error) => {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const status = error instanceof RelayRequestError ? error.status : error instanceof LaunchValidationError ? 400 : 502;
+      json(response, status, { error: error.message, ...(error instanceof LaunchValidationError ? { fields: error.fields } : {}) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  collector.start();
+  const address = server.address() as AddressInfo;
+
+  return {
+    url: `http://${address.address}:${address.port}`,
+    relayId,
+    collector,
+    log,
+    jobs,
+    allowOrigin: (origin) => void allowOrigins.add(new URL(origin).origin),
+    async close({ crash = false } = {}) {
+      clearInterval(flusher);
+      await collector.stop({ release: !crash });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await log.close();
+    },
+  };
+}
+
+export type { JobEvent };

@@ -1,0 +1,45 @@
+import type { JobEvent } from './events';
+
+// fields where the newest value is all that counts (progress: the highest)
+const PLAIN_UPDATE_FIELDS = new Set(['status', 'progress', 'stage', 'message', 'currentFile', 'etaSeconds', 'step', 'output']);
+export const isPlain = (event: JobEvent): event is Extract<JobEvent, { kind: 'update' }> =>
+  event.kind === 'update' && Object.keys(event.update).every((field) => PLAIN_UPDATE_FIELDS.has(field));
+
+/**
+ * A flood's queue made shorter without losing what it says: a job's plain update is merged
+ * into the next one of the same status and stage (nothing else of that job in between), so
+ * phases, files, chunks, samples and status changes all survive; the merged event counts how
+ * many it stands for. Order between jobs does not matter; within a job it is kept.
+ */
+export function compactQueue(queue: readonly JobEvent[]): JobEvent[] {
+  const out: JobEvent[] = [];
+  const lastPlain = new Map<string, number>();
+  for (const event of queue) {
+    if (!isPlain(event)) {
+      lastPlain.delete(event.key);
+      out.push(event);
+      continue;
+    }
+    const index = lastPlain.get(event.key);
+    const previous = index === undefined ? undefined : out[index];
+    const { update } = event;
+    if (
+      previous &&
+      isPlain(previous) &&
+      (update.status === undefined || update.status === previous.update.status) &&
+      (update.stage === undefined || update.stage === previous.update.stage)
+    ) {
+      const progress = Math.max(previous.update.progress ?? 0, update.progress ?? 0);
+      out[index!] = {
+        ...event,
+        at: Math.max(previous.at, event.at),
+        update: { ...previous.update, ...update, ...(previous.update.progress !== undefined || update.progress !== undefined ? { progress } : {}) },
+        merged: (previous.merged ?? 0) + 1 + (event.merged ?? 0),
+      };
+      continue;
+    }
+    lastPlain.set(event.key, out.length);
+    out.push(event);
+  }
+  return out;
+}
