@@ -23,9 +23,12 @@ const TYPES = {
  * (no inline script, no eval), no plugins, no <base>, no framing, and network access only to
  * the dashboard and the configured sources (HTTP for their APIs, WebSocket for their sockets,
  * images for their results). Violations are reported to /__csp-report.
+ * With a relay, the dashboard talks to the relay alone: the platforms' origins stay only for
+ * their images.
  * @param {string} sourcesText the JSON served at /sources.json
+ * @param {string} [relayUrl] the relay this dashboard uses, if any
  */
-export function contentSecurityPolicy(sourcesText) {
+export function contentSecurityPolicy(sourcesText, relayUrl) {
   const origins = new Set();
   const sockets = new Set();
   let list = [];
@@ -48,7 +51,7 @@ export function contentSecurityPolicy(sourcesText) {
     }
   }
   const images = [...origins].join(' ');
-  const network = [...origins, ...sockets].join(' ');
+  const network = relayUrl ? new URL(relayUrl).origin : [...origins, ...sockets].join(' ');
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -73,8 +76,10 @@ const MAX_REPORT_BYTES = 64 * 1024;
  * @param {number} [options.port]
  * @param {string} [options.host]
  * @param {(line: string) => void} [options.log] CSP violations, one line each
+ * @param {{ url: string, token: string }} [options.relay] the relay the dashboard uses, served as
+ *   /relay.json (none: the dashboard talks to the platforms itself)
  */
-export async function startAppServer({ root, sources, port = 0, host = '127.0.0.1', log = () => {} }) {
+export async function startAppServer({ root, sources, port = 0, host = '127.0.0.1', log = () => {}, relay }) {
   const rootDir = path.resolve(root);
   const indexPath = path.join(rootDir, 'index.html');
   await stat(indexPath); // fail at start when the app was not built
@@ -115,6 +120,12 @@ export async function startAppServer({ root, sources, port = 0, host = '127.0.0.
       }
       return;
     }
+    if (url.pathname === '/relay.json') {
+      if (!relay)
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end('No relay: the dashboard talks to the platforms');
+      else res.writeHead(200, { 'Content-Type': TYPES['.json'], 'Cache-Control': 'no-store' }).end(JSON.stringify(relay));
+      return;
+    }
     const filePath = path.join(rootDir, path.normalize(decodeURIComponent(url.pathname)));
     if (filePath.startsWith(rootDir + path.sep)) {
       const info = await stat(filePath).catch(() => null);
@@ -123,7 +134,7 @@ export async function startAppServer({ root, sources, port = 0, host = '127.0.0.
         res.writeHead(200, {
           'Content-Type': TYPES[ext] ?? 'application/octet-stream',
           'X-Content-Type-Options': 'nosniff',
-          ...(ext === '.html' ? { 'Content-Security-Policy': contentSecurityPolicy(await sources().catch(() => '[]')) } : {}),
+          ...(ext === '.html' ? { 'Content-Security-Policy': contentSecurityPolicy(await sources().catch(() => '[]'), relay?.url) } : {}),
           'Content-Length': info.size,
           // Vite puts a content hash in every asset name: those never change.
           'Cache-Control': url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
@@ -140,7 +151,7 @@ export async function startAppServer({ root, sources, port = 0, host = '127.0.0.
     // Every other path is a route of the single-page app (/jobs/..., /connections).
     // Read per request: a rebuild while serving must not leave stale asset names behind.
     const indexHtml = await readFile(indexPath);
-    const policy = contentSecurityPolicy(await sources().catch(() => '[]'));
+    const policy = contentSecurityPolicy(await sources().catch(() => '[]'), relay?.url);
     res.writeHead(200, {
       'Content-Type': TYPES['.html'],
       'Cache-Control': 'no-cache',

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the demo platforms plus the dashboard, and the /sources.json that joins them.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,10 @@ const HELP = `Usage: npm start -- [options]
   --fault P:JSON   inject a fault into demo platform P (codebegen, takoss, smartforge,
                    imagegen, comfyui) from the start, e.g. 'codebegen:{"kind":"close-after","events":3}';
                    repeatable; kinds are listed in server/lib/faults.js
+  --relay          watch every job through a genwatch relay started beside the dashboard,
+                   with an in-memory log: one stream per browser, shared URLs live for everyone
+  --nats URL       the relay keeps its log in NATS JetStream at URL and shares the jobs with
+                   other relays on it (implies --relay; also NATS_URL)
   --help           this text
 
 Environment:
@@ -32,6 +38,9 @@ Environment:
   DEMO_START_EVERY_SECONDS  a new demo generation this often (default 4, 0 stops it)
   DEMO_FAIL_RATE            share of demo generations that fail (default 0.1)
   DEMO_WIRE                 the default of --wire
+  RELAY_PORT                the relay's port (default PORT + 6)
+  RELAY_TOKEN               what dashboards send the relay (default: a fresh random one)
+  NATS_URL                  the default of --nats
 `;
 
 const { values: args } = parseArgs({
@@ -41,6 +50,8 @@ const { values: args } = parseArgs({
     dev: { type: 'boolean', default: false },
     wire: { type: 'string', default: process.env.DEMO_WIRE ?? 'upstream' },
     fault: { type: 'string', multiple: true, default: [] },
+    relay: { type: 'boolean', default: false },
+    nats: { type: 'string', default: process.env.NATS_URL },
     help: { type: 'boolean', default: false },
   },
 });
@@ -145,6 +156,35 @@ async function startDemo() {
   ];
 }
 
+/** The relay beside the dashboard, following the platforms with their tokens; the dashboard gets its address and token only. */
+async function startRelayFor(readSources) {
+  const entry = path.join(projectRoot, 'dist-relay', 'main.js');
+  if (!existsSync(entry)) throw new Error('dist-relay/ is missing: run `npm run build:relay` (npm start does it first)');
+  const { startRelayWith, readSources: parseSources } = await import(entry);
+  const file = path.join(projectRoot, '.genwatch', 'relay-sources.json');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, await readSources(), { mode: 0o600 });
+  const token = process.env.RELAY_TOKEN || randomBytes(24).toString('base64url');
+  const relay = await startRelayWith({
+    sources: await parseSources(file),
+    token,
+    nats: args.nats || undefined,
+    port: process.env.RELAY_PORT !== undefined ? Number(process.env.RELAY_PORT) : port === 0 ? 0 : port + 6,
+  });
+  closers.push(() => relay.closeAll());
+  console.log(`genwatch relay ${relay.relayId} (${relay.log.kind === 'jetstream' ? `NATS JetStream at ${args.nats}` : 'in-memory log'}): ${relay.url}`);
+  return { relay, config: { url: relay.url, token } };
+}
+
+/** The sources as a dashboard behind a relay sees them: the relay holds the tokens. */
+async function withoutTokens(text) {
+  return JSON.stringify(
+    JSON.parse(text).map(({ token: _token, ...source }) => source),
+    null,
+    2,
+  );
+}
+
 async function main() {
   let readSources;
   if (args.sources) {
@@ -160,6 +200,9 @@ async function main() {
   }
   if (args.sources && !args['no-demo']) await startDemo();
 
+  const { relay, config: relayConfig } = args.relay || args.nats ? await startRelayFor(readSources) : {};
+  const dashboardSources = relay ? async () => withoutTokens(await readSources()) : readSources;
+
   let url;
   if (args.dev) {
     const { createServer } = await import('vite');
@@ -173,7 +216,12 @@ async function main() {
             server.middlewares.use('/sources.json', async (_req, res) => {
               res.setHeader('Content-Type', 'application/json; charset=utf-8');
               res.setHeader('Cache-Control', 'no-store');
-              res.end(await readSources());
+              res.end(await dashboardSources());
+            });
+            server.middlewares.use('/relay.json', (_req, res) => {
+              res.statusCode = relayConfig ? 200 : 404;
+              res.setHeader('Cache-Control', 'no-store');
+              res.end(relayConfig ? JSON.stringify(relayConfig) : 'No relay');
             });
           },
         },
@@ -183,10 +231,18 @@ async function main() {
     closers.push(() => vite.close());
     url = `http://localhost:${port}`;
   } else {
-    const app = await startAppServer({ root: path.join(projectRoot, 'dist'), sources: readSources, port, log: (line) => console.warn(line) });
+    const app = await startAppServer({
+      root: path.join(projectRoot, 'dist'),
+      sources: dashboardSources,
+      port,
+      log: (line) => console.warn(line),
+      relay: relayConfig,
+    });
     closers.push(app.close);
     url = `http://localhost:${new URL(app.url).port}`;
   }
+  // the dashboard's origin, as a browser names it either way, may call the relay
+  for (const origin of [url, url.replace('localhost', '127.0.0.1')]) relay?.allowOrigin(origin);
   console.log(`\n  genwatch is running: ${url}\n`);
 }
 

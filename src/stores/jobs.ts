@@ -5,9 +5,10 @@ import { SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
 import { followable, startWhenListening } from '../feeds/launching';
+import { loadRelayConfig, RelayLink, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
-import { JOB_STATUSES, isTerminal, jobKey, newJob, type Job, type JobStatus } from '../model/job';
+import { JOB_STATUSES, isTerminal, jobKey, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
 import { compactQueue } from '../model/compact';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
@@ -102,6 +103,14 @@ export const useJobsStore = defineStore('jobs', () => {
   const restored = new Set<string>();
   const discoveries = markRaw(new Map<string, SourceDiscovery>());
 
+  /** the relay this dashboard uses, when it has one: then it connects to no platform itself */
+  let relay: RelayLink | undefined;
+  const relayHealth = shallowRef<RelayHealth>();
+  /** per job, the newest relay sequence applied: a repeat after a resume is dropped */
+  const relaySeqs = new Map<string, number>();
+  /** jobs whose whole history is being read from the relay: their live events wait here */
+  const readingFromRelay = new Map<string, JobEvent[]>();
+
   const visibility = useDocumentVisibility();
   const online = useOnline();
 
@@ -136,6 +145,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   function canCancel(key: string): boolean {
     void revision.value;
+    if (relay) return false;
     const feed = feeds.feed(key);
     return !!feed?.pinned && feed.active;
   }
@@ -218,8 +228,8 @@ export const useJobsStore = defineStore('jobs', () => {
     if (added) sortOrder();
     publish();
     if (!firstLivePainted) markFirstLivePaint(batch);
-    // replays are read-only copies of an export: the file is their history
-    if (history) {
+    // replays are read-only copies of an export: the file is their history; a relay keeps its own
+    if (history && !relay) {
       const kept = [...changed].filter((record) => !sources.byId(record.job.sourceId)?.replay);
       if (kept.length) {
         const keys = new Set(kept.map((record) => record.job.key));
@@ -330,7 +340,7 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   function feedFor(source: Source, ref: JobRef, options: FeedOptions = {}): JobFeed | undefined {
-    if (source.replay) return undefined;
+    if (source.replay || relay) return undefined;
     // a restored job resumes after its stored events: wait for them before following it
     const key = jobKey(source.id, ref.jobId);
     if (!options.seen && restored.has(key) && !feeds.feed(key)) {
@@ -387,7 +397,7 @@ export const useJobsStore = defineStore('jobs', () => {
   /** Watch a source: discover its jobs and keep the running ones current. */
   function attachSource(source: Source): void {
     const dialect = dialectFor(source.kind);
-    if (!dialect || source.replay || discoveries.has(source.id)) return;
+    if (!dialect || source.replay || relay || discoveries.has(source.id)) return;
     for (const record of records.values()) {
       const job = record.job;
       if (job.sourceId === source.id && !isTerminal(job.status) && !feeds.feed(job.key) && followable(dialect, source, refFor(source, job.jobId))) {
@@ -416,6 +426,10 @@ export const useJobsStore = defineStore('jobs', () => {
     const job = records.get(key)?.job;
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     focus(key);
+    if (relay) {
+      void openFromRelay(relay, key);
+      return;
+    }
     // back on a job seen before: its log lost its older events to the background bound
     if (storedLoads.has(key)) void storedLoads.get(key)!.then(() => readStoredEvents(key));
     void loadStoredEvents(key).then((seen) => {
@@ -426,6 +440,7 @@ export const useJobsStore = defineStore('jobs', () => {
   /** The operator left the job page: its stream may go to another job. */
   function blur(): void {
     focus(undefined);
+    relay?.setInterest({ open: [] });
   }
 
   /** The job on screen: first in line for a stream, and a longer log in memory. */
@@ -441,7 +456,8 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** Jobs on screen on the board get streams before the rest. */
   function setVisible(keys: ReadonlySet<string>): void {
-    feeds.setVisible(keys);
+    if (relay) relay.setInterest({ visible: [...keys] });
+    else feeds.setVisible(keys);
   }
 
   /** After the operator fixed what halted a job (a token, a source), try again. */
@@ -451,7 +467,8 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** Cancel where the platform allows it: a job whose stream is its own request. */
   function cancel(key: string): void {
-    feeds.feed(key)?.cancel();
+    if (relay) void relay.cancel(key).catch(() => undefined);
+    else feeds.feed(key)?.cancel();
   }
 
   /** Drops a job that never started (its start request failed). */
@@ -474,6 +491,12 @@ export const useJobsStore = defineStore('jobs', () => {
     const dialect = dialectFor(source.kind);
     if (!dialect?.launch) throw new Error(`${source.name} cannot start jobs from genwatch`);
     const request = launchRequest(dialect, values);
+    if (relay) {
+      // checked here for the form's sake, started by the relay, which holds the platform's token
+      const jobId = await relay.launch(source.id, values);
+      refs.set(jobKey(source.id, jobId), { jobId, request: values });
+      return jobId;
+    }
     const launched = await dialect.launch(source, request, jobsConfig.feed.fetch);
     const key = jobKey(source.id, launched.ref.jobId);
     refs.set(key, { ...launched.ref, request: values });
@@ -524,6 +547,7 @@ export const useJobsStore = defineStore('jobs', () => {
     const dialect = dialectFor(source.kind);
     if (!dialect?.followUp) throw new Error(`${dialect?.label ?? source.kind} jobs have no follow-up`);
     if (!instruction.trim()) throw new LaunchValidationError({ instruction: 'Say what to change.' });
+    if (relay) return relay.followUp(jobKey(source.id, parentJobId), instruction.trim());
     const launched = await dialect.followUp(source, parentJobId, instruction.trim(), jobsConfig.feed.fetch);
     refs.set(jobKey(source.id, launched.ref.jobId), launched.ref);
     adoptLaunch(source, launched.events);
@@ -541,9 +565,88 @@ export const useJobsStore = defineStore('jobs', () => {
   // ── actions: workflows across stores ───────────────────────────────────────────────────
   /** The dashboard's start: stored jobs at once, then the sources, each watched. */
   async function start(): Promise<void> {
+    const relayConfig = await loadRelayConfig().catch((error: Error) => error);
+    if (relayConfig instanceof Error) return sources.loadFrom(() => Promise.reject(relayConfig));
+    if (relayConfig) return connectRelay(relayConfig);
     await restore();
     await sources.load();
     for (const source of sources.sources) attachSource(source);
+  }
+
+  // ── actions: through a relay ───────────────────────────────────────────────────────────
+  /** Every job through one stream from the relay, which follows the platforms for every viewer. */
+  async function connectRelay(config: RelayConfig): Promise<void> {
+    const link = markRaw(
+      new RelayLink(config, {
+        onSnapshot: adoptSnapshot,
+        onEvents: fromRelay,
+        onHealth: (health) => (relayHealth.value = health),
+        // what the open job missed while the stream was down came as board events: read it whole
+        onReconnected: () => focusedKey !== undefined && void openFromRelay(link, focusedKey),
+      }),
+    );
+    relay = link;
+    await sources.loadFrom(() => link.sources());
+    link.start();
+  }
+
+  /** The board as the relay has it: jobs without files or samples, which an open job reads whole. */
+  function adoptSnapshot(snapshot: Job[]): void {
+    for (const job of snapshot) {
+      if (readingFromRelay.has(job.key)) continue;
+      const record = records.get(job.key);
+      if (record) record.job = job;
+      else records.set(job.key, { job, log: new RingBuffer(logCapacity(job.key)) });
+    }
+    sortOrder();
+    publish();
+  }
+
+  function fromRelay(events: (JobEvent & { seq: number })[]): void {
+    const fresh: JobEvent[] = [];
+    for (const event of events) {
+      if (event.seq <= (relaySeqs.get(event.key) ?? 0)) continue;
+      relaySeqs.set(event.key, event.seq);
+      const waiting = readingFromRelay.get(event.key);
+      if (waiting) waiting.push(event);
+      else fresh.push(event);
+    }
+    if (fresh.length) ingestMany(fresh);
+  }
+
+  /** An open job: subscribed whole, then its history read and the job rebuilt from it. */
+  async function openFromRelay(link: RelayLink, key: string): Promise<void> {
+    if (readingFromRelay.has(key)) return;
+    readingFromRelay.set(key, []);
+    try {
+      await link.setInterest({ open: [key] }, { now: true });
+      const stored = await link.history(key);
+      const newest = stored.at(-1)?.seq ?? 0;
+      queue = queue.filter((event) => event.key !== key || (event.seq ?? 0) > newest);
+      const first = stored[0];
+      if (first) {
+        const { sourceId, jobId } = splitJobKey(key);
+        let job = newJob(sourceId, jobId, first.platform);
+        const log = new RingBuffer<JobEvent>(logCapacity(key));
+        for (const event of stored) {
+          job = reduceJob(job, event);
+          if (event.kind !== 'heartbeat') log.push(event);
+        }
+        const added = !records.has(key);
+        records.set(key, { job, log });
+        if (added) sortOrder();
+        relaySeqs.set(key, Math.max(relaySeqs.get(key) ?? 0, newest));
+        publish();
+      }
+      const waiting = readingFromRelay.get(key) ?? [];
+      readingFromRelay.delete(key);
+      ingestMany(waiting.filter((event) => (event.seq ?? 0) > newest));
+    } catch {
+      // the relay is away: the job stays as the board had it, and is read again on reconnect
+      const waiting = readingFromRelay.get(key) ?? [];
+      readingFromRelay.delete(key);
+      if (waiting.length) ingestMany(waiting);
+    }
   }
 
   /** A source the operator added: checked, kept, and watched. @returns what is wrong with it, if anything */
@@ -597,16 +700,27 @@ export const useJobsStore = defineStore('jobs', () => {
       else {
         // back in front of the operator: try now rather than after the backoff, and paint
         feeds.wakeAll();
+        relay?.wake();
         flush();
       }
     },
     { flush: 'sync' },
   );
-  watch(online, (isOnline) => isOnline && feeds.wakeAll(), { flush: 'sync' });
+  watch(
+    online,
+    (isOnline) => {
+      if (!isOnline) return;
+      feeds.wakeAll();
+      relay?.wake();
+    },
+    { flush: 'sync' },
+  );
 
   /** for tests: stop every connection and forget everything */
   function $reset(): void {
     feeds.stopAll();
+    relay?.stop();
+    relay = undefined;
     for (const discovery of discoveries.values()) discovery.stop();
     discoveries.clear();
     records.clear();
@@ -620,6 +734,7 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs,
     revision,
     ledger,
+    relayHealth,
     counts,
     get,
     eventsOf,

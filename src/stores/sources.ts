@@ -84,6 +84,23 @@ export const useSourcesStore = defineStore('sources', () => {
     return loading;
   }
 
+  /** Sources from elsewhere (a relay, which keeps their tokens): what a /sources.json load would set. */
+  function loadFrom(read: () => Promise<{ accepted: Source[]; skipped: string[] }>): Promise<void> {
+    loading ??= (async () => {
+      state.value = 'loading';
+      try {
+        const { accepted, skipped } = await read();
+        rejected.value = skipped;
+        merge(accepted);
+        state.value = 'ready';
+      } catch (error) {
+        loadError.value = (error as Error).message;
+        state.value = 'error';
+      }
+    })();
+    return loading;
+  }
+
   function merge(incoming: readonly Source[]): void {
     const byId = new Map(sources.value.map((source) => [source.id, source]));
     for (const source of incoming) {
@@ -148,7 +165,7 @@ export const useSourcesStore = defineStore('sources', () => {
     discovery.value = next;
   }
 
-  return { sources, state, loadError, rejected, discovery, keptTokens, load, add, addReplay, byId, setToken, forgetKeptToken, setDiscovery };
+  return { sources, state, loadError, rejected, discovery, keptTokens, load, loadFrom, add, addReplay, byId, setToken, forgetKeptToken, setDiscovery };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSourcesStore, import.meta.hot));

@@ -32,4 +32,22 @@ describe.runIf(existsSync(path.join(DIST, 'index.html')))('start command', () =>
     const listing = await fetch(source.discoveryUrl, { headers: { Authorization: `Bearer ${source.token}` } });
     expect(listing.status).toBe(200);
   });
+
+  it.runIf(existsSync(path.join(DIST, '..', 'dist-relay', 'main.js')))(
+    'with --relay: a relay beside the dashboard holds the tokens; the dashboard gets its address and token',
+    async () => {
+      const url = await start(['--relay']);
+      const relay = await (await fetch(`${url}/relay.json`)).json();
+      expect(relay).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), token: expect.any(String) });
+      expect(relay.token.length).toBeGreaterThanOrEqual(24);
+      const sources = await (await fetch(`${url}/sources.json`)).json();
+      expect(sources).toHaveLength(5);
+      expect(sources.every((source: { token?: string }) => source.token === undefined)).toBe(true);
+      expect((await fetch(`${relay.url}/v1/sources`)).status).toBe(401);
+      const relayed = await (await fetch(`${relay.url}/v1/sources`, { headers: { Authorization: `Bearer ${relay.token}` } })).json();
+      expect(relayed.map((source: { kind: string }) => source.kind)).toEqual(['codebegen', 'takoss', 'smartforge', 'imagegen', 'comfyui']);
+      const csp = (await fetch(url)).headers.get('content-security-policy')!;
+      expect(csp).toContain(`connect-src 'self' ${relay.url};`);
+    },
+  );
 });

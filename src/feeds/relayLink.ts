@@ -1,0 +1,222 @@
+import * as v from 'valibot';
+import type { JobEvent } from '../model/events';
+import type { Job } from '../model/job';
+import { LaunchValidationError } from '../protocols/launch';
+import { SourceSchema, type Source } from '../protocols/source';
+import { SseConnection, type SseSignal } from '../transports/sse';
+
+/** Where a dashboard finds its relay: `/relay.json` on its own origin. The token is never put in a URL. */
+export const RelayConfigSchema = v.object({
+  url: v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'url must be http(s)')),
+  token: v.pipe(v.string(), v.minLength(1)),
+});
+export type RelayConfig = v.InferOutput<typeof RelayConfigSchema>;
+
+/** The relay as the connections page shows it. */
+export interface RelayHealth {
+  url: string;
+  state: 'connecting' | 'live' | 'reconnecting' | 'down';
+  detail?: string;
+  reconnects: number;
+  events: number;
+  /** relay id and log kind, from its hello */
+  relayId?: string;
+  log?: string;
+  /** arrival of the last frame, ms since the epoch */
+  lastFrameAt?: number;
+  /** platform time to arrival of the newest event, ms */
+  lagMs?: number;
+}
+
+export interface RelayInterest {
+  open: readonly string[];
+  visible: readonly string[];
+}
+
+export interface RelayLinkHandlers {
+  /** the board as the relay has it now (a first visit, or a resume older than its log) */
+  onSnapshot(jobs: Job[]): void;
+  onEvents(events: (JobEvent & { seq: number })[]): void;
+  onHealth(health: RelayHealth): void;
+  /** a new connection after a drop: what is open should be read again whole */
+  onReconnected(): void;
+}
+
+/**
+ * The dashboard's one stream to a relay (SSE over POST, resumed with Last-Event-ID), its
+ * subscriptions, and the relay's JSON API. Platforms and their tokens are the relay's business.
+ */
+export class RelayLink {
+  private sse: SseConnection | undefined;
+  private connection = '';
+  private interest: RelayInterest = { open: [], visible: [] };
+  private interestTimer: ReturnType<typeof setTimeout> | undefined;
+  private hellos = 0;
+  readonly health: RelayHealth;
+
+  constructor(
+    private readonly config: RelayConfig,
+    private readonly handlers: RelayLinkHandlers,
+    private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
+  ) {
+    this.health = { url: config.url, state: 'connecting', reconnects: 0, events: 0 };
+  }
+
+  private headers(): Record<string, string> {
+    return { Authorization: `Bearer ${this.config.token}`, 'Content-Type': 'application/json' };
+  }
+
+  private report(change: Partial<RelayHealth>): void {
+    Object.assign(this.health, change);
+    this.handlers.onHealth({ ...this.health });
+  }
+
+  start(): void {
+    this.sse = new SseConnection({
+      url: `${this.config.url}/v1/stream`,
+      method: 'POST',
+      headers: () => this.headers(),
+      body: '{}',
+      // the relay pings every 15 s
+      stallTimeoutMs: 45_000,
+      reconnect: { baseMs: 500, maxMs: 10_000 },
+      fetch: this.fetchImpl,
+      onSignal: (signal) => this.onSignal(signal),
+    }).start();
+  }
+
+  stop(): void {
+    this.sse?.close();
+    clearTimeout(this.interestTimer);
+  }
+
+  wake(): void {
+    this.sse?.wake();
+  }
+
+  private onSignal(signal: SseSignal): void {
+    switch (signal.type) {
+      case 'open':
+        this.report({ state: 'live', detail: undefined });
+        return;
+      case 'retrying':
+        this.connection = '';
+        this.report({ state: 'reconnecting', detail: signal.error.message, reconnects: this.health.reconnects + 1 });
+        return;
+      case 'stalled':
+        this.report({ state: 'reconnecting', detail: `Nothing from the relay for ${Math.round(signal.silentMs / 1000)} s` });
+        return;
+      case 'closed':
+        this.connection = '';
+        this.report({
+          state: 'down',
+          detail: signal.error?.status === 401 ? 'The relay refused its token: check /relay.json' : (signal.error?.message ?? 'The relay ended the stream'),
+        });
+        return;
+      case 'message':
+        this.onMessage(signal.event, signal.data, signal.at);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onMessage(event: string, data: string, at: number): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(data);
+    } catch {
+      this.report({ detail: `The relay sent a frame that is not JSON (${data.slice(0, 40)}…)` });
+      return;
+    }
+    if (event === 'hello') {
+      const hello = body as { connection: string; relay: string; log: string };
+      this.connection = hello.connection;
+      this.report({ relayId: hello.relay, log: hello.log, lastFrameAt: at });
+      if (this.hellos++ > 0) this.handlers.onReconnected();
+      void this.sendInterest();
+    } else if (event === 'snapshot' && Array.isArray(body)) {
+      this.report({ lastFrameAt: at });
+      this.handlers.onSnapshot(body as Job[]);
+    } else if (event === 'events' && Array.isArray(body)) {
+      const events = body as (JobEvent & { seq: number })[];
+      const newest = events.at(-1);
+      this.report({ events: this.health.events + events.length, lastFrameAt: at, lagMs: newest ? Math.max(0, at - newest.receivedAt) : this.health.lagMs });
+      this.handlers.onEvents(events);
+    }
+  }
+
+  /**
+   * Which jobs are open and on screen: sent a moment later (a scroll sends once), or `now`,
+   * resolving once the relay has it (an opened job's history is read after that).
+   */
+  setInterest(interest: Partial<RelayInterest>, { now = false } = {}): Promise<void> {
+    this.interest = { ...this.interest, ...interest };
+    clearTimeout(this.interestTimer);
+    if (now) return this.sendInterest();
+    this.interestTimer = setTimeout(() => void this.sendInterest(), 100);
+    return Promise.resolve();
+  }
+
+  private async sendInterest(): Promise<void> {
+    if (!this.connection) return;
+    await this.fetchImpl(`${this.config.url}/v1/subscriptions`, {
+      method: 'POST',
+      headers: this.headers(),
+      body: JSON.stringify({ connection: this.connection, ...this.interest }),
+    }).catch(() => undefined); // a dropped stream resubscribes on its next hello
+  }
+
+  private async call<T>(path: string, body?: unknown): Promise<T> {
+    const response = await this.fetchImpl(`${this.config.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: this.headers(),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = (await response.json().catch(() => ({}))) as { error?: string; fields?: Record<string, string> };
+    if (response.status === 400 && answer.fields) throw new LaunchValidationError(answer.fields);
+    if (!response.ok) throw new Error(answer.error ?? `The relay answered ${response.status}`);
+    return answer as T;
+  }
+
+  /** the relay's sources, without their tokens */
+  async sources(): Promise<{ accepted: Source[]; skipped: string[] }> {
+    const list = await this.call<unknown[]>('/v1/sources');
+    const accepted: Source[] = [];
+    const skipped: string[] = [];
+    for (const entry of Array.isArray(list) ? list : []) {
+      const parsed = v.safeParse(SourceSchema, entry);
+      if (parsed.success) accepted.push(parsed.output);
+      else skipped.push(`a relay source: ${parsed.issues[0].message}`);
+    }
+    return { accepted, skipped };
+  }
+
+  history(key: string): Promise<(JobEvent & { seq: number })[]> {
+    return this.call(`/v1/jobs/${encodeURIComponent(key)}/events`);
+  }
+
+  async launch(sourceId: string, values: unknown): Promise<string> {
+    return (await this.call<{ jobId: string }>('/v1/jobs', { sourceId, values })).jobId;
+  }
+
+  async followUp(key: string, instruction: string): Promise<string> {
+    return (await this.call<{ jobId: string }>(`/v1/jobs/${encodeURIComponent(key)}/follow-up`, { instruction })).jobId;
+  }
+
+  async cancel(key: string): Promise<void> {
+    await this.call(`/v1/jobs/${encodeURIComponent(key)}/cancel`, {});
+  }
+}
+
+/**
+ * The relay this dashboard is configured for: `/relay.json`, absent (404) when the dashboard
+ * talks to the platforms itself. A file that is there but wrong is an error, not a silent fallback.
+ */
+export async function loadRelayConfig(url = '/relay.json'): Promise<RelayConfig | undefined> {
+  const response = await fetch(url, { headers: { Accept: 'application/json' } }).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  const parsed = v.safeParse(RelayConfigSchema, await response.json().catch(() => undefined));
+  if (!parsed.success) throw new Error(`${url} is not a relay configuration: ${parsed.issues[0].message}`);
+  return parsed.output;
+}

@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startAppServer } from '../../server/app-server.js';
+import { startRelayWith } from '../../relay/main';
+import { startNats } from '../support/nats';
+import { relayApi } from '../support/relayStream';
+import { DIST } from '../support/stack';
+import { browserSuite, headerStatus, waitForStatus } from '../support/suite';
+
+// Dashboards behind relays on a real NATS JetStream: every shared URL live for every viewer,
+// one stream per browser, and the work shared by two relays that survive one being killed.
+
+const suite = browserSuite({
+  codebegen: { jobDurationMs: 5000 },
+  takoss: { jobDurationMs: 5000 },
+  imagegen: { stepMs: 120 },
+});
+
+const TOKEN = 'browser-relay-token-0123456789';
+const FAST = { reconnect: { baseMs: 200, maxMs: 1000, maxReconnects: 3 }, pollIntervalMs: 500 };
+let nats: Awaited<ReturnType<typeof startNats>>;
+const relays: Awaited<ReturnType<typeof startRelayWith>>[] = [];
+const apps: Awaited<ReturnType<typeof startAppServer>>[] = [];
+
+async function relayWithDashboard(relayId: string) {
+  const relay = await startRelayWith({
+    sources: suite.stack.sources(),
+    token: TOKEN,
+    nats: nats.url,
+    relayId,
+    leaseSeconds: 2,
+    feed: FAST,
+    discoveryIntervalMs: 500,
+  });
+  relays.push(relay);
+  const app = await startAppServer({
+    root: DIST,
+    // the dashboard sees the sources without their tokens: the relay holds those
+    sources: async () => JSON.stringify(suite.stack.sources().map(({ token: _token, ...source }) => source)),
+    relay: { url: relay.url, token: TOKEN },
+  });
+  apps.push(app);
+  relay.allowOrigin(app.url);
+  return { relay, appUrl: app.url };
+}
+
+let first: Awaited<ReturnType<typeof relayWithDashboard>>;
+
+beforeAll(async () => {
+  nats = await startNats();
+  first = await relayWithDashboard('relay-one');
+});
+
+afterAll(async () => {
+  for (const app of apps) expect(app.cspReports).toEqual([]);
+  await Promise.all(apps.map((app) => app.close()));
+  for (const relay of relays) await relay.closeAll().catch(() => undefined);
+  await nats?.close();
+});
+
+async function launch(page: Page, appUrl: string, sourceName: string, fields: Record<string, string>): Promise<string> {
+  await page.goto(appUrl);
+  await page.getByRole('button', { name: 'New generation' }).click();
+  await page.getByLabel('Source', { exact: true }).selectOption({ label: sourceName });
+  for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value);
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.waitForURL(/\/jobs\//);
+  return page.url();
+}
+
+/** every status the header showed, polled until the last one is `status` */
+async function statusesUntil(page: Page, status: string, timeout = 30_000): Promise<string[]> {
+  const seen: string[] = [];
+  await expect
+    .poll(
+      async () => {
+        const now = await headerStatus(page).textContent();
+        if (now && seen.at(-1) !== now) seen.push(now);
+        return now;
+      },
+      { timeout, interval: 100 },
+    )
+    .toBe(status);
+  return seen;
+}
+
+describe('through a relay', () => {
+  it('a Takoss job, an image task and an iteration started in one browser are followed live to their end in another', async () => {
+    const launcher = await suite.freshPage();
+    const viewer = await suite.freshPage();
+    const sockets: string[] = [];
+    viewer.on('request', (request) => sockets.push(request.url()));
+
+    const takossUrl = await launch(launcher, first.appUrl, 'Takoss (demo) (Takoss)', {
+      'Project name': 'Shared through the relay',
+      Description: 'Seen by a second browser',
+      Requirements: 'Stream it to everyone',
+    });
+    await viewer.goto(takossUrl);
+    const takossStatuses = await statusesUntil(viewer, 'completed');
+    expect(takossStatuses).toContain('running');
+    expect(await viewer.getByRole('list', { name: 'Phases' }).getByRole('listitem').count()).toBe(6);
+
+    const imageUrl = await launch(launcher, first.appUrl, 'Image generation (demo) (Image generation)', { Prompt: 'A lighthouse at dusk, through the relay' });
+    await viewer.goto(imageUrl);
+    await viewer.getByRole('img', { name: /Step against elapsed time/ }).waitFor({ timeout: 10_000 });
+    const imageStatuses = await statusesUntil(viewer, 'completed');
+    expect(imageStatuses).toContain('running');
+    expect(await viewer.getByRole('list', { name: 'Steps per second' }).textContent()).toMatch(/Base model: \d+\/\d+.*Refiner: \d+\/\d+/);
+
+    await launch(launcher, first.appUrl, 'CodeBegen (demo) (CodeBegen)', { Prompt: 'User API to iterate on, through the relay' });
+    await waitForStatus(launcher, 'completed');
+    const parentUrl = launcher.url();
+    await launcher.getByPlaceholder('Add user authentication').fill('Add sessions, watched by a second browser');
+    await launcher.getByRole('button', { name: 'Iterate' }).click();
+    await launcher.waitForURL((url) => url.href !== parentUrl && url.pathname.startsWith('/jobs/'));
+    await viewer.goto(launcher.url());
+    await statusesUntil(viewer, 'completed', 60_000);
+    expect(await viewer.getByTestId('message').textContent()).toMatch(/Iteration completed successfully/);
+    const stages = await viewer.getByRole('list', { name: 'Stages' }).locator('.stage__name').allTextContents();
+    expect(stages).toEqual(expect.arrayContaining(['iteration start', 'merging files', 'iteration complete']));
+
+    // the second browser never spoke to a platform: one origin for its data, the relay's
+    const platformOrigins = suite.stack.sources().map((source) => new URL(source.baseUrl).origin);
+    expect(sockets.filter((url) => platformOrigins.some((origin) => url.startsWith(origin)))).toEqual([]);
+    // one stream per page load (three loads), whatever the number of jobs
+    expect(sockets.filter((url) => url.startsWith(first.relay.url) && url.endsWith('/v1/stream')).length).toBe(3);
+    expect(sockets.join(' ')).not.toContain(TOKEN);
+  }, 150_000);
+
+  it('a reload of the launching tab loses nothing of a Takoss job', async () => {
+    const page = await suite.freshPage();
+    const jobUrl = await launch(page, first.appUrl, 'Takoss (demo) (Takoss)', {
+      'Project name': 'Reloaded launcher',
+      Description: 'The tab reloads mid-way',
+      Requirements: 'Nothing lost',
+    });
+    await expect.poll(() => headerStatus(page).textContent()).toBe('running');
+    await page.reload();
+    expect(page.url()).toBe(jobUrl);
+    await waitForStatus(page, 'completed');
+    const phases = await page.getByRole('list', { name: 'Phases' }).getByRole('listitem').allTextContents();
+    expect(phases).toHaveLength(6);
+    expect(phases.every((phase) => phase.includes('completed'))).toBe(true);
+    expect(await page.getByTestId('result').textContent()).toMatch(/"projectId": "proj-/);
+  });
+
+  it('two relays share the work; the jobs of one that is killed are finished by the other', async () => {
+    const second = await relayWithDashboard('relay-two');
+    const page = await suite.freshPage();
+    await page.goto(second.appUrl);
+    // jobs started through relay one, which follows them upstream
+    const api = relayApi(first.relay.url, TOKEN);
+    const keys: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { status, body } = await api('/v1/jobs', { sourceId: 'codebegen-demo', values: { prompt: `work for relay one, number ${i}` } });
+      expect(status).toBe(201);
+      keys.push(`codebegen-demo/${body.jobId}`);
+    }
+    const rows = () => page.locator('tbody tr[data-job]');
+    await expect.poll(async () => (await rows().allTextContents()).filter((text) => text.includes('work for relay one')).length, { timeout: 10_000 }).toBe(3);
+    const followedByOne = new Set(first.relay.collector.upstream().map((feed) => feed.key));
+    expect(keys.every((key) => followedByOne.has(key))).toBe(true);
+
+    await first.relay.closeAll({ crash: true });
+    relays.splice(relays.indexOf(first.relay), 1);
+    await expect
+      .poll(
+        () => keys.every((key) => second.relay.collector.upstream().some((feed) => feed.key === key) || second.relay.jobs.get(key)?.status === 'completed'),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(true);
+    // on the board of the surviving relay's dashboard, every one ends completed
+    await expect
+      .poll(async () => (await rows().allTextContents()).filter((text) => text.includes('work for relay one') && text.includes('completed')).length, {
+        timeout: 40_000,
+      })
+      .toBe(3);
+    await page.goto(`${second.appUrl}/jobs/${keys[0]}`);
+    await waitForStatus(page, 'completed');
+    await page
+      .getByText(/relay-two took this job over/)
+      .first()
+      .waitFor();
+  });
+});
