@@ -8,6 +8,8 @@ import type { Leases } from './leases';
 export const EVENTS_STREAM = 'GENWATCH_EVENTS';
 export const SUBJECT_ROOT = 'genwatch.events';
 export const LEASES_BUCKET = 'genwatch-leases';
+/** events asked for per pull */
+const READ_BATCH = 5000;
 
 /** A subject token from any id: every character a subject cannot hold (. * > space) escaped. */
 export function subjectToken(id: string): string {
@@ -87,7 +89,7 @@ export class JetStreamLog implements EventLog {
   /** Reads an ordered consumer until `done` says so. */
   private async read(options: Parameters<JetStreamClient['consumers']['get']>[1], done: (event: LoggedEvent) => boolean): Promise<LoggedEvent[]> {
     const consumer = await this.js.consumers.get(EVENTS_STREAM, options);
-    const messages = await consumer.consume();
+    const messages = await consumer.consume({ max_messages: READ_BATCH });
     const out: LoggedEvent[] = [];
     try {
       for await (const message of messages) {
@@ -128,7 +130,8 @@ export class JetStreamLog implements EventLog {
     const { state } = await this.jsm.streams.info(EVENTS_STREAM);
     const caughtUpAt = state.last_seq;
     const consumer = await this.js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
-    const messages = await consumer.consume();
+    // the client's default pulls 100 at a time: a round trip per 100 events falls behind a flood
+    const messages = await consumer.consume({ max_messages: READ_BATCH });
     this.stopFollowing = () => messages.stop();
     let caughtUp!: () => void;
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket as NodeWebSocket } from 'ws';
 import * as v from 'valibot';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../src/feeds/jobFeed';
-import type { JobEvent } from '../src/model/events';
 import { newJob, splitJobKey, type Job } from '../src/model/job';
 import { reduceJob } from '../src/model/reducer';
 import { LaunchValidationError } from '../src/protocols/launch';
@@ -13,7 +12,7 @@ import { Collector, RelayRequestError } from './collector';
 import { LocalLeases, type Leases } from './leases';
 import { MemoryLog, type EventLog, type LoggedEvent } from './log';
 import { observeStages, relayMetrics } from './metrics';
-import { boardJob, FLUSH_MS, Viewer } from './viewers';
+import { boardJob, FLUSH_MS, prepare, Viewer } from './viewers';
 
 export interface RelayOptions {
   sources: readonly Source[];
@@ -53,6 +52,35 @@ const SubscriptionRequest = v.object({ connection: v.string(), open: v.optional(
 const LaunchBody = v.object({ sourceId: v.string(), values: v.unknown() });
 const FollowUpBody = v.object({ instruction: v.string() });
 
+/**
+ * The newest events, decoded, for resumes: a viewer back within seconds (a relay restart, a
+ * network blip) is served from memory rather than by reading the log again.
+ */
+class RecentEvents {
+  private events: LoggedEvent[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  push(events: readonly LoggedEvent[]): void {
+    for (const event of events) this.events.push(event);
+    if (this.events.length > this.capacity * 1.2) this.events.splice(0, this.events.length - this.capacity);
+  }
+
+  /** every event after `seq`, or undefined when `seq` is older than what is kept */
+  after(seq: number): LoggedEvent[] | undefined {
+    const first = this.events[0];
+    if (!first || seq + 1 < first.seq) return undefined;
+    let low = 0;
+    let high = this.events.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.events[mid].seq <= seq) low = mid + 1;
+      else high = mid;
+    }
+    return this.events.slice(low);
+  }
+}
+
 /** A viewer's socket buffering more than this is too slow: closed, it resumes from its last id */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const PING_MS = 15_000;
@@ -72,6 +100,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   /** the newest sequence folded into `jobs` and routed to viewers */
   let processedSeq = 0;
   const viewers = new Map<string, Viewer>();
+  // a minute of a 3,000 events/s flood: viewers of a relay that died resume from memory
+  const recent = new RecentEvents(200_000);
   const allowOrigins = new Set(options.allowOrigins ?? []);
 
   const collector = new Collector({
@@ -103,7 +133,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       observeStages(metrics, before, after);
       processedSeq = Math.max(processedSeq, event.seq);
     }
-    for (const viewer of viewers.values()) viewer.route(events);
+    recent.push(events);
+    if (viewers.size === 0) return;
+    const prepared = prepare(events);
+    for (const viewer of viewers.values()) viewer.route(prepared);
   }
   await log.follow(fold);
 
@@ -189,14 +222,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       viewers.delete(viewer.id);
     });
     write(`event: hello\ndata: ${JSON.stringify({ connection: viewer.id, relay: relayId, log: log.kind })}\n\n`);
-    const backlog = resumeFrom === undefined ? undefined : await log.after(resumeFrom);
+    const backlog = resumeFrom === undefined ? undefined : (recent.after(resumeFrom) ?? (await log.after(resumeFrom)));
     if (backlog === undefined) {
       // a first visit, or a resume older than the log keeps: the board as it is now
       write(`id: ${registeredAt}\nevent: snapshot\ndata: ${JSON.stringify([...jobs.values()].map(boardJob))}\n\n`);
     } else {
       // what the viewer missed, in order, as the live route would have sent it
       const replay = new Viewer(viewer.id, write, resumeFrom!, interest);
-      replay.route(backlog.filter((event) => event.seq <= registeredAt));
+      replay.route(prepare(backlog.filter((event) => event.seq <= registeredAt)));
       replay.ready = true;
       replay.flush(Number.POSITIVE_INFINITY);
     }
@@ -290,5 +323,3 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     },
   };
 }
-
-export type { JobEvent };
