@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startAppServer } from '../server/app-server.js';
 import { startCodebegenPlatform } from '../server/codebegen/platform.js';
+import { relayScenario } from './relay.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const APP_DIST = path.join(ROOT, 'dist');
@@ -27,7 +28,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
-const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts'];
+const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts', 'relay'];
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -50,6 +51,7 @@ function build() {
   log('building genwatch and the benchmark pages');
   execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
   execFileSync('npx', ['vite', 'build', '--config', 'bench/vite.config.ts'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync('npm', ['run', 'build:relay', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Board route JS: the entry script of index.html and the chunks it preloads, gzipped. */
@@ -196,6 +198,8 @@ async function main() {
     burst: () => repeated('burst', RUNS, { both: { jobs: 1000, events: 20_000 } }),
     board: () => repeated('board', RUNS, { both: { jobs: 5000, seconds: 10 } }),
     charts: () => repeated('charts', RUNS, { both: { count: 12, points: 10_000, hz: 10, seconds: 10 } }),
+    // one run: it takes a NATS server, two relays, 50 viewers and a browser for 30 s
+    relay: () => relayScenario({ log, browser }),
 
     async memory() {
       const out = {};
@@ -446,6 +450,52 @@ function summarize(results) {
       genwatch: genwatch.chartsLazy && genwatch.highlighterLazy ? 'yes' : 'no',
       baseline: naive.chartsLazy ? 'yes' : 'no',
       met: genwatch.chartsLazy && genwatch.highlighterLazy,
+    });
+  }
+  if (s.relay && !s.relay.error) {
+    const r = s.relay.genwatch;
+    rows.push({
+      scenario: 'relay',
+      metric: 'publish-to-viewer p99, open jobs and rows on screen (ms)',
+      target: '<= 250',
+      genwatch: r.latencyP99Ms,
+      met: r.latencyP99Ms <= 250,
+    });
+    rows.push({
+      scenario: 'relay',
+      metric: 'events each viewer parses per s (baseline: direct mode, every event)',
+      target: '',
+      genwatch: r.eventsPerViewerPerSecond,
+      baseline: r.directEventsPerViewerPerSecond,
+      ratio: r.eventsPerViewerPerSecond ? Number((r.directEventsPerViewerPerSecond / r.eventsPerViewerPerSecond).toFixed(1)) : undefined,
+    });
+    rows.push({
+      scenario: 'relay',
+      metric: 'platform connections per job (baseline: direct mode, one per viewer)',
+      target: '1',
+      genwatch: 1,
+      baseline: r.viewers + 1,
+      ratio: r.viewers + 1,
+      met: true,
+    });
+    rows.push({
+      scenario: 'relay',
+      metric: 'serving relay CPU per 1,000 jobs (% of a core)',
+      target: '',
+      genwatch: Number(((r.relayCpuPercent * 1000) / r.jobs).toFixed(1)),
+    });
+    rows.push({
+      scenario: 'relay',
+      metric: 'serving relay memory per 1,000 jobs (RSS MB)',
+      target: '',
+      genwatch: Number(((r.relayRssMb * 1000) / r.jobs).toFixed(1)),
+    });
+    rows.push({
+      scenario: 'relay',
+      metric: 'acknowledged events lost when a relay is killed',
+      target: '0',
+      genwatch: r.lostAcknowledged,
+      met: r.lostAcknowledged === 0 && r.acknowledgedChecked > 0,
     });
   }
   return rows;
