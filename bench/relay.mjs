@@ -42,6 +42,14 @@ function spawnUntil(command, args, pattern, env = {}) {
   });
 }
 
+/** stops a child process and waits until it has exited */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /** CPU seconds used by a process so far (user + system), from /proc */
 async function cpuSeconds(pid) {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
@@ -65,7 +73,7 @@ export async function relayScenario({ log, browser, seconds = 30, jobs = 1000, r
   try {
     const natsPort = await freePort();
     const nats = await spawnUntil('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', path.join(dir, 'nats')], /Server is ready/);
-    closers.push(() => nats.child.kill('SIGTERM'));
+    closers.push(() => stopChild(nats.child));
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
     const sourcesFile = path.join(dir, 'sources.json');
     await writeFile(sourcesFile, '[]');
@@ -80,7 +88,7 @@ export async function relayScenario({ log, browser, seconds = 30, jobs = 1000, r
         /is running: (http:\/\/[\d.:]+)/,
         { RELAY_TOKEN: TOKEN },
       );
-      closers.push(() => child.kill('SIGTERM'));
+      closers.push(() => stopChild(child));
       return { child, url: match[1] };
     };
     const doomed = await startRelay('bench-relay-doomed');
@@ -212,6 +220,7 @@ export async function relayScenario({ log, browser, seconds = 30, jobs = 1000, r
     return { genwatch: figures };
   } finally {
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    // cleaning up never fails the figures
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => undefined);
   }
 }
