@@ -1,7 +1,7 @@
 import { SourceDiscovery, type DiscoveryState } from '../src/feeds/discovery';
 import { FeedManager } from '../src/feeds/feedManager';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../src/feeds/jobFeed';
-import { followable, startWhenListening } from '../src/feeds/launching';
+import { followable, startFailedEvent, startWhenListening } from '../src/feeds/launching';
 import type { JobEvent } from '../src/model/events';
 import { isTerminal, jobKey, type Job } from '../src/model/job';
 import { dialectFor } from '../src/protocols';
@@ -210,22 +210,7 @@ export class Collector {
     this.refs.set(key, { ...launched.ref, request: values });
     this.publish(launched.events);
     const feed = this.follow(source, launched.ref, { pinnedStream: launched.pinnedStream });
-    const failed = (error: string) => {
-      const now = Date.now();
-      this.publish([
-        {
-          key,
-          sourceId,
-          jobId: launched.ref.jobId,
-          platform: source.kind,
-          at: now,
-          receivedAt: now,
-          kind: 'update',
-          label: 'result',
-          update: { status: 'failed', error },
-        },
-      ]);
-    };
+    const failed = (error: string) => this.publish([startFailedEvent(source, launched.ref.jobId, error)]);
     try {
       if (launched.pinnedStream) await feed.whenOpen;
       else if (launched.start) {

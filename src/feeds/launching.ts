@@ -1,3 +1,5 @@
+import type { JobEvent } from '../model/events';
+import { jobKey } from '../model/job';
 import type { Dialect, JobRef, Launched } from '../protocols/dialect';
 import type { Source } from '../protocols/source';
 import type { JobFeed } from './jobFeed';
@@ -28,4 +30,20 @@ export async function startWhenListening(
   const answer = start(fetchImpl);
   await Promise.race([answer, feed.firstUpdate]);
   answer.then(onAnswer, (error: { message?: string }) => onLateFailure(`The start request failed: ${error.message ?? String(error)}`));
+}
+
+/** A job whose start failed after it was accepted: failed, with why. */
+export function startFailedEvent(source: Source, jobId: string, error: string): JobEvent {
+  const now = Date.now();
+  return {
+    key: jobKey(source.id, jobId),
+    sourceId: source.id,
+    jobId,
+    platform: source.kind,
+    at: now,
+    receivedAt: now,
+    kind: 'update',
+    label: 'result',
+    update: { status: 'failed', error },
+  };
 }

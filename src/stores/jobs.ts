@@ -4,7 +4,7 @@ import { useDocumentVisibility, useEventListener, useOnline } from '@vueuse/core
 import { SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
-import { followable, startWhenListening } from '../feeds/launching';
+import { followable, startFailedEvent, startWhenListening } from '../feeds/launching';
 import { loadRelayConfig, RelayLink, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
@@ -518,20 +518,7 @@ export const useJobsStore = defineStore('jobs', () => {
     return startWhenListening(feed, start, {
       fetch: jobsConfig.feed.fetch,
       onAnswer: (events) => adoptLaunch(source, events),
-      onLateFailure: (error) => {
-        const now = Date.now();
-        ingest({
-          key: jobKey(source.id, jobId),
-          sourceId: source.id,
-          jobId,
-          platform: source.kind,
-          at: now,
-          receivedAt: now,
-          kind: 'update',
-          label: 'result',
-          update: { status: 'failed', error },
-        });
-      },
+      onLateFailure: (error) => ingest(startFailedEvent(source, jobId, error)),
     });
   }
 

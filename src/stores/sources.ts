@@ -59,32 +59,23 @@ export const useSourcesStore = defineStore('sources', () => {
   let loading: Promise<void> | undefined;
 
   function load(url = '/sources.json'): Promise<void> {
-    loading ??= (async () => {
-      state.value = 'loading';
-      try {
-        const response = await fetch(url, { headers: { Accept: 'application/json' } });
-        if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-        const list: unknown = await response.json();
-        if (!Array.isArray(list)) throw new Error(`${url} is not a JSON array`);
-        const accepted: Source[] = [];
-        const skipped: string[] = [];
-        list.forEach((entry, index) => {
-          const result = v.safeParse(SourceSchema, entry);
-          if (result.success) accepted.push(result.output);
-          else skipped.push(`entry ${index + 1}: ${describeIssues(result.issues)}`);
-        });
-        rejected.value = skipped;
-        merge(accepted);
-        state.value = 'ready';
-      } catch (error) {
-        loadError.value = (error as Error).message;
-        state.value = 'error';
-      }
-    })();
-    return loading;
+    return loadFrom(async () => {
+      const response = await fetch(url, { headers: { Accept: 'application/json' } });
+      if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+      const list: unknown = await response.json();
+      if (!Array.isArray(list)) throw new Error(`${url} is not a JSON array`);
+      const accepted: Source[] = [];
+      const skipped: string[] = [];
+      list.forEach((entry, index) => {
+        const result = v.safeParse(SourceSchema, entry);
+        if (result.success) accepted.push(result.output);
+        else skipped.push(`entry ${index + 1}: ${describeIssues(result.issues)}`);
+      });
+      return { accepted, skipped };
+    });
   }
 
-  /** Sources from elsewhere (a relay, which keeps their tokens): what a /sources.json load would set. */
+  /** Sources read once, from /sources.json or from a relay (which keeps their tokens). */
   function loadFrom(read: () => Promise<{ accepted: Source[]; skipped: string[] }>): Promise<void> {
     loading ??= (async () => {
       state.value = 'loading';
