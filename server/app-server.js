@@ -26,9 +26,9 @@ const TYPES = {
  * With a relay, the dashboard talks to the relay alone: the platforms' origins stay only for
  * their images.
  * @param {string} sourcesText the JSON served at /sources.json
- * @param {string} [relayUrl] the relay this dashboard uses, if any
+ * @param {string[]} [relayUrls] the relays this dashboard uses, if any
  */
-export function contentSecurityPolicy(sourcesText, relayUrl) {
+export function contentSecurityPolicy(sourcesText, relayUrls) {
   const origins = new Set();
   const sockets = new Set();
   let list = [];
@@ -51,7 +51,7 @@ export function contentSecurityPolicy(sourcesText, relayUrl) {
     }
   }
   const images = [...origins].join(' ');
-  const network = relayUrl ? new URL(relayUrl).origin : [...origins, ...sockets].join(' ');
+  const network = relayUrls?.length ? [...new Set(relayUrls.map((address) => new URL(address).origin))].join(' ') : [...origins, ...sockets].join(' ');
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -76,7 +76,7 @@ const MAX_REPORT_BYTES = 64 * 1024;
  * @param {number} [options.port]
  * @param {string} [options.host]
  * @param {(line: string) => void} [options.log] CSP violations, one line each
- * @param {{ url: string, token: string }} [options.relay] the relay the dashboard uses, served as
+ * @param {{ url: string, token: string, fallbackUrls?: string[] }} [options.relay] the relay the dashboard uses, served as
  *   /relay.json (none: the dashboard talks to the platforms itself)
  */
 export async function startAppServer({ root, sources, port = 0, host = '127.0.0.1', log = () => {}, relay }) {
@@ -134,7 +134,9 @@ export async function startAppServer({ root, sources, port = 0, host = '127.0.0.
         res.writeHead(200, {
           'Content-Type': TYPES[ext] ?? 'application/octet-stream',
           'X-Content-Type-Options': 'nosniff',
-          ...(ext === '.html' ? { 'Content-Security-Policy': contentSecurityPolicy(await sources().catch(() => '[]'), relay?.url) } : {}),
+          ...(ext === '.html'
+            ? { 'Content-Security-Policy': contentSecurityPolicy(await sources().catch(() => '[]'), relay && [relay.url, ...(relay.fallbackUrls ?? [])]) }
+            : {}),
           'Content-Length': info.size,
           // Vite puts a content hash in every asset name: those never change.
           'Cache-Control': url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
@@ -151,7 +153,7 @@ export async function startAppServer({ root, sources, port = 0, host = '127.0.0.
     // Every other path is a route of the single-page app (/jobs/..., /connections).
     // Read per request: a rebuild while serving must not leave stale asset names behind.
     const indexHtml = await readFile(indexPath);
-    const policy = contentSecurityPolicy(await sources().catch(() => '[]'), relay?.url);
+    const policy = contentSecurityPolicy(await sources().catch(() => '[]'), relay && [relay.url, ...(relay.fallbackUrls ?? [])]);
     res.writeHead(200, {
       'Content-Type': TYPES['.html'],
       'Cache-Control': 'no-cache',

@@ -6,8 +6,11 @@ import { SourceSchema, type Source } from '../protocols/source';
 import { SseConnection, type SseSignal } from '../transports/sse';
 
 /** Where a dashboard finds its relay: `/relay.json` on its own origin. The token is never put in a URL. */
+const RelayUrl = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'url must be http(s)'));
 export const RelayConfigSchema = v.object({
-  url: v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'url must be http(s)')),
+  url: RelayUrl,
+  /** other relays on the same NATS, tried in turn when the one in use stops answering */
+  fallbackUrls: v.optional(v.array(RelayUrl)),
   token: v.pipe(v.string(), v.minLength(1)),
 });
 export type RelayConfig = v.InferOutput<typeof RelayConfigSchema>;
@@ -52,6 +55,9 @@ export class RelayLink {
   private interest: RelayInterest = { open: [], visible: [] };
   private interestTimer: ReturnType<typeof setTimeout> | undefined;
   private hellos = 0;
+  /** the relays to try, and the one in use: any relay on the NATS serves any viewer */
+  private readonly bases: string[];
+  private current = 0;
   readonly health: RelayHealth;
 
   constructor(
@@ -59,7 +65,12 @@ export class RelayLink {
     private readonly handlers: RelayLinkHandlers,
     private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
   ) {
+    this.bases = [config.url, ...(config.fallbackUrls ?? [])];
     this.health = { url: config.url, state: 'connecting', reconnects: 0, events: 0 };
+  }
+
+  private get base(): string {
+    return this.bases[this.current];
   }
 
   private headers(): Record<string, string> {
@@ -73,7 +84,10 @@ export class RelayLink {
 
   start(): void {
     this.sse = new SseConnection({
-      url: `${this.config.url}/v1/stream`,
+      url: `${this.base}/v1/stream`,
+      // every attempt goes to the relay in use; a failure moves to the next one, and the
+      // Last-Event-ID (the shared log's sequence) resumes there
+      prepare: async () => ({ url: `${this.base}/v1/stream` }),
       method: 'POST',
       headers: () => this.headers(),
       body: '{}',
@@ -101,7 +115,8 @@ export class RelayLink {
         return;
       case 'retrying':
         this.connection = '';
-        this.report({ state: 'reconnecting', detail: signal.error.message, reconnects: this.health.reconnects + 1 });
+        this.current = (this.current + 1) % this.bases.length;
+        this.report({ state: 'reconnecting', detail: signal.error.message, reconnects: this.health.reconnects + 1, url: this.base });
         return;
       case 'stalled':
         this.report({ state: 'reconnecting', detail: `Nothing from the relay for ${Math.round(signal.silentMs / 1000)} s` });
@@ -160,7 +175,7 @@ export class RelayLink {
 
   private async sendInterest(): Promise<void> {
     if (!this.connection) return;
-    await this.fetchImpl(`${this.config.url}/v1/subscriptions`, {
+    await this.fetchImpl(`${this.base}/v1/subscriptions`, {
       method: 'POST',
       headers: this.headers(),
       body: JSON.stringify({ connection: this.connection, ...this.interest }),
@@ -168,11 +183,20 @@ export class RelayLink {
   }
 
   private async call<T>(path: string, body?: unknown): Promise<T> {
-    const response = await this.fetchImpl(`${this.config.url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: this.headers(),
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response: Response | undefined;
+    // a relay that does not answer at all: the next one (they share one log)
+    for (let tried = 0; !response; tried++) {
+      try {
+        response = await this.fetchImpl(`${this.base}${path}`, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: this.headers(),
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        if (tried + 1 >= this.bases.length) throw new Error(`No relay answered: ${(error as Error).message}`, { cause: error });
+        this.current = (this.current + 1) % this.bases.length;
+      }
+    }
     const answer = (await response.json().catch(() => ({}))) as { error?: string; fields?: Record<string, string> };
     if (response.status === 400 && answer.fields) throw new LaunchValidationError(answer.fields);
     if (!response.ok) throw new Error(answer.error ?? `The relay answered ${response.status}`);

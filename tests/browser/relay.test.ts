@@ -19,10 +19,11 @@ const suite = browserSuite({
 const TOKEN = 'browser-relay-token-0123456789';
 const FAST = { reconnect: { baseMs: 200, maxMs: 1000, maxReconnects: 3 }, pollIntervalMs: 500 };
 let nats: Awaited<ReturnType<typeof startNats>>;
-const relays: Awaited<ReturnType<typeof startRelayWith>>[] = [];
+type Relay = Awaited<ReturnType<typeof startRelayWith>>;
+const relays: Relay[] = [];
 const apps: Awaited<ReturnType<typeof startAppServer>>[] = [];
 
-async function relayWithDashboard(relayId: string) {
+async function startRelay(relayId: string) {
   const relay = await startRelayWith({
     sources: suite.stack.sources(),
     token: TOKEN,
@@ -33,15 +34,25 @@ async function relayWithDashboard(relayId: string) {
     discoveryIntervalMs: 500,
   });
   relays.push(relay);
+  return relay;
+}
+
+/** a dashboard on `relay`, with other relays of the same NATS to fall back on */
+async function dashboardOn(relay: Relay, fallbacks: Relay[] = []) {
   const app = await startAppServer({
     root: DIST,
     // the dashboard sees the sources without their tokens: the relay holds those
     sources: async () => JSON.stringify(suite.stack.sources().map(({ token: _token, ...source }) => source)),
-    relay: { url: relay.url, token: TOKEN },
+    relay: { url: relay.url, fallbackUrls: fallbacks.map((other) => other.url), token: TOKEN },
   });
   apps.push(app);
-  relay.allowOrigin(app.url);
-  return { relay, appUrl: app.url };
+  for (const each of [relay, ...fallbacks]) each.allowOrigin(app.url);
+  return app.url;
+}
+
+async function relayWithDashboard(relayId: string) {
+  const relay = await startRelay(relayId);
+  return { relay, appUrl: await dashboardOn(relay) };
 }
 
 let first: Awaited<ReturnType<typeof relayWithDashboard>>;
@@ -145,10 +156,10 @@ describe('through a relay', () => {
     expect(await page.getByTestId('result').textContent()).toMatch(/"projectId": "proj-/);
   });
 
-  it('two relays share the work; the jobs of one that is killed are finished by the other', async () => {
-    const second = await relayWithDashboard('relay-two');
+  it('two relays share the work; when one is killed, its jobs and its dashboards move to the other', async () => {
+    const second = await startRelay('relay-two');
     const page = await suite.freshPage();
-    await page.goto(second.appUrl);
+    await page.goto(await dashboardOn(first.relay, [second]));
     // jobs started through relay one, which follows them upstream
     const api = relayApi(first.relay.url, TOKEN);
     const keys: string[] = [];
@@ -158,27 +169,25 @@ describe('through a relay', () => {
       keys.push(`codebegen-demo/${body.jobId}`);
     }
     const rows = () => page.locator('tbody tr[data-job]');
-    await expect.poll(async () => (await rows().allTextContents()).filter((text) => text.includes('work for relay one')).length, { timeout: 10_000 }).toBe(3);
+    const ours = async (word?: string) =>
+      (await rows().allTextContents()).filter((text) => text.includes('work for relay one') && (!word || text.includes(word))).length;
+    await expect.poll(() => ours(), { timeout: 10_000 }).toBe(3);
     const followedByOne = new Set(first.relay.collector.upstream().map((feed) => feed.key));
     expect(keys.every((key) => followedByOne.has(key))).toBe(true);
 
     await first.relay.closeAll({ crash: true });
     relays.splice(relays.indexOf(first.relay), 1);
     await expect
-      .poll(
-        () => keys.every((key) => second.relay.collector.upstream().some((feed) => feed.key === key) || second.relay.jobs.get(key)?.status === 'completed'),
-        {
-          timeout: 10_000,
-        },
-      )
-      .toBe(true);
-    // on the board of the surviving relay's dashboard, every one ends completed
-    await expect
-      .poll(async () => (await rows().allTextContents()).filter((text) => text.includes('work for relay one') && text.includes('completed')).length, {
-        timeout: 40_000,
+      .poll(() => keys.every((key) => second.collector.upstream().some((feed) => feed.key === key) || second.jobs.get(key)?.status === 'completed'), {
+        timeout: 10_000,
       })
-      .toBe(3);
-    await page.goto(`${second.appUrl}/jobs/${keys[0]}`);
+      .toBe(true);
+    // the dashboard moved to relay two by itself, resumed where it was, and sees every job end
+    await expect.poll(() => ours('completed'), { timeout: 40_000 }).toBe(3);
+    await page.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
+    await expect.poll(() => page.getByTestId('relay-health').textContent()).toContain('relay-two');
+    expect(Number(await page.getByTestId('relay-reconnects').textContent())).toBeGreaterThan(0);
+    await page.goto(`${page.url().replace(/\/connections$/, '')}/jobs/${keys[0]}`);
     await waitForStatus(page, 'completed');
     await page
       .getByText(/relay-two took this job over/)
