@@ -42,6 +42,24 @@ function spawnUntil(command, args, pattern, env = {}) {
   });
 }
 
+/**
+ * What a dashboard page costs its browser: main-thread task time as a share of the wall time
+ * `during` took, and the JS heap after a forced GC at the end (Chrome DevTools Protocol).
+ */
+async function browserCost(page, during) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((metric) => [metric.name, metric.value]));
+  const before = await metrics();
+  const started = Date.now();
+  const result = await during();
+  const after = await metrics();
+  const seconds = (Date.now() - started) / 1000;
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = (await metrics()).JSHeapUsedSize / 2 ** 20;
+  return { result, busyPercent: Number((((after.TaskDuration - before.TaskDuration) / seconds) * 100).toFixed(1)), heapMb: Number(heap.toFixed(1)) };
+}
+
 /** stops a child process and waits until it has exited */
 async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -67,7 +85,7 @@ const percentile = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
-export async function relayScenario({ log, browser, seconds = 30, jobs = 1000, rate = 5000, viewers = 50 }) {
+export async function relayScenario({ log, browser, benchUrl, seconds = 30, jobs = 1000, rate = 5000, viewers = 50 }) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'genwatch-bench-relay-'));
   const closers = [];
   try {
@@ -127,46 +145,50 @@ export async function relayScenario({ log, browser, seconds = 30, jobs = 1000, r
     const openOf = new Map(plan.map((_, v) => [keys[v * perViewer], v]));
     let published = 0;
     let failed = 0;
-    const cpuBefore = await cpuSeconds(serving.child.pid);
-    const viewerCpuBefore = await cpuSeconds(viewerProcess.pid);
-    const startedAt = Date.now();
-    log(`relay: publishing ${rate.toLocaleString('en')} events/s over ${jobs.toLocaleString('en')} jobs for ${seconds} s to ${viewers} viewers`);
-    let killed = false;
-    const pending = [];
-    while (Date.now() - startedAt < seconds * 1000) {
-      const tickStart = Date.now();
-      if (!killed && tickStart - startedAt > (seconds * 1000) / 2) {
-        killed = true;
-        log('relay: killing one relay mid-run');
-        doomed.child.kill('SIGKILL');
+    const publishing = await browserCost(page, async () => {
+      const cpuBefore = await cpuSeconds(serving.child.pid);
+      const viewerCpuBefore = await cpuSeconds(viewerProcess.pid);
+      const startedAt = Date.now();
+      log(`relay: publishing ${rate.toLocaleString('en')} events/s over ${jobs.toLocaleString('en')} jobs for ${seconds} s to ${viewers} viewers`);
+      let killed = false;
+      const pending = [];
+      while (Date.now() - startedAt < seconds * 1000) {
+        const tickStart = Date.now();
+        if (!killed && tickStart - startedAt > (seconds * 1000) / 2) {
+          killed = true;
+          log('relay: killing one relay mid-run');
+          doomed.child.kill('SIGKILL');
+        }
+        for (let i = 0; i < rate / 100; i++) {
+          const n = published++;
+          const key = keys[n % jobs];
+          const now = Date.now();
+          const event = {
+            key,
+            sourceId: 'bench',
+            jobId: key.slice(6),
+            platform: 'codebegen',
+            at: now,
+            receivedAt: now,
+            kind: 'update',
+            update: { status: 'running', progress: Math.min(99, (n / jobs) % 100), stage: `stage ${Math.floor(n / jobs / 10)}`, message: 'x'.repeat(80) },
+          };
+          const ack = js.publish(`genwatch.events.bench.${key.slice(6)}`, JSON.stringify(event)).then(
+            (answer) => {
+              const viewer = openOf.get(key);
+              if (viewer !== undefined) acked[viewer].push(answer.seq);
+            },
+            () => failed++,
+          );
+          pending.push(ack);
+        }
+        if (pending.length > 20_000) await Promise.all(pending.splice(0));
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10 - (Date.now() - tickStart))));
       }
-      for (let i = 0; i < rate / 100; i++) {
-        const n = published++;
-        const key = keys[n % jobs];
-        const now = Date.now();
-        const event = {
-          key,
-          sourceId: 'bench',
-          jobId: key.slice(6),
-          platform: 'codebegen',
-          at: now,
-          receivedAt: now,
-          kind: 'update',
-          update: { status: 'running', progress: Math.min(99, (n / jobs) % 100), stage: `stage ${Math.floor(n / jobs / 10)}`, message: 'x'.repeat(80) },
-        };
-        const ack = js.publish(`genwatch.events.bench.${key.slice(6)}`, JSON.stringify(event)).then(
-          (answer) => {
-            const viewer = openOf.get(key);
-            if (viewer !== undefined) acked[viewer].push(answer.seq);
-          },
-          () => failed++,
-        );
-        pending.push(ack);
-      }
-      if (pending.length > 20_000) await Promise.all(pending.splice(0));
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10 - (Date.now() - tickStart))));
-    }
-    await Promise.all(pending.splice(0));
+      await Promise.all(pending.splice(0));
+      return { cpuBefore, viewerCpuBefore, startedAt };
+    });
+    const { cpuBefore, viewerCpuBefore, startedAt } = publishing.result;
     const elapsed = (Date.now() - startedAt) / 1000;
     const cpu = ((await cpuSeconds(serving.child.pid)) - cpuBefore) / elapsed;
     const rss = await rssMb(serving.child.pid);
@@ -195,6 +217,16 @@ export async function relayScenario({ log, browser, seconds = 30, jobs = 1000, r
     });
     const latencies = seen.flatMap((viewer) => viewer.latencies);
     const rowsOnBoard = await page.locator('tbody tr[data-job]').count();
+    // today's direct mode for the same load: a dashboard that parses and applies every event itself
+    log('relay: the same load in direct mode (the ingest page)');
+    const directContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    closers.push(() => directContext.close());
+    const directPage = await directContext.newPage();
+    await directPage.goto(`${benchUrl}/index.html`);
+    await directPage.waitForFunction(() => 'bench' in window);
+    const direct = await browserCost(directPage, () =>
+      directPage.evaluate((options) => window.bench.ingest(options), { jobs, rate: Math.round(published / elapsed), seconds }),
+    );
     const received = seen.reduce((sum, viewer) => sum + viewer.received, 0);
     const figures = {
       jobs,
@@ -215,6 +247,10 @@ export async function relayScenario({ log, browser, seconds = 30, jobs = 1000, r
       lostAcknowledged: lost,
       acknowledgedChecked: acked.reduce((sum, seqs) => sum + seqs.length, 0),
       browserRows: rowsOnBoard,
+      browserBusyPercent: publishing.busyPercent,
+      browserHeapMb: publishing.heapMb,
+      directBrowserBusyPercent: direct.busyPercent,
+      directBrowserHeapMb: direct.heapMb,
     };
     log(`relay: ${JSON.stringify(figures)}`);
     return { genwatch: figures };

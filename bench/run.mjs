@@ -199,7 +199,7 @@ async function main() {
     board: () => repeated('board', RUNS, { both: { jobs: 5000, seconds: 10 } }),
     charts: () => repeated('charts', RUNS, { both: { count: 12, points: 10_000, hz: 10, seconds: 10 } }),
     // one run: it takes a NATS server, two relays, 50 viewers and a browser for 30 s
-    relay: () => relayScenario({ log, browser }),
+    relay: () => relayScenario({ log, browser, benchUrl: benchServer.url }),
 
     async memory() {
       const out = {};
@@ -480,6 +480,24 @@ function summarize(results) {
       ratio: r.viewers + 1,
       met: true,
     });
+    if (r.directBrowserBusyPercent !== undefined) {
+      rows.push({
+        scenario: 'relay',
+        metric: 'dashboard main thread busy (% of the run; baseline: direct mode, same load)',
+        target: '',
+        genwatch: r.browserBusyPercent,
+        baseline: r.directBrowserBusyPercent,
+        ratio: r.browserBusyPercent ? Number((r.directBrowserBusyPercent / r.browserBusyPercent).toFixed(1)) : undefined,
+      });
+      rows.push({
+        scenario: 'relay',
+        metric: 'dashboard JS heap after GC (MB; baseline: direct mode, same load)',
+        target: '',
+        genwatch: r.browserHeapMb,
+        baseline: r.directBrowserHeapMb,
+        ratio: r.browserHeapMb ? Number((r.directBrowserHeapMb / r.browserHeapMb).toFixed(1)) : undefined,
+      });
+    }
     rows.push({
       scenario: 'relay',
       metric: 'serving relay CPU per 1,000 jobs (% of a core)',
