@@ -240,6 +240,12 @@ export class Collector {
     return launched.ref.jobId;
   }
 
+  /** Whether this relay can cancel the job: it follows it on a stream that is the job itself. */
+  cancellable(key: string): boolean {
+    const feed = this.feeds.feed(key);
+    return !!feed?.pinned && feed.active;
+  }
+
   /** Cancels where the platform allows it (a stream that is the job) and this relay follows it. */
   cancel(key: string): boolean {
     const feed = this.feeds.feed(key);

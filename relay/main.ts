@@ -1,10 +1,12 @@
 // The genwatch relay as a process: `node dist-relay/main.js --sources FILE [--nats URL]`.
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { SourceSchema, type Source } from '../src/protocols/source';
 import { describeIssues } from '../src/protocols/wire';
+import { jobLease } from './leases';
 import { JetStreamLog, KvLeases, connectNats } from './nats';
 import { MemoryLog } from './log';
 import { startRelay, type RelayOptions, type RunningRelay } from './relay';
@@ -50,20 +52,31 @@ export interface RelayProcessOptions {
 /** A relay with its log: JetStream and KV leases when `nats` is given, memory otherwise. */
 export async function startRelayWith(options: RelayProcessOptions): Promise<RunningRelay & { closeAll(options?: { crash?: boolean }): Promise<void> }> {
   const nc = options.nats ? await connectNats(options.nats) : undefined;
-  const relayId = options.relayId;
+  const relayId = options.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
   const log = nc
     ? await JetStreamLog.open(nc, {
         maxEvents: options.retentionEvents,
         maxAgeMs: options.retentionHours === undefined ? undefined : options.retentionHours * 3600_000,
       })
     : new MemoryLog(options.retentionEvents);
-  const leases = nc ? await KvLeases.open(nc, relayId ?? `relay-${process.pid}`, (options.leaseSeconds ?? 6) * 1000) : undefined;
+  const leases = nc ? await KvLeases.open(nc, relayId, (options.leaseSeconds ?? 6) * 1000) : undefined;
+  const controlSubject = (id: string) => `genwatch.control.${id}.cancel`;
   const relay = await startRelay({
+    // the relay that follows a job is the one holding its lease: asked over NATS
+    forwardCancel:
+      nc && leases
+        ? async (key) => {
+            const owner = await leases.owner(jobLease(key));
+            if (!owner || owner === relayId) return false;
+            const answer = await nc.request(controlSubject(owner), key, { timeout: 3000 }).catch(() => undefined);
+            return answer?.string() === 'cancelled';
+          }
+        : undefined,
     sources: options.sources,
     token: options.token,
     log,
     leases,
-    relayId: relayId ?? (nc ? `relay-${process.pid}` : undefined),
+    relayId,
     port: options.port,
     host: options.host,
     allowOrigins: options.allowOrigins,
@@ -71,6 +84,11 @@ export async function startRelayWith(options: RelayProcessOptions): Promise<Runn
     discoveryIntervalMs: options.discoveryIntervalMs,
     maintainEveryMs: options.maintainEveryMs ?? Math.max(500, ((options.leaseSeconds ?? 6) * 1000) / 3),
     orphanAfterMs: (options.leaseSeconds ?? 6) * 1000,
+  });
+  nc?.subscribe(controlSubject(relay.relayId), {
+    callback: (error, message) => {
+      if (!error) message.respond(relay.collector.cancel(message.string()) ? 'cancelled' : 'refused');
+    },
   });
   return {
     ...relay,

@@ -213,6 +213,12 @@ export class KvLeases implements Leases {
     return this.held.has(name);
   }
 
+  /** the relay holding a lease, if any */
+  async owner(name: string): Promise<string | undefined> {
+    const entry = await this.kv.get(leaseKey(name)).catch(() => null);
+    return entry && entry.operation === 'PUT' ? entry.string() : undefined;
+  }
+
   get size(): number {
     return this.held.size;
   }

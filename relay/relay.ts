@@ -32,6 +32,8 @@ export interface RelayOptions {
   maintainEveryMs?: number;
   /** see CollectorOptions.orphanAfterMs */
   orphanAfterMs?: number;
+  /** asks the relay that follows a job to cancel it (several relays); true when it did */
+  forwardCancel?: (key: string) => Promise<boolean>;
 }
 
 export interface RunningRelay {
@@ -273,13 +275,16 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     if (url.pathname === '/v1/jobs' && request.method === 'POST') {
       const body = await readJson(request, LaunchBody);
       const jobId = await collector.launch(body.sourceId, body.values);
-      return json(response, 201, { jobId });
+      return json(response, 201, { jobId, cancellable: collector.cancellable(`${body.sourceId}/${jobId}`) });
     }
     if (jobPath) {
       const key = decodeURIComponent(jobPath[1]);
       if (jobPath[2] === 'events' && request.method === 'GET') return json(response, 200, await log.history(key));
       if (jobPath[2] === 'cancel' && request.method === 'POST') {
-        return collector.cancel(key) ? json(response, 202, { cancelled: key }) : json(response, 409, { error: 'This job cannot be cancelled from here' });
+        const cancelled = collector.cancel(key) || ((await options.forwardCancel?.(key)) ?? false);
+        return cancelled
+          ? json(response, 202, { cancelled: key })
+          : json(response, 409, { error: 'This job cannot be cancelled: no relay follows it on a stream it can close' });
       }
       if (jobPath[2] === 'follow-up' && request.method === 'POST') {
         const body = await readJson(request, FollowUpBody);

@@ -220,8 +220,9 @@ export class RelayLink {
     return this.call(`/v1/jobs/${encodeURIComponent(key)}/events`);
   }
 
-  async launch(sourceId: string, values: unknown): Promise<string> {
-    return (await this.call<{ jobId: string }>('/v1/jobs', { sourceId, values })).jobId;
+  /** @returns the job's id, and whether the relay can cancel it (it streams the job itself) */
+  launch(sourceId: string, values: unknown): Promise<{ jobId: string; cancellable?: boolean }> {
+    return this.call('/v1/jobs', { sourceId, values });
   }
 
   async followUp(key: string, instruction: string): Promise<string> {

@@ -108,6 +108,8 @@ export const useJobsStore = defineStore('jobs', () => {
   const relayHealth = shallowRef<RelayHealth>();
   /** per job, the newest relay sequence applied: a repeat after a resume is dropped */
   const relaySeqs = new Map<string, number>();
+  /** jobs started here through the relay that the relay can cancel (it streams them itself) */
+  const cancellableViaRelay = new Set<string>();
   /** jobs whose whole history is being read from the relay: their live events wait here */
   const readingFromRelay = new Map<string, JobEvent[]>();
 
@@ -145,7 +147,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   function canCancel(key: string): boolean {
     void revision.value;
-    if (relay) return false;
+    if (relay) return cancellableViaRelay.has(key) && !isTerminal(records.get(key)?.job.status ?? 'completed');
     const feed = feeds.feed(key);
     return !!feed?.pinned && feed.active;
   }
@@ -493,8 +495,9 @@ export const useJobsStore = defineStore('jobs', () => {
     const request = launchRequest(dialect, values);
     if (relay) {
       // checked here for the form's sake, started by the relay, which holds the platform's token
-      const jobId = await relay.launch(source.id, values);
+      const { jobId, cancellable } = await relay.launch(source.id, values);
       refs.set(jobKey(source.id, jobId), { jobId, request: values });
+      if (cancellable) cancellableViaRelay.add(jobKey(source.id, jobId));
       return jobId;
     }
     const launched = await dialect.launch(source, request, jobsConfig.feed.fetch);

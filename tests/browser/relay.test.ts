@@ -156,6 +156,19 @@ describe('through a relay', () => {
     expect(await page.getByTestId('result').textContent()).toMatch(/"projectId": "proj-/);
   });
 
+  it('cancels a Takoss job it started, through the relay that streams it', async () => {
+    const page = await suite.freshPage();
+    await launch(page, first.appUrl, 'Takoss (demo) (Takoss)', { 'Project name': 'Cancel me', Description: 'Through the relay', Requirements: 'Stop it' });
+    await expect.poll(() => headerStatus(page).textContent()).toBe('running');
+    await page.getByRole('button', { name: 'Cancel generation' }).click();
+    await waitForStatus(page, 'cancelled', 10_000);
+    // a viewer in another browser cannot cancel what it did not start, as in direct mode
+    const viewer = await suite.freshPage();
+    await viewer.goto(page.url());
+    await waitForStatus(viewer, 'cancelled');
+    expect(await viewer.getByRole('button', { name: 'Cancel generation' }).count()).toBe(0);
+  });
+
   it('two relays share the work; when one is killed, its jobs and its dashboards move to the other', async () => {
     const second = await startRelay('relay-two');
     const page = await suite.freshPage();

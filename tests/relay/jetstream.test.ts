@@ -114,4 +114,23 @@ describe('relays on NATS JetStream', () => {
     expect(second.state.events.filter((event) => event.key === key).map((event) => event.seq)).toEqual(history.map((event) => event.seq));
     await second.close();
   });
+
+  it('cancels a job through any relay: the one that follows it closes its stream', async () => {
+    const follower = await startOne('relay-c');
+    const other = await startOne('relay-d');
+    const { status, body } = await relayApi(follower.url, TOKEN)('/v1/jobs', {
+      sourceId: 'takoss-demo',
+      values: { projectName: 'Cancelled elsewhere', description: 'Started on one relay', requirements: 'Cancelled through the other' },
+    });
+    expect(status).toBe(201);
+    expect(body.cancellable).toBe(true);
+    const key = `takoss-demo/${body.jobId}`;
+    await until(() => other.jobs.get(key)?.status === 'running');
+    const cancelled = await relayApi(other.url, TOKEN)(`/v1/jobs/${encodeURIComponent(key)}/cancel`, {});
+    expect(cancelled.status).toBe(202);
+    await until(() => other.jobs.get(key)?.status === 'cancelled', 10_000);
+    // a job nobody streams cannot be cancelled, and says so
+    const refused = await relayApi(other.url, TOKEN)(`/v1/jobs/${encodeURIComponent(key)}/cancel`, {});
+    expect(refused.status).toBe(409);
+  });
 });
