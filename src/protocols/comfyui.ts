@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { promptField } from './launch';
 import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
 import type { Dialect, JobSighting, WireContext } from './dialect';
@@ -78,14 +79,7 @@ const stageOf = (node: string) => STAGES[node] ?? `node_${node}`;
 export const COMFYUI_STOCK_STAGES = ['load_checkpoint', 'encode_prompt', 'encode_negative', 'empty_latent', 'sampling', 'decode_image', 'save_image'];
 
 export const ComfyuiLaunchSchema = v.object({
-  prompt: v.pipe(
-    v.optional(v.string(), ''),
-    v.trim(),
-    v.minLength(3, 'Describe the image in at least 3 characters.'),
-    v.maxLength(4000, 'Keep the prompt under 4,000 characters.'),
-    v.title('Prompt'),
-    v.metadata({ multiline: 2, placeholder: 'A red fox in fresh snow, golden hour, 35mm photo', wide: true }),
-  ),
+  prompt: promptField({ describe: 'the image', max: 4000, lines: 2, placeholder: 'A red fox in fresh snow, golden hour, 35mm photo' }),
   negative: v.pipe(v.optional(v.string(), 'blurry, low quality, watermark'), v.trim(), v.title('Negative prompt'), v.metadata({ wide: true })),
   steps: v.pipe(
     v.optional(v.number('Steps must be a number.'), 20),

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { promptField } from './launch';
 import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
 import type { Dialect, JobSighting, WireContext } from './dialect';
@@ -91,15 +92,8 @@ const ListingSchema = v.looseObject({
 });
 
 export const ImagegenLaunchSchema = v.object({
-  prompt: v.pipe(
-    v.optional(v.string(), ''),
-    v.trim(),
-    // the platform's own limits (it answers 422 outside them)
-    v.minLength(3, 'Describe the image in at least 3 characters.'),
-    v.maxLength(500, 'Keep the prompt under 500 characters.'),
-    v.title('Prompt'),
-    v.metadata({ multiline: 2, placeholder: 'A lighthouse at dusk, oil painting', wide: true }),
-  ),
+  // the platform's own limits (it answers 422 outside them)
+  prompt: promptField({ describe: 'the image', max: 500, lines: 2, placeholder: 'A lighthouse at dusk, oil painting' }),
   use_refinement: v.pipe(v.optional(v.boolean(), true), v.title('Refine (second stage)')),
   high_quality: v.pipe(v.optional(v.boolean(), false), v.title('High quality (more steps)')),
 });

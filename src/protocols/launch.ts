@@ -87,3 +87,18 @@ export function launchRequest<Request>(dialect: { label: string; launchSchema?: 
   if (!parsed.ok) throw new LaunchValidationError(parsed.fields);
   return parsed.request;
 }
+
+/**
+ * The free-text prompt most launch forms start with: trimmed, within the platform's limits,
+ * with the messages the form shows when it is not.
+ */
+export function promptField({ describe, max, lines, placeholder }: { describe: string; max: number; lines: number; placeholder: string }) {
+  return v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    v.minLength(3, `Describe ${describe} in at least 3 characters.`),
+    v.maxLength(max, `Keep the prompt under ${max.toLocaleString('en')} characters.`),
+    v.title('Prompt'),
+    v.metadata({ multiline: lines, placeholder, wide: true }),
+  );
+}

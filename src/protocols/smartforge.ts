@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { promptField } from './launch';
 import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
 import { isTransportError } from '../transports/error';
@@ -281,14 +282,7 @@ function eventUpdate(wire: SmartforgeEvent, origin: string): JobUpdate | undefin
 }
 
 export const SmartforgeLaunchSchema = v.object({
-  prompt: v.pipe(
-    v.optional(v.string(), ''),
-    v.trim(),
-    v.minLength(3, 'Describe the API in at least 3 characters.'),
-    v.maxLength(10_000, 'Keep the prompt under 10,000 characters.'),
-    v.title('Prompt'),
-    v.metadata({ multiline: 3, placeholder: 'REST API for a bookstore with authors and reviews', wide: true }),
-  ),
+  prompt: promptField({ describe: 'the API', max: 10_000, lines: 3, placeholder: 'REST API for a bookstore with authors and reviews' }),
 });
 export type SmartforgeLaunchRequest = v.InferOutput<typeof SmartforgeLaunchSchema>;
 
