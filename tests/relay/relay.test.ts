@@ -77,6 +77,8 @@ describe('relay, one machine (in-memory log)', () => {
     const launched = await api('/v1/jobs', { sourceId: 'codebegen-demo', values: { prompt: 'resume through the relay' } });
     expect(launched.status).toBe(201);
     const key = `codebegen-demo/${launched.body.jobId}`;
+    // on screen: its events come at once rather than coalesced, so every one can be counted
+    await first.subscribe({ visible: [key] });
     await until(() => first.state.events.some((event) => event.key === key && event.kind === 'update'));
     await first.close();
     const resumedFrom = first.state.lastEventId;
