@@ -220,19 +220,26 @@ export class JobFeed {
 
   stream(): void {
     if (!this.active || this.mode === 'stream') return;
-    this.stopTransports();
     const request = this.pinnedStream ?? this.dialect.streamRequest(this.source, this.ref);
     if (request.transport === 'none') {
+      // a probe, or a free slot, finds the platform still offers no stream: a poll going on goes on
+      this.probing = false;
       if (this.canPoll) {
         this.streamFailed = true;
-        this.poll(request.reason);
+        this.streamFailedAt = Date.now();
+        if (!this.poller) {
+          if (this.mode === 'poll') this.mode = 'idle';
+          this.poll(request.reason);
+        }
       } else {
         // nothing is broken: the platform simply offers this viewer no stream
+        this.stopTransports();
         this.halt(request.reason, false);
       }
       this.onModeChange(this);
       return;
     }
+    this.stopTransports();
     this.mode = 'stream';
     this.request = request;
     this.lastSocketKey = undefined;

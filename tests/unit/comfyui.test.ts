@@ -99,6 +99,31 @@ describe('ComfyUI', () => {
     expect(job.finishedAt).toBeGreaterThanOrEqual(job.createdAt!);
   });
 
+  it('a viewer polling the history keeps polling when a stream is tried again, as the feed manager does every few seconds', async () => {
+    const launched = await launch({ prompt: 'A lighthouse, probed while it runs', steps: 100 });
+    await launched.start!();
+    const events: JobEvent[] = [];
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const feed = new JobFeed({
+      source: source(),
+      dialect: comfyuiDialect,
+      ref: { jobId: launched.ref.jobId },
+      emit: (batch) => events.push(...batch),
+      onModeChange: (changed) => !changed.active && settle(),
+      settings: fast,
+    });
+    feeds.push(feed);
+    feed.stream();
+    for (let probe = 0; probe < 4; probe++) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      feed.probeStream();
+      expect(feed.mode).toBe('poll');
+    }
+    await Promise.race([settled, new Promise((_, reject) => setTimeout(() => reject(new Error('polling stopped before the prompt ended')), 15_000))]);
+    expect(events.reduce(reduceJob, newJob('comfy', launched.ref.jobId, 'comfyui')).status).toBe('completed');
+  });
+
   it('a socket closed with 1011 mid-prompt: reconnected under the same client id, and the prompt still ends', async () => {
     const launched = await launch({ prompt: 'A tiny robot watering a bonsai', steps: 20 });
     await fetch(`${platform.url}/__faults`, {
