@@ -41,7 +41,7 @@ export class Collector {
   /** as configured (what viewers are told of them, without tokens) */
   readonly configured: readonly Source[];
   /** as followed: a relay is not held to a browser's six connections per origin */
-  readonly sources: ReadonlyMap<string, Source>;
+  readonly sources: Map<string, Source>;
   readonly discovery = new Map<string, DiscoveryState>();
   private readonly feeds: FeedManager;
   private readonly discoveries = new Map<string, SourceDiscovery>();
@@ -50,13 +50,11 @@ export class Collector {
   private readonly handled = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private maintaining = false;
-  /** upstream reconnects, for the metrics */
-  reconnects = 0;
 
   constructor(private readonly options: CollectorOptions) {
     this.configured = options.sources;
     this.sources = new Map(options.sources.map((source) => [source.id, { ...source, maxStreams: source.maxStreams ?? options.maxStreams ?? 16 }]));
-    this.feeds = new FeedManager((events) => this.publish(events), options.feed ?? DEFAULT_FEED_SETTINGS);
+    this.feeds = new FeedManager((events) => this.options.publish(events), options.feed ?? DEFAULT_FEED_SETTINGS);
   }
 
   start(): void {
@@ -77,9 +75,37 @@ export class Collector {
     return this.feeds.all();
   }
 
-  private publish(events: JobEvent[]): void {
-    for (const event of events) if (event.kind === 'link' && event.reconnect) this.reconnects++;
-    this.options.publish(events);
+  /** the listings this relay follows (it holds their leases), with their state */
+  listings(): [string, DiscoveryState][] {
+    return [...this.discoveries.keys()].map((id) => [id, this.discovery.get(id) ?? { state: 'starting' }]);
+  }
+
+  /** streams held per platform origin, for /v1/connections */
+  streamsByOrigin(): Map<string, number> {
+    return this.feeds.streamsByOrigin();
+  }
+
+  /**
+   * A new platform token from an operator (the one configured was refused): the source's
+   * listing and every job it halted start again with it, jobs after what the log has.
+   * It lasts until the relay restarts; the sources file is the operator's to update.
+   */
+  async renewToken(sourceId: string, token: string): Promise<boolean> {
+    const current = this.sources.get(sourceId);
+    if (!current) return false;
+    const source = { ...current, token };
+    this.sources.set(sourceId, source);
+    if (this.discoveries.has(sourceId)) {
+      this.discoveries.get(sourceId)!.stop();
+      this.discoveries.delete(sourceId);
+      this.watchListing(source);
+    }
+    const dialect = dialectFor(source.kind);
+    for (const feed of this.feeds.all()) {
+      if (feed.source.id !== sourceId || !feed.halted) continue;
+      this.feeds.watch(source, dialect, this.refs.get(feed.key) ?? feed.ref, { renew: true, seen: await this.options.seenWireIds(feed.key) });
+    }
+    return true;
   }
 
   /** Renew what is held; take listings and orphaned jobs nobody follows; let finished jobs go. */
@@ -146,7 +172,7 @@ export class Collector {
       const key = jobKey(source.id, sighting.jobId);
       const known = this.options.known(key);
       if (!known) {
-        this.publish(sighting.events);
+        this.options.publish(sighting.events);
         const ref = { jobId: sighting.jobId, variant: sighting.variant };
         if (!sighting.finished && followable(dialect, source, ref) && (await this.options.leases.acquire(jobLease(key)))) this.follow(source, ref);
         continue;
@@ -154,13 +180,13 @@ export class Collector {
       if (isTerminal(known.status)) continue;
       if (known.link !== 'live' && !this.feeds.feed(key)?.active) {
         // nothing keeps this job current but the listing
-        this.publish(sighting.events.filter((event) => event.at > (known.updatedAt ?? 0)));
+        this.options.publish(sighting.events.filter((event) => event.at > (known.updatedAt ?? 0)));
       } else if (known.createdAt === undefined) {
         // streams do not carry the prompt or creation time; a listing does
         for (const event of sighting.events) {
           if (event.kind !== 'update') continue;
           const { title, createdAt, variant, parentKey } = event.update;
-          this.publish([{ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt, variant, parentKey } }]);
+          this.options.publish([{ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt, variant, parentKey } }]);
         }
       }
     }
@@ -182,7 +208,7 @@ export class Collector {
     const now = Date.now();
     const base = { key: job.key, sourceId: job.sourceId, jobId: job.jobId, platform: job.platform, at: now, receivedAt: now };
     if (!followable(dialect, source, ref)) {
-      this.publish([
+      this.options.publish([
         {
           ...base,
           kind: 'notice',
@@ -193,7 +219,7 @@ export class Collector {
       ]);
       return;
     }
-    this.publish([{ ...base, kind: 'notice', level: 'info', text: `Relay ${this.options.relayId} took this job over and resumes it upstream.` }]);
+    this.options.publish([{ ...base, kind: 'notice', level: 'info', text: `Relay ${this.options.relayId} took this job over and resumes it upstream.` }]);
     this.follow(source, ref, { seen: await this.options.seenWireIds(job.key) });
   }
 
@@ -208,13 +234,13 @@ export class Collector {
     const key = jobKey(source.id, launched.ref.jobId);
     await this.options.leases.acquire(jobLease(key));
     this.refs.set(key, { ...launched.ref, request: values });
-    this.publish(launched.events);
+    this.options.publish(launched.events);
     const feed = this.follow(source, launched.ref, { pinnedStream: launched.pinnedStream });
-    const failed = (error: string) => this.publish([startFailedEvent(source, launched.ref.jobId, error)]);
+    const failed = (error: string) => this.options.publish([startFailedEvent(source, launched.ref.jobId, error)]);
     try {
       if (launched.pinnedStream) await feed.whenOpen;
       else if (launched.start) {
-        await startWhenListening(feed, launched.start, { fetch: fetchImpl, onAnswer: (events) => this.publish(events), onLateFailure: failed });
+        await startWhenListening(feed, launched.start, { fetch: fetchImpl, onAnswer: (events) => this.options.publish(events), onLateFailure: failed });
       }
     } catch (error) {
       this.feeds.forget(key);
@@ -235,7 +261,7 @@ export class Collector {
     const key = jobKey(source.id, launched.ref.jobId);
     await this.options.leases.acquire(jobLease(key));
     this.refs.set(key, launched.ref);
-    this.publish(launched.events);
+    this.options.publish(launched.events);
     this.follow(source, launched.ref);
     return launched.ref.jobId;
   }

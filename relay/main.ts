@@ -10,6 +10,7 @@ import { jobLease } from './leases';
 import { JetStreamLog, KvLeases, connectNats } from './nats';
 import { MemoryLog } from './log';
 import { startRelay, type RelayOptions, type RunningRelay } from './relay';
+import type { RelayConnections } from '../src/feeds/feedConnection';
 
 export { startRelay, MemoryLog, JetStreamLog, KvLeases, connectNats };
 export type { RelayOptions, RunningRelay };
@@ -61,7 +62,26 @@ export async function startRelayWith(options: RelayProcessOptions): Promise<Runn
     : new MemoryLog(options.retentionEvents);
   const leases = nc ? await KvLeases.open(nc, relayId, (options.leaseSeconds ?? 6) * 1000) : undefined;
   const controlSubject = (id: string) => `genwatch.control.${id}.cancel`;
+  // asked of every relay at once: each answers for what it follows
+  const CONNECTIONS_SUBJECT = 'genwatch.control.connections';
+  const TOKEN_SUBJECT = 'genwatch.control.token';
+  /** every relay's answer: the first within a second, then any more within 300 ms of the last */
+  const askAll = async (subject: string, payload: string) => {
+    const answers: string[] = [];
+    for await (const message of await nc!.requestMany(subject, payload, { strategy: 'stall', maxWait: 1000, stall: 300 })) answers.push(message.string());
+    return answers;
+  };
   const relay = await startRelay({
+    gatherConnections: nc
+      ? async (own) => {
+          const others = (await askAll(CONNECTIONS_SUBJECT, relayId).catch(() => []))
+            .map((text) => JSON.parse(text) as RelayConnections)
+            .filter((answer) => answer.relayId !== relayId);
+          return [own, ...others];
+        }
+      : undefined,
+    // every relay gets it: any of them may follow the source's jobs, now or after a take-over
+    shareToken: nc ? async (sourceId, token) => (await askAll(TOKEN_SUBJECT, JSON.stringify({ sourceId, token }))).includes('taken') : undefined,
     // the relay that follows a job is the one holding its lease: asked over NATS
     forwardCancel:
       nc && leases
@@ -88,6 +108,24 @@ export async function startRelayWith(options: RelayProcessOptions): Promise<Runn
   nc?.subscribe(controlSubject(relay.relayId), {
     callback: (error, message) => {
       if (!error) message.respond(relay.collector.cancel(message.string()) ? 'cancelled' : 'refused');
+    },
+  });
+  nc?.subscribe(CONNECTIONS_SUBJECT, {
+    callback: (error, message) => {
+      if (!error && message.string() !== relay.relayId) message.respond(JSON.stringify(relay.connections()));
+    },
+  });
+  nc?.subscribe(TOKEN_SUBJECT, {
+    callback: (error, message) => {
+      if (error) return;
+      let request: { sourceId: string; token: string };
+      try {
+        request = JSON.parse(message.string()) as { sourceId: string; token: string };
+      } catch {
+        return;
+      }
+      const { sourceId, token } = request;
+      void relay.collector.renewToken(sourceId, token).then((taken) => message.respond(taken ? 'taken' : 'unknown'));
     },
   });
   return {

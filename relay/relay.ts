@@ -7,7 +7,8 @@ import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../src/feeds/jobFeed';
 import { newJob, splitJobKey, type Job } from '../src/model/job';
 import { reduceJob } from '../src/model/reducer';
 import { LaunchValidationError } from '../src/protocols/launch';
-import type { Source } from '../src/protocols/source';
+import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../src/protocols/source';
+import { feedConnection, type OriginBudget, type RelayConnections } from '../src/feeds/feedConnection';
 import { Collector, RelayRequestError } from './collector';
 import { LocalLeases, type Leases } from './leases';
 import { MemoryLog, type EventLog, type LoggedEvent } from './log';
@@ -34,6 +35,10 @@ export interface RelayOptions {
   orphanAfterMs?: number;
   /** asks the relay that follows a job to cancel it (several relays); true when it did */
   forwardCancel?: (key: string) => Promise<boolean>;
+  /** every relay's upstream connections, this one's included (several relays) @default this one's */
+  gatherConnections?: (own: RelayConnections) => Promise<RelayConnections[]>;
+  /** gives a new platform token to every relay (several relays); true when one knew the source @default this one */
+  shareToken?: (sourceId: string, token: string) => Promise<boolean>;
 }
 
 export interface RunningRelay {
@@ -43,6 +48,8 @@ export interface RunningRelay {
   log: EventLog;
   /** the relay's view of every job in the log */
   jobs: ReadonlyMap<string, Job>;
+  /** what this relay follows upstream, as `/v1/connections` lists it */
+  connections(): RelayConnections;
   /** lets a dashboard origin call the relay from a browser */
   allowOrigin(origin: string): void;
   /** stops serving and following; leases are released unless `crash` (a relay that died) */
@@ -53,6 +60,7 @@ const StreamRequest = v.object({ open: v.optional(v.array(v.string())), visible:
 const SubscriptionRequest = v.object({ connection: v.string(), open: v.optional(v.array(v.string())), visible: v.optional(v.array(v.string())) });
 const LaunchBody = v.object({ sourceId: v.string(), values: v.unknown() });
 const FollowUpBody = v.object({ instruction: v.string() });
+const TokenBody = v.object({ token: v.pipe(v.string(), v.trim(), v.minLength(1, 'The token is empty')) });
 
 /**
  * The newest events, decoded, for resumes: a viewer back within seconds (a relay restart, a
@@ -113,6 +121,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     publish: (events) => {
       if (events.length === 0) return;
       metrics.eventsIn.inc({ source: events[0].sourceId }, events.length);
+      for (const event of events) if (event.kind === 'link' && event.reconnect) metrics.reconnects.inc();
       log.append(events).catch((error: Error) => {
         metrics.publishErrors.inc();
         console.warn(`relay ${relayId}: the log did not take ${events.length} events: ${error.message}`);
@@ -157,8 +166,25 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     metrics.lag.set(Math.max(0, log.lastSeq() - processedSeq));
     metrics.upstream.reset();
     for (const feed of collector.upstream()) metrics.upstream.inc({ mode: feed.mode });
-    metrics.reconnects.reset();
-    metrics.reconnects.inc(collector.reconnects);
+  }
+
+  function connections(): RelayConnections {
+    const now = Date.now();
+    const streams = collector.streamsByOrigin();
+    const budget = new Map<string, OriginBudget>();
+    for (const source of collector.sources.values()) {
+      const origin = originOf(source);
+      const entry = budget.get(origin) ?? { origin, streams: streams.get(origin) ?? 0, max: source.maxStreams ?? DEFAULT_MAX_STREAMS, sources: [], relayId };
+      entry.sources.push(source.name);
+      budget.set(origin, entry);
+    }
+    return {
+      relayId,
+      at: now,
+      feeds: collector.upstream().map((feed) => feedConnection(feed, jobs.get(feed.key), now, relayId)),
+      budget: [...budget.values()],
+      listings: collector.listings().map(([sourceId, state]) => ({ sourceId, state, relayId })),
+    };
   }
 
   function authorized(request: http.IncomingMessage): boolean {
@@ -258,6 +284,17 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       return json(response, 401, { error: 'The relay token is missing or wrong' });
     }
     const jobPath = url.pathname.match(/^\/v1\/jobs\/([^/]+)\/(events|cancel|follow-up)$/);
+    const tokenPath = url.pathname.match(/^\/v1\/sources\/([^/]+)\/token$/);
+    if (url.pathname === '/v1/connections' && request.method === 'GET') {
+      const own = connections();
+      return json(response, 200, { relays: options.gatherConnections ? await options.gatherConnections(own) : [own] });
+    }
+    if (tokenPath && request.method === 'POST') {
+      const sourceId = decodeURIComponent(tokenPath[1]);
+      const { token } = await readJson(request, TokenBody);
+      const taken = options.shareToken ? await options.shareToken(sourceId, token) : await collector.renewToken(sourceId, token);
+      return taken ? (response.writeHead(204).end(), undefined) : json(response, 404, { error: `No source '${sourceId}' on this relay` });
+    }
     if (url.pathname === '/v1/stream' && request.method === 'POST') return openStream(request, response);
     if (url.pathname === '/v1/subscriptions' && request.method === 'POST') {
       const body = await readJson(request, SubscriptionRequest);
@@ -318,6 +355,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     collector,
     log,
     jobs,
+    connections,
     allowOrigin: (origin) => void allowOrigins.add(new URL(origin).origin),
     async close({ crash = false } = {}) {
       clearInterval(flusher);

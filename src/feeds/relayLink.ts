@@ -3,7 +3,11 @@ import type { JobEvent } from '../model/events';
 import type { Job } from '../model/job';
 import { LaunchValidationError } from '../protocols/launch';
 import { SourceSchema, type Source } from '../protocols/source';
+import { describeIssues } from '../protocols/wire';
 import { SseConnection, type SseSignal } from '../transports/sse';
+import { RelayConnectionsSchema, type RelayConnections } from './feedConnection';
+
+const RelayConnectionsAnswer = v.object({ relays: v.array(RelayConnectionsSchema) });
 
 /** Where a dashboard finds its relay: `/relay.json` on its own origin. The token is never put in a URL. */
 const RelayUrl = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'url must be http(s)'));
@@ -231,6 +235,18 @@ export class RelayLink {
 
   async cancel(key: string): Promise<void> {
     await this.call(`/v1/jobs/${encodeURIComponent(key)}/cancel`, {});
+  }
+
+  /** A platform token for the relays (the one they had was refused); no viewer ever reads it back. */
+  async renewToken(sourceId: string, token: string): Promise<void> {
+    await this.call(`/v1/sources/${encodeURIComponent(sourceId)}/token`, { token });
+  }
+
+  /** What each relay follows upstream; a relay's answer that does not parse is an error, not a blank table. */
+  async connections(): Promise<RelayConnections[]> {
+    const parsed = v.safeParse(RelayConnectionsAnswer, await this.call<unknown>('/v1/connections'));
+    if (!parsed.success) throw new Error(`The relay's connections did not parse: ${describeIssues(parsed.issues)}`);
+    return parsed.output.relays;
   }
 }
 

@@ -1,43 +1,16 @@
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import { useIntervalFn } from '@vueuse/core';
-import type { FeedHealth } from '../feeds/jobFeed';
-import { linkHealth, type LinkState, type PlatformKind, type Transport } from '../model/job';
+import { feedConnection, type FeedConnection, type OriginBudget, type RelayConnections } from '../feeds/feedConnection';
+import { linkHealth } from '../model/job';
 import { DEFAULT_MAX_STREAMS, originOf } from '../protocols/source';
 import { useJobsStore } from './jobs';
 import { useSourcesStore } from './sources';
 
-export interface ConnectionRow {
-  key: string;
-  sourceId: string;
-  jobId: string;
-  title: string;
-  platform: PlatformKind;
-  origin: string;
-  transport: Transport;
-  state: LinkState;
-  /** the job's link by the rule every screen shares (linkHealth) */
-  health: 'ok' | 'stale' | 'down';
-  detail?: string;
-  /** ms from the feed's start to its first event */
-  timeToFirstEvent?: number;
-  uptimeMs: number;
-  reconnects: number;
-  fallbacks: number;
-  stalls: number;
-  bytes: number;
+/** A feed's connection with its rates over the last reading. */
+export interface ConnectionRow extends FeedConnection {
   bytesPerSecond: number;
-  events: number;
   eventsPerSecond: number;
-  heartbeats: number;
-  maxHeartbeatGapMs: number;
-  expectedHeartbeatMs?: number;
-  protocolErrors: number;
-  unrecognized: number;
-  duplicates: number;
-  gaps: number;
-  lagMs?: number;
-  history: FeedHealth['history'];
 }
 
 export interface HealthSample {
@@ -56,19 +29,60 @@ const SERIES_LENGTH = 120;
 /**
  * Health of every connection, sampled once a second from the feeds' counters (they count on
  * the hot path; this store only reads them), with two minutes of history for the charts.
+ * Behind a relay the feeds are the relays': read from `/v1/connections` while a page watches.
  */
 export const useConnectionsStore = defineStore('connections', () => {
   const jobs = useJobsStore();
   const sources = useSourcesStore();
   const rows = shallowRef<readonly ConnectionRow[]>([]);
   const series = shallowRef<readonly HealthSample[]>([]);
+  /** the relays' stream budgets, behind a relay */
+  const relayBudget = shallowRef<readonly OriginBudget[]>();
+  /** behind a relay: why its connections could not be read, if they could not */
+  const relayError = shallowRef<string>();
+  /** pages showing the relays' connections: read only while there is one */
+  let relayWatchers = 0;
+  let reading = false;
   let previous = new Map<string, { events: number; bytes: number; lagSum: number; lagCount: number; reconnects: number }>();
   let lastAt = Date.now();
   /** reconnects of feeds that have finished, so the running total never goes down */
   let finishedReconnects = 0;
 
+  /** a second passing can make a quiet job stale */
+  const tick = shallowRef(0);
+
   function sample(): void {
-    const now = Date.now();
+    tick.value++;
+    if (!jobs.relayHealth) {
+      const now = Date.now();
+      record(
+        jobs.allFeeds().map((feed) => feedConnection(feed, jobs.get(feed.key), now)),
+        now,
+      );
+    } else if (relayWatchers > 0 && !reading) {
+      reading = true;
+      void jobs
+        .relayConnections()
+        .then((relays) => {
+          relayError.value = undefined;
+          adoptRelays(relays);
+        })
+        .catch((error: Error) => (relayError.value = error.message))
+        .finally(() => (reading = false));
+    }
+  }
+
+  function adoptRelays(relays: RelayConnections[]): void {
+    const byKey = new Map<string, FeedConnection>();
+    // during a take-over two relays may list a job: the one with a live link tells more
+    for (const relay of relays) for (const feed of relay.feeds) if (!byKey.has(feed.key) || feed.state === 'live') byKey.set(feed.key, feed);
+    relayBudget.value = relays.flatMap((relay) => relay.budget);
+    for (const relay of relays) for (const listing of relay.listings) sources.setDiscovery(listing.sourceId, listing.state);
+    record([...byKey.values()], Date.now());
+  }
+
+  /** Rates from the difference with the previous reading, then one point for the charts. */
+  function record(readings: readonly FeedConnection[], now: number): void {
     const seconds = Math.max(0.001, (now - lastAt) / 1000);
     lastAt = now;
     const next = new Map<string, { events: number; bytes: number; lagSum: number; lagCount: number; reconnects: number }>();
@@ -78,12 +92,10 @@ export const useConnectionsStore = defineStore('connections', () => {
     let lagSum = 0;
     let lagCount = 0;
     let reconnects = 0;
-    for (const feed of jobs.allFeeds()) {
-      const health = feed.health;
-      const job = jobs.get(feed.key);
-      const before = previous.get(feed.key);
-      const counts = { events: health.events, bytes: feed.bytes, lagSum: health.lagSumMs, lagCount: health.lagCount, reconnects: health.reconnects };
-      next.set(feed.key, counts);
+    for (const reading of readings) {
+      const before = previous.get(reading.key);
+      const counts = { events: reading.events, bytes: reading.bytes, lagSum: reading.lagSumMs, lagCount: reading.lagCount, reconnects: reading.reconnects };
+      next.set(reading.key, counts);
       const deltaEvents = counts.events - (before?.events ?? counts.events);
       const deltaBytes = counts.bytes - (before?.bytes ?? counts.bytes);
       events += deltaEvents;
@@ -91,36 +103,7 @@ export const useConnectionsStore = defineStore('connections', () => {
       lagSum += counts.lagSum - (before?.lagSum ?? counts.lagSum);
       lagCount += counts.lagCount - (before?.lagCount ?? counts.lagCount);
       reconnects += counts.reconnects;
-      built.push({
-        key: feed.key,
-        sourceId: feed.source.id,
-        jobId: feed.jobId,
-        title: job?.title ?? feed.jobId,
-        platform: feed.dialect.kind,
-        origin: originOf(feed.source),
-        transport: job?.transport ?? 'none',
-        state: job?.link ?? 'idle',
-        health: job ? linkHealth(job, now) : 'ok',
-        detail: job?.linkDetail,
-        timeToFirstEvent: health.firstEventAt !== undefined ? health.firstEventAt - health.startedAt : undefined,
-        uptimeMs: health.uptimeMs + (health.connectedAt !== undefined ? now - health.connectedAt : 0),
-        reconnects: health.reconnects,
-        fallbacks: health.fallbacks,
-        stalls: health.stalls,
-        bytes: counts.bytes,
-        bytesPerSecond: deltaBytes / seconds,
-        events: health.events,
-        eventsPerSecond: deltaEvents / seconds,
-        heartbeats: health.heartbeats,
-        maxHeartbeatGapMs: health.maxHeartbeatGapMs,
-        expectedHeartbeatMs: health.expectedHeartbeatMs,
-        protocolErrors: health.protocolErrors,
-        unrecognized: health.unrecognized,
-        duplicates: health.duplicates,
-        gaps: health.gaps,
-        lagMs: health.lagCount ? health.lagSumMs / health.lagCount : undefined,
-        history: health.history,
-      });
+      built.push({ ...reading, bytesPerSecond: deltaBytes / seconds, eventsPerSecond: deltaEvents / seconds });
     }
     for (const [key, counts] of previous) if (!next.has(key)) finishedReconnects += counts.reconnects;
     reconnects += finishedReconnects;
@@ -140,13 +123,25 @@ export const useConnectionsStore = defineStore('connections', () => {
     series.value = [...series.value.slice(-(SERIES_LENGTH - 1)), point];
   }
 
+  /** A page showing the relays' connections, from now until the returned stop is called. */
+  function watchRelays(): () => void {
+    relayWatchers++;
+    sample();
+    let stopped = false;
+    return () => {
+      if (!stopped) relayWatchers--;
+      stopped = true;
+    };
+  }
+
   /** streams in use per origin against its budget */
-  const budget = computed(() => {
-    const byOrigin = new Map<string, { origin: string; streams: number; max: number; sources: string[] }>();
+  const budget = computed((): readonly OriginBudget[] => {
+    if (jobs.relayHealth) return relayBudget.value ?? [];
+    const byOrigin = new Map<string, OriginBudget>();
     for (const source of sources.sources) {
       if (source.replay) continue;
       const origin = originOf(source);
-      const entry = byOrigin.get(origin) ?? { origin, streams: 0, max: source.maxStreams ?? DEFAULT_MAX_STREAMS, sources: [] };
+      const entry: OriginBudget = byOrigin.get(origin) ?? { origin, streams: 0, max: source.maxStreams ?? DEFAULT_MAX_STREAMS, sources: [] };
       entry.sources.push(source.name);
       byOrigin.set(origin, entry);
     }
@@ -160,7 +155,7 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   /** Running jobs whose connection is down, or that went quiet: what the header and banner report. */
   const trouble = computed(() => {
-    void series.value; // a second passing can make a quiet job stale
+    void tick.value;
     const now = Date.now();
     const counts = { ok: 0, down: 0, stale: 0 };
     for (const job of jobs.jobs) counts[linkHealth(job, now)]++;
@@ -169,7 +164,7 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   useIntervalFn(sample, 1000);
 
-  return { rows, series, budget, trouble, sample };
+  return { rows, series, budget, trouble, relayError, sample, watchRelays };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useConnectionsStore, import.meta.hot));

@@ -5,6 +5,7 @@ import { SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
 import { followable, startFailedEvent, startWhenListening } from '../feeds/launching';
+import type { RelayConnections } from '../feeds/feedConnection';
 import { loadRelayConfig, RelayLink, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
@@ -580,6 +581,11 @@ export const useJobsStore = defineStore('jobs', () => {
     link.start();
   }
 
+  /** What every relay follows upstream, for the connections page. */
+  function relayConnections(): Promise<RelayConnections[]> {
+    return relay ? relay.connections() : Promise.resolve([]);
+  }
+
   /** The board as the relay has it: jobs without files or samples, which an open job reads whole. */
   function adoptSnapshot(snapshot: Job[]): void {
     for (const job of snapshot) {
@@ -650,7 +656,9 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   /** A new token for a source a platform rejected: its discovery and every job it halted start again with it. */
-  function renewToken(sourceId: string, token: string, options: { keep?: boolean } = {}): void {
+  async function renewToken(sourceId: string, token: string, options: { keep?: boolean } = {}): Promise<void> {
+    // the relay holds platform tokens for every viewer: it gets the new one, this tab keeps none
+    if (relay) return relay.renewToken(sourceId, token);
     const source = sources.setToken(sourceId, token, options);
     if (!source) return;
     discoveries.get(source.id)?.stop();
@@ -725,6 +733,7 @@ export const useJobsStore = defineStore('jobs', () => {
     revision,
     ledger,
     relayHealth,
+    relayConnections,
     counts,
     get,
     eventsOf,

@@ -5,7 +5,7 @@ import { startRelayWith } from '../../relay/main';
 import { startNats } from '../support/nats';
 import { relayApi } from '../support/relayStream';
 import { DIST } from '../support/stack';
-import { browserSuite, headerStatus, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, inject, waitForStatus } from '../support/suite';
 
 // Dashboards behind relays on a real NATS JetStream: every shared URL live for every viewer,
 // one stream per browser, and the work shared by two relays that survive one being killed.
@@ -167,6 +167,39 @@ describe('through a relay', () => {
     await viewer.goto(page.url());
     await waitForStatus(viewer, 'cancelled');
     expect(await viewer.getByRole('button', { name: 'Cancel generation' }).count()).toBe(0);
+  });
+
+  it('asks for a platform token the relay had refused, gives it to the relay, and shows the upstream connections of the relay', async () => {
+    const { platform } = suite.stack;
+    const jobId = platform.startGeneration({ prompt: 'Refused at the relay, renewed from the browser', __durationMs: 5000, __fail: false });
+    await inject(platform.url, { kind: 'status', status: 401, job: jobId, times: 1 });
+    const page = await suite.freshPage();
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(`${request.url()} ${request.postData() ?? ''}`));
+    await page.goto(`${first.appUrl}/jobs/codebegen-demo/${jobId}`);
+    const prompt = page.getByRole('alert').filter({ hasText: "rejected the relay's token" });
+    await prompt.waitFor({ timeout: 15_000 });
+    // the relay keeps it for every viewer: nothing to keep in this tab
+    expect(await prompt.getByRole('checkbox').count()).toBe(0);
+    await page.getByPlaceholder('New token').fill(platform.devToken);
+    await page.getByRole('button', { name: 'Send to the relay' }).click();
+    await waitForStatus(page, 'completed', 20_000);
+    expect(await prompt.count()).toBe(0);
+    // sent once, in a request body to the relay, never in a URL
+    expect(requests.filter((line) => line.includes(platform.devToken))).toEqual([
+      expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1\/sources\/codebegen-demo\/token /),
+    ]);
+    expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }))).not.toContain(platform.devToken);
+
+    // the connections page lists what the relay follows upstream, job by job
+    const running = platform.startGeneration({ prompt: 'Followed upstream by the relay', __durationMs: 8000, __fail: false });
+    await page.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
+    const table = page.getByRole('table', { name: 'Connections' });
+    await expect.poll(() => table.textContent(), { timeout: 15_000 }).toContain(running);
+    await expect.poll(() => page.getByTestId(`state-${running}`).textContent(), { timeout: 10_000 }).toBe('live');
+    expect(await table.getByRole('row').filter({ hasText: running }).textContent()).toContain('relay-one');
+    expect(await page.getByRole('table', { name: 'Stream budget per origin' }).textContent()).toContain(new URL(platform.url).origin);
+    expect(await page.getByTestId('relay-connections-error').count()).toBe(0);
   });
 
   it('two relays share the work; when one is killed, its jobs and its dashboards move to the other', async () => {

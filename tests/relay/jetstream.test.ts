@@ -4,6 +4,9 @@ import { startRelayWith } from '../../relay/main';
 import { startNats } from '../support/nats';
 import { startStack } from '../support/stack';
 import { openRelayStream, relayApi } from '../support/relayStream';
+import { inject } from '../support/suite';
+import * as v from 'valibot';
+import { RelayConnectionsSchema } from '../../src/feeds/feedConnection';
 
 const TOKEN = 'relay-test-token-jetstream-01';
 const FAST = { reconnect: { baseMs: 100, maxMs: 500, maxReconnects: 3 }, pollIntervalMs: 300 };
@@ -132,5 +135,36 @@ describe('relays on NATS JetStream', () => {
     // a job nobody streams cannot be cancelled, and says so
     const refused = await relayApi(other.url, TOKEN)(`/v1/jobs/${encodeURIComponent(key)}/cancel`, {});
     expect(refused.status).toBe(409);
+  });
+
+  it('lists the upstream connections of every relay, and takes a new platform token through any relay', async () => {
+    await startOne('relay-e');
+    const other = await startOne('relay-f');
+    // the platform refuses the first stream of this job: its follower halts it and asks for a token
+    const jobId = stack.platform.startGeneration({ prompt: 'Refused once, renewed through another relay', __durationMs: 4000, __fail: false });
+    await inject(stack.platform.url, { kind: 'status', status: 401, job: jobId, times: 1 });
+    const key = `codebegen-demo/${jobId}`;
+    await until(() => other.jobs.get(key)?.needsToken === true && other.jobs.get(key)?.link === 'error', 15_000);
+    // any relay of this file still running may have taken it
+    const holder = relays.find((relay) => relay.collector.upstream().some((feed) => feed.key === key))!;
+    expect(holder).toBeDefined();
+
+    const { status, body } = await relayApi(other.url, TOKEN)('/v1/connections');
+    expect(status).toBe(200);
+    const answered = v.parse(v.object({ relays: v.array(RelayConnectionsSchema) }), body).relays;
+    // every relay alive on the NATS answered, each for what it follows
+    expect(answered.map((relay) => relay.relayId)).toEqual(expect.arrayContaining(['relay-e', 'relay-f']));
+    const row = answered.flatMap((relay) => relay.feeds).find((feed) => feed.key === key)!;
+    expect(row).toMatchObject({ relayId: holder.relayId, state: 'error', health: 'down', platform: 'codebegen' });
+    expect(answered.find((relay) => relay.relayId === 'relay-e')!.budget.map((entry) => entry.origin)).toContain(new URL(stack.platform.url).origin);
+    expect(JSON.stringify(body)).not.toContain(stack.platform.devToken);
+
+    // given to the relay that does not follow the job, the token reaches the one that does
+    const wrong = await relayApi(other.url, TOKEN)('/v1/sources/no-such-source/token', { token: 'x' });
+    expect(wrong.status).toBe(404);
+    const renewed = await relayApi(other.url, TOKEN)('/v1/sources/codebegen-demo/token', { token: stack.platform.devToken });
+    expect(renewed.status).toBe(204);
+    await until(() => other.jobs.get(key)?.status === 'completed', 20_000);
+    expect(other.jobs.get(key)?.link).not.toBe('error');
   });
 });
