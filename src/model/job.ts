@@ -72,6 +72,11 @@ export interface Job {
   currentFile?: string;
   /** when the platform expects the job to end, ms since the epoch */
   etaAt?: number;
+  /**
+   * The platform's predictions as the job went, one per tenth of progress at most:
+   * [when, the end it predicted, the progress decile], for the ETA's accuracy on /insights.
+   */
+  etaLog?: readonly (readonly [at: number, etaAt: number, decile: number])[];
   createdAt?: number;
   /** platform time of the newest applied update */
   updatedAt?: number;
@@ -93,6 +98,8 @@ export interface Job {
   /** the platform rejected the source's token: a new one is needed */
   needsToken?: boolean;
   reconnects: number;
+  /** times its stream was given up for polling (absent on jobs stored before it was counted) */
+  fallbacks?: number;
   /** wire events dropped because they had been seen already */
   duplicates: number;
   /** updates folded into a newer one of the same job while the page caught up with a flood */

@@ -29,6 +29,8 @@ export function reduceJob(job: Job, event: JobEvent): Job {
         linkFatal: event.fatal ?? false,
         needsToken: event.needsToken,
         reconnects: job.reconnects + (event.reconnect ? 1 : 0),
+        // a stream given up for polling
+        fallbacks: (job.fallbacks ?? 0) + (event.transport === 'polling' && (job.transport === 'sse' || job.transport === 'websocket') ? 1 : 0),
         eventCount: job.eventCount + 1,
       };
     case 'integrity':
@@ -109,6 +111,9 @@ function applyUpdate(job: Job, raw: JobUpdate, at: number, receivedAt: number): 
     if (update.message !== undefined) next.message = update.message;
     if (update.etaSeconds !== undefined && Number.isFinite(update.etaSeconds)) {
       next.etaAt = at + Math.max(0, update.etaSeconds) * 1000;
+      const decile = Math.min(9, Math.floor(next.progress / 10));
+      const last = job.etaLog?.at(-1);
+      if (!last || decile > last[2]) next.etaLog = [...(job.etaLog ?? []), [at, next.etaAt, decile]];
     }
   }
   // what a job produced may come after its end (Takoss sends `result` after `complete`)
