@@ -9,6 +9,7 @@ import { reduceJob } from '../src/model/reducer';
 import { LaunchValidationError } from '../src/protocols/launch';
 import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../src/protocols/source';
 import { feedConnection, type OriginBudget, type RelayConnections } from '../src/feeds/feedConnection';
+import { factsOf } from '../src/insights/facts';
 import { Collector, RelayRequestError } from './collector';
 import { LocalLeases, type Leases } from './leases';
 import { MemoryLog, type EventLog, type LoggedEvent } from './log';
@@ -285,6 +286,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     }
     const jobPath = url.pathname.match(/^\/v1\/jobs\/([^/]+)\/(events|cancel|follow-up)$/);
     const tokenPath = url.pathname.match(/^\/v1\/sources\/([^/]+)\/token$/);
+    if (url.pathname === '/v1/insights/facts' && request.method === 'GET') {
+      // every finished job the log holds, as /insights counts them: what no browser saw end too
+      return json(
+        response,
+        200,
+        [...jobs.values()].flatMap((job) => factsOf(job) ?? []),
+      );
+    }
     if (url.pathname === '/v1/connections' && request.method === 'GET') {
       const own = connections();
       return json(response, 200, { relays: options.gatherConnections ? await options.gatherConnections(own) : [own] });

@@ -6,6 +6,7 @@ import { SourceSchema, type Source } from '../protocols/source';
 import { describeIssues } from '../protocols/wire';
 import { SseConnection, type SseSignal } from '../transports/sse';
 import { RelayConnectionsSchema, type RelayConnections } from './feedConnection';
+import type { JobFacts } from '../insights/facts';
 
 const RelayConnectionsAnswer = v.object({ relays: v.array(RelayConnectionsSchema) });
 
@@ -240,6 +241,11 @@ export class RelayLink {
   /** A platform token for the relays (the one they had was refused); no viewer ever reads it back. */
   async renewToken(sourceId: string, token: string): Promise<void> {
     await this.call(`/v1/sources/${encodeURIComponent(sourceId)}/token`, { token });
+  }
+
+  /** Every finished job the relay's log holds, for /insights. */
+  insightsFacts(): Promise<JobFacts[]> {
+    return this.call('/v1/insights/facts');
   }
 
   /** What each relay follows upstream; a relay's answer that does not parse is an error, not a blank table. */

@@ -19,6 +19,8 @@ import { LaunchValidationError, launchRequest } from '../protocols/launch';
 import type { Source } from '../protocols/source';
 import { exportedPlatform, parseJsonl, replay, type ReplaySpeed } from '../persistence/exchange';
 import { historyOptionsFromSettings, JobHistory } from '../persistence/history';
+import { FactsLog } from '../persistence/facts';
+import { factsOf, type JobFacts } from '../insights/facts';
 import { useSourcesStore } from './sources';
 
 /** main-thread time one flush may take before the rest waits for the next frame */
@@ -98,6 +100,10 @@ export const useJobsStore = defineStore('jobs', () => {
     }),
   );
   const history = JobHistory.available() ? markRaw(new JobHistory(historyOptionsFromSettings())) : undefined;
+  /** finished jobs' facts for /insights, kept in both modes (the relay has no job history of this browser's) */
+  const factsLog = FactsLog.available() ? markRaw(new FactsLog()) : undefined;
+  /** jobs whose end has been written to the facts */
+  const factsWritten = new Set<string>();
   /** per restored job: its stored events loaded into its log, resolving to their wire ids */
   const storedLoads = new Map<string, Promise<string[]>>();
   /** jobs that came from history rather than from a platform in this visit */
@@ -231,6 +237,16 @@ export const useJobsStore = defineStore('jobs', () => {
     if (added) sortOrder();
     publish();
     if (!firstLivePainted) markFirstLivePaint(batch);
+    if (factsLog) {
+      for (const record of changed) {
+        const { job } = record;
+        if (!isTerminal(job.status) || factsWritten.has(job.key) || sources.byId(job.sourceId)?.replay) continue;
+        const facts = factsOf(job);
+        if (!facts) continue;
+        factsWritten.add(job.key);
+        factsLog.record(facts);
+      }
+    }
     // replays are read-only copies of an export: the file is their history; a relay keeps its own
     if (history && !relay) {
       const kept = [...changed].filter((record) => !sources.byId(record.job.sourceId)?.replay);
@@ -288,6 +304,8 @@ export const useJobsStore = defineStore('jobs', () => {
       const resting: Job = { ...job, transport: 'none', link: 'idle', linkDetail: undefined, linkFatal: false };
       records.set(job.key, { job: resting, log: new RingBuffer(logCapacity(job.key)) });
       restored.add(job.key);
+      // its end was written when it ended
+      if (isTerminal(job.status)) factsWritten.add(job.key);
     }
     sortOrder();
     publish();
@@ -332,8 +350,18 @@ export const useJobsStore = defineStore('jobs', () => {
   /** Forgets every stored job; the ones on screen stay until the page reloads. */
   async function clearHistory(): Promise<boolean> {
     if (!history) return false;
-    await history.clear();
+    await Promise.all([history.clear(), factsLog?.clear()]);
     return true;
+  }
+
+  /** Behind a relay: every finished job its log holds, for /insights (none without a relay). */
+  async function relayFacts(): Promise<JobFacts[]> {
+    return relay ? relay.insightsFacts() : [];
+  }
+
+  /** Facts of the finished jobs in memory, for /insights (the stored ones are read by its worker). */
+  function finishedFacts(): JobFacts[] {
+    return jobs.value.flatMap((job) => (isTerminal(job.status) && !sources.byId(job.sourceId)?.replay ? (factsOf(job) ?? []) : []));
   }
 
   // ── actions: following jobs ────────────────────────────────────────────────────────────
@@ -690,12 +718,17 @@ export const useJobsStore = defineStore('jobs', () => {
 
   // ── browser signals (removed with the store) ───────────────────────────────────────────
   // what arrived is written before the page goes away
-  useEventListener('pagehide', () => void history?.flush());
+  useEventListener('pagehide', () => {
+    void history?.flush();
+    void factsLog?.flush();
+  });
   watch(
     visibility,
     (state) => {
-      if (state === 'hidden') void history?.flush();
-      else {
+      if (state === 'hidden') {
+        void history?.flush();
+        void factsLog?.flush();
+      } else {
         // back in front of the operator: try now rather than after the backoff, and paint
         feeds.wakeAll();
         relay?.wake();
@@ -734,6 +767,8 @@ export const useJobsStore = defineStore('jobs', () => {
     ledger,
     relayHealth,
     relayConnections,
+    finishedFacts,
+    relayFacts,
     counts,
     get,
     eventsOf,

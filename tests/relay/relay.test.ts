@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminal } from '../../src/model/job';
+import type { JobFacts } from '../../src/insights/facts';
 import { startRelayWith } from '../../relay/main';
 import { startPrometheus } from '../support/prometheus';
 import { startStack } from '../support/stack';
@@ -66,6 +67,13 @@ describe('relay, one machine (in-memory log)', () => {
     const onBoard = board.state.events.filter((event) => event.key === key);
     expect(onBoard.every((event) => event.raw === undefined)).toBe(true);
     expect(onBoard.map((event) => event.seq)).toEqual([...onBoard.map((event) => event.seq)].sort((a, b) => a - b));
+
+    // /insights behind a relay counts it from the relay's log, stage by stage
+    const facts = (await api('/v1/insights/facts')).body as JobFacts[];
+    const fact = facts.find((entry) => entry.key === key)!;
+    expect(fact).toMatchObject({ status: 'completed', platform: 'takoss', sourceId: 'takoss-demo' });
+    expect(fact.stages.length).toBeGreaterThan(2);
+    expect(fact.finishedAt).toBe(relay.jobs.get(key)!.finishedAt);
     await board.close();
     await page.close();
   });
