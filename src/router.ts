@@ -7,6 +7,7 @@ export function createAppRouter(history: RouterHistory = createWebHistory()) {
     routes: [
       { path: '/', name: 'board', component: BoardView },
       { path: '/jobs/:sourceId/:jobId', name: 'job', component: () => import('./views/JobView.vue'), props: true },
+      { path: '/insights', name: 'insights', component: () => import('./views/InsightsView.vue') },
       { path: '/connections', name: 'connections', component: () => import('./views/ConnectionsView.vue') },
       { path: '/sources', name: 'sources', component: () => import('./views/SourcesView.vue') },
       { path: '/sources/:sourceId', name: 'source', component: () => import('./views/SourceInspectorView.vue'), props: true },

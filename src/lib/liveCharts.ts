@@ -42,11 +42,31 @@ export interface Point {
   y: number;
 }
 
+/**
+ * A theme colour as canvas understands it. The custom properties hold light-dark() pairs, which
+ * getPropertyValue returns unresolved; a probe element's computed colour is the resolved one.
+ */
+export function themeColor(property: string, fallback: string): string {
+  if (typeof document === 'undefined') return fallback;
+  const probe = document.createElement('span');
+  probe.style.color = `var(${property})`;
+  probe.hidden = true;
+  document.body.append(probe);
+  const resolved = getComputedStyle(probe).color;
+  probe.remove();
+  return resolved || fallback;
+}
+
 /** colours from the theme's custom properties, read when a chart is made */
-export function themeColors(): { muted: string; grid: string } {
-  const style = getComputedStyle(document.documentElement);
+export function themeColors(): { muted: string; grid: string; text: string; ok: string; bad: string; warn: string; accent: string; info: string } {
   return {
-    muted: style.getPropertyValue('--muted').trim() || '#8b98a8',
-    grid: style.getPropertyValue('--line').trim() || '#263040',
+    muted: themeColor('--muted', '#8b98a8'),
+    grid: themeColor('--line', '#263040'),
+    text: themeColor('--text', '#e6edf3'),
+    ok: themeColor('--ok', '#34d399'),
+    bad: themeColor('--bad', '#f87171'),
+    warn: themeColor('--warn', '#fbbf24'),
+    accent: themeColor('--accent', '#38bdf8'),
+    info: themeColor('--info', '#a5b4fc'),
   };
 }

@@ -1,4 +1,5 @@
 import { isPlatformKind } from '../protocols';
+import { failureGroup, NO_REASON } from '../insights/facts';
 import { JOB_STATUSES, type Job, type JobStatus, type PlatformKind } from './job';
 
 /** The board's filters and sort, as they live in its URL query. */
@@ -8,6 +9,10 @@ export interface BoardQuery {
   source?: string;
   stage?: string;
   q?: string;
+  /** jobs that ended in [from, to), ms since the epoch (a bar on /insights) */
+  finished?: { from: number; to: number };
+  /** failed jobs whose failure is in this group (see failureGroup) */
+  failure?: string;
   sort: BoardSort;
 }
 
@@ -27,6 +32,8 @@ export function parseBoardQuery(query: RawQuery): BoardQuery {
     source: text(query.source),
     stage: text(query.stage),
     q: text(query.q),
+    finished: parseRange(text(query.finished)),
+    failure: text(query.failure),
     sort: sort && (BOARD_SORTS as readonly string[]).includes(sort) ? (sort as BoardSort) : 'newest',
   };
 }
@@ -38,8 +45,17 @@ export function boardQueryToParams(query: BoardQuery): Record<string, string> {
     const value = query[key];
     if (value) params[key] = value;
   }
+  if (query.finished) params.finished = `${query.finished.from}-${query.finished.to}`;
+  if (query.failure) params.failure = query.failure;
   if (query.sort !== 'newest') params.sort = query.sort;
   return params;
+}
+
+function parseRange(value: string | undefined): BoardQuery['finished'] {
+  const match = value?.match(/^(\d+)-(\d+)$/);
+  if (!match) return undefined;
+  const [from, to] = [Number(match[1]), Number(match[2])];
+  return from < to ? { from, to } : undefined;
 }
 
 const STATUS_ORDER: Record<JobStatus, number> = { running: 0, pending: 1, failed: 2, cancelled: 3, completed: 4 };
@@ -52,6 +68,8 @@ export function applyBoardQuery(jobs: readonly Job[], query: BoardQuery): Job[] 
     if (query.platform && job.platform !== query.platform) return false;
     if (query.source && job.sourceId !== query.source) return false;
     if (query.stage && job.stage !== query.stage) return false;
+    if (query.finished && (job.finishedAt === undefined || job.finishedAt < query.finished.from || job.finishedAt >= query.finished.to)) return false;
+    if (query.failure && (job.status !== 'failed' || failureGroup(job.error ?? NO_REASON) !== query.failure)) return false;
     if (!needle) return true;
     return job.title.toLowerCase().includes(needle) || job.jobId.toLowerCase().includes(needle) || (job.message?.toLowerCase().includes(needle) ?? false);
   });

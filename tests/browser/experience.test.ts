@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { browserSuite, headerStatus, inject, jobUrl, loggedStreamMessages, waitForStatus } from '../support/suite';
+import { axe, browserSuite, headerStatus, inject, jobUrl, loggedStreamMessages, waitForStatus } from '../support/suite';
 
 // The operator's day: shareable filtered boards, keys, history across reloads, replays,
 // accessibility.
@@ -219,26 +218,6 @@ describe('the board in the URL and on the keyboard', () => {
 });
 
 describe('accessibility', () => {
-  async function axe(page: Page) {
-    const { createRequire } = await import('node:module');
-    // evaluated over the DevTools protocol: a script tag would be (rightly) refused by the CSP
-    const { readFileSync } = await import('node:fs');
-    await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
-    type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
-    const violations = await page.evaluate(
-      async () => (await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Violation[] }> } }).axe.run(document)).violations,
-    );
-    return violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map(
-        (violation) =>
-          `${violation.id}: ${violation.nodes
-            .map((node) => node.target.join(' '))
-            .slice(0, 3)
-            .join(', ')}`,
-      );
-  }
-
   it('no serious or critical axe violation on any route, in light and dark', async () => {
     const { platform, smartforge } = suite.stack;
     const generation = platform.startGeneration({ prompt: 'axe generation', __durationMs: 800, __fail: false });

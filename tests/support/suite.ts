@@ -101,3 +101,24 @@ export async function storedByPage(page: Page): Promise<string> {
     return JSON.stringify(dump);
   });
 }
+
+/** Serious and critical axe violations on the page, each as 'rule: first targets'. */
+export async function axe(page: Page): Promise<string[]> {
+  const { createRequire } = await import('node:module');
+  // evaluated over the DevTools protocol: a script tag would be (rightly) refused by the CSP
+  const { readFileSync } = await import('node:fs');
+  await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+  type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
+  const violations = await page.evaluate(
+    async () => (await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Violation[] }> } }).axe.run(document)).violations,
+  );
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${violation.id}: ${violation.nodes
+          .map((node) => node.target.join(' '))
+          .slice(0, 3)
+          .join(', ')}`,
+    );
+}
