@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startAppServer } from '../server/app-server.js';
 import { startCodebegenPlatform } from '../server/codebegen/platform.js';
+import { insightsScenario } from './insights.mjs';
 import { relayScenario } from './relay.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -28,7 +29,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
-const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts', 'relay'];
+const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts', 'insights', 'relay'];
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -198,6 +199,7 @@ async function main() {
     burst: () => repeated('burst', RUNS, { both: { jobs: 1000, events: 20_000 } }),
     board: () => repeated('board', RUNS, { both: { jobs: 5000, seconds: 10 } }),
     charts: () => repeated('charts', RUNS, { both: { count: 12, points: 10_000, hz: 10, seconds: 10 } }),
+    insights: () => insightsScenario({ log, browser, appUrl: appServer.url, runs: RUNS }),
     // one run: it takes a NATS server, two relays, 50 viewers and a browser for 30 s
     relay: () => relayScenario({ log, browser, benchUrl: benchServer.url }),
 
@@ -450,6 +452,22 @@ function summarize(results) {
       genwatch: genwatch.chartsLazy && genwatch.highlighterLazy ? 'yes' : 'no',
       baseline: naive.chartsLazy ? 'yes' : 'no',
       met: genwatch.chartsLazy && genwatch.highlighterLazy,
+    });
+  }
+  if (s.insights && !s.insights.error) {
+    const { switches, naive, facts } = s.insights;
+    const week = switches.filter((entry) => entry.window === '7d');
+    const paint = median(week.map((entry) => entry.renderMs));
+    const scan = median(naive.times);
+    row('insights', `7-day window of ${facts.toLocaleString('en')} jobs, choice to paint (ms)`, '<= 300', Math.round(paint), Math.round(scan), paint <= 300);
+    rows.push({ scenario: 'insights', metric: 'of which computing in the worker (ms)', target: '', genwatch: median(week.map((entry) => entry.computeMs)) });
+    rows.push({
+      scenario: 'insights',
+      metric: 'longest main-thread task while switching windows (ms)',
+      target: '',
+      genwatch: Math.round(Math.max(...switches.map((entry) => entry.longestTaskMs))),
+      baseline: Math.round(Math.max(...naive.times)),
+      baselineNote: ' (the scan itself)',
     });
   }
   if (s.relay && !s.relay.error) {

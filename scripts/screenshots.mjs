@@ -1,4 +1,5 @@
 // Screenshots of a running genwatch for the README: node scripts/screenshots.mjs [URL] [--only a,b]
+// (insights: INSIGHTS_MINUTES of demo history first, 8 by default)
 // (start it first with `npm start`; the iteration's phases need `npm start -- --wire guide`).
 // Uses Debian's Chromium.
 import { chromium } from 'playwright-core';
@@ -122,5 +123,20 @@ if (wanted('inspector')) {
     .click();
   await page.waitForTimeout(1500);
   await page.screenshot({ path: 'docs/inspector.png', fullPage: true });
+}
+if (wanted('insights')) {
+  // insights come from jobs this browser saw end: the board stays open a while first
+  // (INSIGHTS_MINUTES, 8 by default), then the last hour, dark and light
+  await page.goto(base);
+  await page.waitForTimeout(Number(process.env.INSIGHTS_MINUTES ?? 8) * 60_000);
+  await visit('Insights');
+  await page.getByRole('button', { name: 'last hour' }).click();
+  await page.getByTestId('insights-jobs').waitFor();
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: 'docs/insights.png', fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: 'docs/insights-light.png', fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
 }
 await browser.close();
