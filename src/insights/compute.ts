@@ -315,6 +315,7 @@ class Group {
 }
 
 const TROUBLES = ['reconnects', 'fallbacks', 'invalid', 'unrecognized'] as const;
+const FAILURE_SPAN = 2 ** 32;
 
 /** Every figure of /insights for the query, from facts sorted by finishedAt (or their table). */
 export function computeInsights(facts: readonly JobFacts[] | FactTable, query: InsightsQuery): Insights {
@@ -329,7 +330,8 @@ export function computeInsights(facts: readonly JobFacts[] | FactTable, query: I
   const troubles = table.sources.map(() => TROUBLES.map(() => new Array<number>(bucketCount).fill(0)));
   const stageValues: number[][] = table.stages.map(() => []);
   const failureCounts = new Map<number, { count: number; lastAt: number }>();
-  const failureKey = (source: number, failure: number) => source * 65_536 + failure;
+  // source and failure in one number key: failure indexes stay below 2^32
+  const failureKey = (source: number, failure: number) => source * FAILURE_SPAN + failure;
   /** per platform, the rows of etaPredicted/etaReal in the window */
   const etaRows: number[][] = table.platforms.map(() => []);
   const platformFilter = query.platform === undefined ? -1 : table.platforms.indexOf(query.platform);
@@ -385,8 +387,8 @@ export function computeInsights(facts: readonly JobFacts[] | FactTable, query: I
     }),
     failures: [...failureCounts]
       .map(([key, { count, lastAt }]) => {
-        const from = Math.floor(key / 65_536);
-        return { message: table.failures[key % 65_536], count, platform: table.sources[from].platform, sourceId: table.sources[from].id, lastAt };
+        const from = Math.floor(key / FAILURE_SPAN);
+        return { message: table.failures[key % FAILURE_SPAN], count, platform: table.sources[from].platform, sourceId: table.sources[from].id, lastAt };
       })
       .sort((a, b) => b.count - a.count || b.lastAt - a.lastAt)
       .slice(0, MAX_FAILURE_GROUPS),
