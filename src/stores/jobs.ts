@@ -361,7 +361,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** Facts of the finished jobs in memory, for /insights (the stored ones are read by its worker). */
   function finishedFacts(): JobFacts[] {
-    return jobs.value.flatMap((job) => (isTerminal(job.status) && !sources.byId(job.sourceId)?.replay ? (factsOf(job) ?? []) : []));
+    return jobs.value.flatMap((job) => (sources.byId(job.sourceId)?.replay ? [] : (factsOf(job) ?? [])));
   }
 
   // ── actions: following jobs ────────────────────────────────────────────────────────────
