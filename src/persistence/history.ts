@@ -23,7 +23,9 @@ export const DEFAULT_HISTORY: HistoryOptions = { maxFinishedJobs: 2000, maxEvent
 export const HISTORY_LIMIT_KEY = 'genwatch.history.maxFinishedJobs';
 
 export function historyOptionsFromSettings(): HistoryOptions {
-  const stored = Number(globalThis.localStorage?.getItem(HISTORY_LIMIT_KEY));
+  const raw = globalThis.localStorage?.getItem(HISTORY_LIMIT_KEY);
+  // no setting is not a setting of 0 (Number(null) is 0, which would drop every finished job)
+  const stored = raw === null || raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
   return Number.isInteger(stored) && stored >= 0 ? { ...DEFAULT_HISTORY, maxFinishedJobs: stored } : DEFAULT_HISTORY;
 }
 
