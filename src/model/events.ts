@@ -1,4 +1,4 @@
-import type { JobStatus, LinkState, PhaseFiles, PlatformKind, StepCount, StepSample, Transport } from './job';
+import type { JobStatus, LinkState, NotFound, PhaseFiles, PlatformKind, StepCount, StepSample, Transport } from './job';
 
 /** Fields a platform message may set on a job; a dialect fills only what it knows. */
 export interface JobUpdate {
@@ -32,6 +32,8 @@ export interface JobUpdate {
   filesSnapshot?: { path: string; language?: string; content: string; done: boolean }[];
   imageUrl?: string;
   sample?: StepSample;
+  /** the platform knows no job by this id (its own words); see Job.notFound */
+  notFound?: NotFound;
 }
 
 interface EventBase {

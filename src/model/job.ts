@@ -57,6 +57,17 @@ export interface StepSample {
   at: number;
 }
 
+/** What a platform answered for an id it knows no job by. */
+export interface NotFound {
+  /** the platform's answer, or what its stream showed instead of a job */
+  answer: string;
+  /**
+   * No job can take this id later (the platform hands its ids out itself); otherwise (a task
+   * id a client chooses before it starts the task) the job may still appear, and is watched.
+   */
+  final: boolean;
+}
+
 export interface Job {
   /** `${sourceId}/${jobId}`: also the tail of the job's URL */
   key: string;
@@ -124,6 +135,8 @@ export interface Job {
   activeFile?: string;
   imageUrl?: string;
   samples: readonly StepSample[];
+  /** the platform knows no job by this id (yet): set by a lookup or a stream with no sign of it, cleared by any news of the job */
+  notFound?: NotFound;
 }
 
 export function jobKey(sourceId: string, jobId: string): string {
@@ -134,6 +147,11 @@ export function jobKey(sourceId: string, jobId: string): string {
 export function splitJobKey(key: string): { sourceId: string; jobId: string } {
   const slash = key.indexOf('/');
   return { sourceId: key.slice(0, slash), jobId: key.slice(slash + 1) };
+}
+
+/** What the status badge says: a job's status, or 'not found' while its platform knows no job by its id. */
+export function displayStatus(job: Pick<Job, 'status' | 'notFound'>): JobStatus | 'not found' {
+  return job.notFound && !isTerminal(job.status) ? 'not found' : job.status;
 }
 
 /** A running job not heard from for this long is stale, never live. */

@@ -136,7 +136,15 @@ function applyDetails(next: Job, job: Job, update: JobUpdate, stale: boolean): v
   if (update.variant) next.variant = update.variant;
   if (update.parentKey) next.parentKey = update.parentKey;
   if (update.imageUrl) next.imageUrl = update.imageUrl;
-  if (update.step && !stale) next.step = { ...job.step, ...update.step };
+  // the final frame's count is the job's last, even when an answer stamped with its arrival came first
+  const final = update.status !== undefined && isTerminal(update.status) && update.status === next.status;
+  if (update.step && ((!stale && !isTerminal(job.status)) || final)) next.step = { ...job.step, ...update.step };
+  if (update.notFound) {
+    // a lookup's answer means nothing for a job already seen doing something
+    if (!hasNews(job)) next.notFound = update.notFound;
+  } else if (job.notFound && isNews(update)) {
+    next.notFound = undefined;
+  }
   const warning = update.warning ?? (update.error !== undefined && job.status === 'completed' ? `After the job completed: ${update.error}` : undefined);
   if (warning && !job.warnings.includes(warning)) next.warnings = [...job.warnings, warning];
   if (update.phaseFiles) {
@@ -158,6 +166,16 @@ function applyDetails(next: Job, job: Job, update: JobUpdate, stale: boolean): v
   if (next.status === 'completed' && job.status !== 'completed' && Object.values(next.files).some((file) => !file.done)) {
     next.files = Object.fromEntries(Object.entries(next.files).map(([path, file]) => [path, file.done ? file : { ...file, done: true }]));
   }
+}
+
+/** What says a job exists and is doing something: any status, stage, progress or count. */
+function isNews(update: JobUpdate): boolean {
+  return update.status !== undefined || update.stage !== undefined || update.progress !== undefined || update.step !== undefined;
+}
+
+/** The job has been seen doing something beyond waiting to start. */
+function hasNews(job: Job): boolean {
+  return job.status !== 'pending' || job.phases.length > 0 || job.progress > 0 || job.step !== undefined;
 }
 
 function applyFiles(next: Job, job: Job, update: JobUpdate): void {

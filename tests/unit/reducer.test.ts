@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEvent, JobUpdate } from '../../src/model/events';
-import { newJob, type Job } from '../../src/model/job';
+import { displayStatus, newJob, type Job } from '../../src/model/job';
 import { phaseSpans, reduceJob } from '../../src/model/reducer';
 import { RingBuffer } from '../../src/model/ringBuffer';
 
@@ -59,6 +59,29 @@ describe('reduceJob', () => {
       { ...base, at: 3, kind: 'link', transport: 'polling', link: 'polling', detail: 'fell back' },
     ]);
     expect(job).toMatchObject({ protocolErrors: 1, reconnects: 1, transport: 'polling', link: 'polling', linkDetail: 'fell back', eventCount: 3 });
+  });
+
+  it("takes a finished job's step count from its final frame, even after an answer stamped with its arrival", () => {
+    // the image platform's launch answer (arrival time) can come before its final frame (the platform's clock, earlier)
+    const job = apply([
+      update(100, { status: 'running', step: { current: 77, total: 80 } }),
+      update(300, { status: 'completed', progress: 100, message: 'launch answer' }),
+      update(200, { status: 'completed', progress: 100, step: { current: 80, total: 80 } }),
+      update(400, { status: 'running', step: { current: 78, total: 80 } }),
+    ]);
+    expect(job.step).toEqual({ current: 80, total: 80 });
+    expect(job.status).toBe('completed');
+  });
+
+  it('marks an id its platform knows no job by, until the first news of the job', () => {
+    const missing = apply([update(1, { notFound: { answer: '404 Not found (Generation not found)', final: false } })]);
+    expect(missing.notFound).toEqual({ answer: '404 Not found (Generation not found)', final: false });
+    expect(displayStatus(missing)).toBe('not found');
+    const started = apply([update(2, { status: 'running', progress: 5 })], missing);
+    expect(started.notFound).toBeUndefined();
+    expect(displayStatus(started)).toBe('running');
+    // a job already seen at work is not taken for a missing one
+    expect(apply([update(3, { notFound: { answer: 'late', final: false } })], started).notFound).toBeUndefined();
   });
 });
 
