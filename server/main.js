@@ -126,6 +126,11 @@ async function startDemo() {
   console.log(
     `demo platforms (${wire === 'guide' ? 'as their guides describe them' : 'as their own code sends'}): CodeBegen ${codebegen.url}, Takoss ${takoss.url}, Smart Forge ${smartforge.url}, image generation ${imagegen.url}, ComfyUI ${comfyui.url}`,
   );
+  // Jobs are found through each platform's own listings (CodeBegen's /generations/, Smart
+  // Forge's project list, ComfyUI's queue and history, Takoss's finished projects). Where the
+  // platform lists no running jobs (Takoss, image generation; every guide), the demo's own
+  // listing adds them, so that the board shows what the demo starts.
+  const demoListing = (url, platformListsRunning) => (wire === 'guide' || !platformListsRunning ? { discoveryUrl: url } : {});
   return [
     {
       id: 'codebegen-demo',
@@ -133,16 +138,23 @@ async function startDemo() {
       kind: 'codebegen',
       baseUrl: codebegen.url,
       token: codebegen.devToken,
-      discoveryUrl: `${codebegen.url}/demo/generations`,
+      ...demoListing(`${codebegen.url}/demo/generations`, true),
     },
-    { id: 'takoss-demo', name: 'Takoss (demo)', kind: 'takoss', baseUrl: takoss.url, token: takoss.devToken, discoveryUrl: `${takoss.url}/demo/projects` },
+    {
+      id: 'takoss-demo',
+      name: 'Takoss (demo)',
+      kind: 'takoss',
+      baseUrl: takoss.url,
+      token: takoss.devToken,
+      ...demoListing(`${takoss.url}/demo/projects`, false),
+    },
     {
       id: 'smartforge-demo',
       name: 'Smart Forge (demo)',
       kind: 'smartforge',
       baseUrl: smartforge.url,
       token: smartforge.devToken,
-      discoveryUrl: `${smartforge.url}/demo/projects`,
+      ...demoListing(`${smartforge.url}/demo/projects`, true),
     },
     {
       id: 'imagegen-demo',
@@ -150,9 +162,9 @@ async function startDemo() {
       kind: 'imagegen',
       baseUrl: imagegen.url,
       token: imagegen.devToken,
-      discoveryUrl: `${imagegen.url}/demo/tasks`,
+      ...demoListing(`${imagegen.url}/demo/tasks`, false),
     },
-    { id: 'comfyui-demo', name: 'ComfyUI (demo)', kind: 'comfyui', baseUrl: comfyui.url, discoveryUrl: `${comfyui.url}/queue` },
+    { id: 'comfyui-demo', name: 'ComfyUI (demo)', kind: 'comfyui', baseUrl: comfyui.url },
   ];
 }
 

@@ -174,6 +174,44 @@ export async function startUpstreamCodebegen(options = {}) {
     };
   }
 
+  /** What the /generations router answers for a generation (its GenerationResponse model): `id`, not `generation_id`. */
+  function generationResponse(job) {
+    return {
+      id: job.id,
+      user_id: job.userId,
+      project_id: job.projectId,
+      prompt: job.prompt,
+      status: job.status,
+      context: job.context,
+      output_files: null,
+      quality_score: null,
+      extracted_schema: null,
+      review_feedback: null,
+      documentation: null,
+      error_message: job.error ?? null,
+      schema_extraction_time: null,
+      code_generation_time: null,
+      review_time: null,
+      docs_generation_time: null,
+      total_time: null,
+      is_iteration: job.isIteration,
+      parent_generation_id: job.parentId,
+      version: 1,
+      version_name: null,
+      is_active: true,
+      storage_path: null,
+      file_count: null,
+      total_size_bytes: null,
+      diff_from_previous: null,
+      changes_summary: null,
+      download_url: null,
+      cloud_storage_enabled: false,
+      artifacts: [],
+      created_at: job.createdAt,
+      updated_at: job.updatedAt,
+    };
+  }
+
   /** One stream frame: the StreamingProgressEvent model, every key present. */
   function frame(job, event, overrides = {}) {
     const model = {
@@ -523,13 +561,29 @@ export async function startUpstreamCodebegen(options = {}) {
     const one = /^\/generations\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && one && one[1] !== '') {
       const job = ownJob(res, decodeURIComponent(one[1]), userId);
-      return job ? sendJson(res, 200, generationModel(job)) : undefined;
+      return job ? sendJson(res, 200, generationResponse(job)) : undefined;
     }
-    if (req.method === 'GET' && (url.pathname === '/generations/' || url.pathname === '/generations')) {
-      const limit = Math.min(100, Number(url.searchParams.get('limit')) || 100);
-      const skip = Number(url.searchParams.get('skip')) || 0;
-      const mine = [...jobs.values()].filter((job) => job.userId === userId).reverse();
-      return sendJson(res, 200, mine.slice(skip, skip + limit).map(generationModel));
+    if (req.method === 'GET' && url.pathname === '/generations') {
+      // FastAPI's redirect to the route's trailing slash
+      res.writeHead(307, { Location: `/generations/${url.search}` });
+      return res.end();
+    }
+    if (req.method === 'GET' && url.pathname === '/generations/') {
+      // skip >= 0, 1 <= limit <= 100 (default 50), filtered by status and is_iteration, newest first
+      const limit = Number(url.searchParams.get('limit') ?? 50);
+      const skip = Number(url.searchParams.get('skip') ?? 0);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+        return fieldError(res, 'query', 'limit', 'less_than_equal', 'Input should be less than or equal to 100', url.searchParams.get('limit'));
+      if (!Number.isInteger(skip) || skip < 0)
+        return fieldError(res, 'query', 'skip', 'greater_than_equal', 'Input should be greater than or equal to 0', url.searchParams.get('skip'));
+      const status = url.searchParams.get('status');
+      if (status !== null && !['pending', 'processing', 'completed', 'failed', 'cancelled'].includes(status))
+        return fieldError(res, 'query', 'status', 'enum', "Input should be 'pending', 'processing', 'completed', 'failed' or 'cancelled'", status);
+      const iteration = url.searchParams.get('is_iteration');
+      const mine = [...jobs.values()]
+        .filter((job) => job.userId === userId && (status === null || job.status === status) && (iteration === null || String(job.isIteration) === iteration))
+        .reverse();
+      return sendJson(res, 200, mine.slice(skip, skip + limit).map(generationResponse));
     }
 
     // genwatch's own discovery listing: not the platform's, the same in both wire variants

@@ -231,18 +231,41 @@ export async function startUpstreamSmartforge(options = {}) {
     const procedure = url.pathname.slice('/api/trpc/'.length);
     const fail = (status, code, message, number) =>
       sendJson(res, status, [{ error: { json: { message, code: number, data: { code, httpStatus: status, path: procedure } } } }]);
-    if ((await auth.userFromRequest(req)) === null) return fail(401, 'UNAUTHORIZED', 'UNAUTHORIZED', -32001);
-    if (procedure !== 'projects.getOne') return fail(404, 'NOT_FOUND', `No "query"-procedure on path "${procedure}"`, -32004);
-    let id;
+    const user = await auth.userFromRequest(req);
+    if (user === null) return fail(401, 'UNAUTHORIZED', 'UNAUTHORIZED', -32001);
+    if (procedure !== 'projects.getOne' && procedure !== 'projects.getMany')
+      return fail(404, 'NOT_FOUND', `No "query"-procedure on path "${procedure}"`, -32004);
+    let input;
     try {
-      id = JSON.parse(url.searchParams.get('input') ?? '{}')['0']?.json?.id;
+      input = JSON.parse(url.searchParams.get('input') ?? '{}')['0']?.json ?? {};
     } catch {
       return fail(400, 'BAD_REQUEST', 'Unable to parse the input', -32600);
     }
+    // zod's issues, as tRPC words a rejected input
+    const invalid = (issue) => fail(400, 'BAD_REQUEST', JSON.stringify([issue], null, 2), -32600);
+    const columnsOf = ({ prompt: _prompt, ...columns }) => columns;
+    if (procedure === 'projects.getMany') {
+      // the caller's projects, newest first: limit 1-100 (default 20), offset
+      const limit = input.limit ?? 20;
+      const offset = input.offset ?? 0;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+        return invalid({
+          code: 'too_big',
+          maximum: 100,
+          type: 'number',
+          inclusive: true,
+          message: 'Number must be less than or equal to 100',
+          path: ['limit'],
+        });
+      const mine = [...projects.values()].filter((project) => project.user_id === user).reverse();
+      return sendJson(res, 200, [{ result: { data: { json: mine.slice(offset, offset + limit).map(columnsOf) } } }]);
+    }
+    const id = input.id;
+    if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+      return invalid({ validation: 'uuid', code: 'invalid_string', message: 'Invalid uuid', path: ['id'] });
     const project = projects.get(id);
     if (!project) return fail(404, 'NOT_FOUND', 'Project not found', -32004);
-    const { prompt: _prompt, ...columns } = project;
-    return sendJson(res, 200, [{ result: { data: { json: columns } } }]);
+    return sendJson(res, 200, [{ result: { data: { json: columnsOf(project) } } }]);
   }
 
   let downUntil = 0;
