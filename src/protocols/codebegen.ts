@@ -4,7 +4,8 @@ import type { JobStatus } from '../model/job';
 import { jobKey } from '../model/job';
 import { isTransportError, TransportError, type TransportErrorDetails } from '../transports/error';
 import { requestJson } from '../transports/http';
-import type { Dialect, JobRef, JobSighting, Launched, WireContext } from './dialect';
+import type { Dialect, JobRef, JobSighting, Launched, PlatformListing, WireContext } from './dialect';
+import { lookupFirst } from './lookup';
 import { requestFirst, routeBook } from './routes';
 import type { Source } from './source';
 import { checkWire, describeIssues, eventBase, invalid, parseJson, platformTime, protocolError, toPercent, typeName, unrecognized, wireTime } from './wire';
@@ -398,6 +399,21 @@ export async function startIteration(source: Source, request: IterationRequest, 
   };
 }
 
+/**
+ * The platform's own listing (`GET /generations/`), one status at a time: it filters by
+ * status server-side and pages at 100.
+ */
+function generationsListing(status: 'processing' | 'pending'): PlatformListing {
+  return {
+    id: status === 'processing' ? 'running' : 'pending',
+    label: `GET /generations/?status=${status}`,
+    intervalMs: 5000,
+    lists: 'running',
+    urls: (source) => [{ variant: 'upstream', url: `${source.baseUrl}/generations/?status=${status}&limit=100` }],
+    parse: (source, body, receivedAt) => codebegenDialect.parseDiscovery!(source, body, receivedAt),
+  };
+}
+
 export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
   kind: 'codebegen',
   label: 'CodeBegen',
@@ -508,6 +524,36 @@ export const codebegenDialect: Dialect<CodebegenLaunchRequest> = {
         },
       ],
     };
+  },
+
+  listings: [generationsListing('processing'), generationsListing('pending')],
+
+  // The v2 stream answers any id with heartbeats, and an iteration streams elsewhere: the
+  // generation's own row (the /generations router) says whether it exists and what it is;
+  // the guide's deployments answer at /status.
+  lookup(source, jobId, fetchImpl) {
+    const id = encodeURIComponent(jobId);
+    return lookupFirst(
+      source,
+      'lookup',
+      [
+        { variant: 'upstream', url: `${source.baseUrl}/generations/${id}` },
+        { variant: 'guide', url: `${source.baseUrl}${API}/${id}/status` },
+      ],
+      { headers: codebegenDialect.authHeaders(source), fetch: fetchImpl },
+      (body) => {
+        const context: WireContext = { source, jobId, receivedAt: Date.now() };
+        const text = JSON.stringify(body);
+        const result = checkWire(GenerationStatusResponseSchema, body, 'generation');
+        if (!result.ok) return { state: 'unknown', detail: `its answer did not read as a generation: ${result.error}` };
+        const record = result.value;
+        const other = recordId(record);
+        if (other && other !== jobId) return { state: 'unknown', detail: `it answered with another generation (${other.slice(0, 80)})` };
+        const variant = record.is_iteration || record.variant === 'iteration' ? 'iteration' : undefined;
+        // the v2 stream sends a finished generation's stored events again (its stages); an iteration's stream does not
+        return { state: 'found', ref: { jobId, variant }, events: [snapshotEvent(context, record, text, 'lookup')], replays: variant !== 'iteration' };
+      },
+    );
   },
 
   parseDiscovery(source, body, receivedAt) {

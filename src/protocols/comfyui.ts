@@ -4,6 +4,7 @@ import type { JobEvent, JobUpdate } from '../model/events';
 import type { JobStatus } from '../model/job';
 import type { Dialect, JobSighting, WireContext } from './dialect';
 import { requestFirst } from './routes';
+import { isTransportError } from '../transports/error';
 import type { Source } from './source';
 import { checkWire, eventBase, invalid, parseJson, platformTime, protocolError, typeName, unrecognized, updateEvent } from './wire';
 
@@ -352,6 +353,60 @@ export const comfyuiDialect: Dialect<ComfyuiLaunchRequest> = {
       ],
       start: (fetchImpl) => queuePrompt(source, { prompt: defaultWorkflow(request, seed), client_id: session, prompt_id: jobId }, fetchImpl),
     };
+  },
+
+  // what runs and waits (the queue), and what finished (the history, newest 64)
+  listings: [
+    {
+      id: 'queue',
+      label: 'GET /queue',
+      intervalMs: 2000,
+      lists: 'running',
+      urls: (source) => [
+        { variant: 'both', url: `${httpBase(source)}/queue` },
+        { variant: 'both', url: `${httpBase(source)}/api/queue` },
+      ],
+      parse: (source, body, receivedAt) => comfyuiDialect.parseDiscovery!(source, body, receivedAt),
+    },
+    {
+      id: 'history',
+      label: 'GET /history',
+      intervalMs: 10_000,
+      lists: 'finished',
+      urls: (source) => [
+        { variant: 'both', url: `${httpBase(source)}/history?max_items=64` },
+        { variant: 'both', url: `${httpBase(source)}/api/history?max_items=64` },
+      ],
+      parse(source, body, receivedAt) {
+        const json = parseJson(body);
+        if (!json.ok) return { error: json.error };
+        const parsed = checkWire(HistorySchema, json.value, 'history');
+        if (!parsed.ok) return { error: parsed.error, mismatches: parsed.mismatches };
+        return Object.entries(parsed.value).map(([jobId, entry]): JobSighting => {
+          const events = historyEvents({ source, jobId, receivedAt }, entry, JSON.stringify({ [jobId]: entry }));
+          return { jobId, finished: true, events: events.map((event) => ({ ...event, raw: undefined, label: 'listing' })) };
+        });
+      },
+    },
+  ],
+
+  // ComfyUI takes a prompt id from its client: one not in its queue or history may still be queued under it later
+  async lookup(source, jobId, fetchImpl) {
+    const headers = comfyuiDialect.authHeaders(source);
+    const receivedAt = Date.now();
+    try {
+      const history = await requestFirst(httpBase(source), 'history', comfyuiDialect.statusRequest!(source, { jobId })!.urls, { headers, fetch: fetchImpl });
+      const events = comfyuiDialect.parseStatus!({ source, jobId, receivedAt }, JSON.stringify(history.body));
+      if (events.some((event) => event.kind === 'update')) return { state: 'found', ref: { jobId }, events };
+      const queue = await requestFirst(httpBase(source), 'queue', comfyuiDialect.listings![0].urls(source), { headers, fetch: fetchImpl });
+      const sightings = comfyuiDialect.parseDiscovery!(source, JSON.stringify(queue.body), receivedAt);
+      const sighting = Array.isArray(sightings) ? sightings.find((item) => item.jobId === jobId) : undefined;
+      if (sighting) return { state: 'found', ref: { jobId }, events: sighting.events.map((event) => ({ ...event, label: 'lookup' })) };
+      return { state: 'not-found', final: false, answer: 'ComfyUI has no prompt by this id, in its queue or in its history' };
+    } catch (error) {
+      if (isTransportError(error) && error.routeMissing) return { state: 'unknown', detail: 'this deployment serves neither /history nor /queue' };
+      throw error;
+    }
   },
 
   parseDiscovery(source, body, receivedAt) {

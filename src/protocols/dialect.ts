@@ -115,6 +115,39 @@ export interface Launched {
 }
 
 /**
+ * What a platform says of a job id genwatch has not seen (opened by URL or id, registered by a
+ * backend), asked before anything is opened for it: some streams answer any id, known or not.
+ */
+export type JobLookup =
+  /**
+   * The platform knows it: followed as `ref` says (an iteration, say), starting from `events`.
+   * A job they say has finished is followed no further, unless its stream `replays` what it did.
+   */
+  | { state: 'found'; ref: JobRef; events: JobEvent[]; replays?: boolean }
+  /** it knows no job by this id: `answer` in its own words; `final` when no job can take the id later */
+  | { state: 'not-found'; answer: string; final: boolean }
+  /** it cannot tell here (no such route on this deployment, or none for ids of this kind) */
+  | { state: 'unknown'; detail?: string };
+
+/**
+ * A listing of jobs the platform's own code serves (CodeBegen's `GET /generations/`, ComfyUI's
+ * queue): read as discovery, on unless a source turns it off.
+ */
+export interface PlatformListing {
+  /** its name in a source's `listings` option and on its health row */
+  id: string;
+  /** what it reads, as the platform's docs would name it */
+  label: string;
+  /** how often it is read, unless the source says otherwise */
+  intervalMs: number;
+  /** what its entries are: running jobs, finished ones, or both */
+  lists: 'running' | 'finished' | 'all';
+  /** where it is, in the order to try */
+  urls(source: Source): RouteCandidate[];
+  parse(source: Source, body: string, receivedAt: number): JobSighting[] | { error: string; mismatches?: WireMismatch[] };
+}
+
+/**
  * Everything genwatch knows about one platform: URLs, auth, and how its messages become
  * JobEvents. Validation happens here; a bad message becomes a `protocol-error` event.
  */
@@ -153,6 +186,13 @@ export interface Dialect<LaunchRequest = unknown> {
    */
   followUp?(source: Source, parentJobId: string, instruction: string, fetchImpl?: typeof fetch): Promise<Launched>;
   parseDiscovery?(source: Source, body: string, receivedAt: number): JobSighting[] | { error: string; mismatches?: WireMismatch[] };
+  /**
+   * What the platform says of an id genwatch has not seen. Throws a TransportError when it
+   * cannot be asked (a refused token, a platform away). Absent: the platform has no way to ask.
+   */
+  lookup?(source: Source, jobId: string, fetchImpl?: typeof fetch): Promise<JobLookup>;
+  /** the listings its own code serves, read as discovery (a source's discoveryUrl is another) */
+  listings?: readonly PlatformListing[];
 }
 
 /** a stream message longer than this (in UTF-16 code units, about bytes) is rejected unread */

@@ -5,6 +5,7 @@ import type { JobStatus } from '../model/job';
 import { isTransportError } from '../transports/error';
 import { requestJson } from '../transports/http';
 import type { Dialect, JobSighting, Launched, WireContext } from './dialect';
+import { lookupFirst } from './lookup';
 import { routeBook } from './routes';
 import type { Source } from './source';
 import {
@@ -460,6 +461,50 @@ export const smartforgeDialect: Dialect<SmartforgeLaunchRequest> = {
         drainMs: 5000,
       },
     };
+  },
+
+  // The platform's project list (tRPC projects.getMany, the newest first, 100 at most); older
+  // deployments answer that there is no such procedure.
+  listings: [
+    {
+      id: 'projects',
+      label: 'tRPC projects.getMany',
+      intervalMs: 5000,
+      lists: 'all',
+      urls: (source) => [
+        {
+          variant: 'upstream',
+          url: `${source.baseUrl}/api/trpc/projects.getMany?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: { limit: 100 } } }))}`,
+        },
+      ],
+      parse(source, body, receivedAt) {
+        const json = parseJson(body);
+        if (!json.ok) return { error: json.error };
+        const envelope = checkWire(TrpcEnvelopeSchema, json.value, 'tRPC answer');
+        if (!envelope.ok) return { error: envelope.error, mismatches: envelope.mismatches };
+        const rows = checkWire(v.array(ProjectRowSchema), envelope.value[0]?.result?.data.json, 'project rows');
+        if (!rows.ok) return { error: rows.error, mismatches: rows.mismatches };
+        return rows.value.map((row): JobSighting => {
+          const status = STATUS[row.status];
+          const context: WireContext = { source, jobId: row.id, receivedAt };
+          return {
+            jobId: row.id,
+            finished: status === 'completed' || status === 'failed',
+            events: [updateEvent('smartforge', context, platformTime(row.updated_at, receivedAt), rowUpdate(row, receivedAt), 'listing')],
+          };
+        });
+      },
+    },
+  ],
+
+  // /api/stream answers any id with heartbeats for ever: the project row says whether it exists
+  lookup(source, jobId, fetchImpl) {
+    const status = smartforgeDialect.statusRequest!(source, { jobId })!;
+    return lookupFirst(source, status.route, status.urls, { headers: smartforgeDialect.authHeaders(source), fetch: fetchImpl }, (body) => {
+      const events = smartforgeDialect.parseStatus!({ source, jobId, receivedAt: Date.now() }, JSON.stringify(body));
+      if (!events.some((event) => event.kind === 'update')) return { state: 'unknown', detail: 'its answer did not read as the project' };
+      return { state: 'found', ref: { jobId }, events: events.map((event) => (event.kind === 'update' ? { ...event, label: 'lookup' } : event)) };
+    });
   },
 
   parseDiscovery(source, body, receivedAt) {

@@ -10,6 +10,11 @@ export const SourceSchema = v.object({
   token: v.optional(v.string()),
   maxStreams: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64))),
   discoveryUrl: v.optional(v.pipe(v.string(), v.url())),
+  /**
+   * The platform's own listings (its dialect names them): each is read unless set to false; a
+   * number is its interval in ms. E.g. {"pending": false, "running": 10000}.
+   */
+  listings: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]*$/)), v.union([v.boolean(), v.pipe(v.number(), v.integer(), v.minValue(500))]))),
   /** the platform's heartbeat interval, when it differs from its guide's */
   heartbeatMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(50))),
   /** a read-only replay of exported events: genwatch never connects anywhere for it */

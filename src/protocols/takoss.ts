@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { JobEvent, JobUpdate } from '../model/events';
 import type { Dialect, JobSighting, WireContext } from './dialect';
+import { lookupFirst } from './lookup';
 import type { Source } from './source';
 import { checkWire, invalid, parseJson, platformTime, protocolError, toPercent, typeName, unrecognized, updateEvent, wireTime } from './wire';
 
@@ -198,6 +199,44 @@ export const takossDialect: Dialect<TakossLaunchRequest> = {
         drainMs: 10_000,
       },
     };
+  },
+
+  // every project generated successfully, of every user: the record of what finished
+  listings: [
+    {
+      id: 'projects',
+      label: 'GET /api/projects',
+      intervalMs: 15_000,
+      lists: 'finished',
+      urls: (source) => [{ variant: 'upstream', url: `${source.baseUrl}/api/projects` }],
+      parse: (source, body, receivedAt) => takossDialect.parseDiscovery!(source, body, receivedAt),
+    },
+  ],
+
+  // Takoss keeps a project only once it has been generated, under the proj-… id its `complete`
+  // names; until then the generation is the request that started it, and its id one genwatch gave it.
+  async lookup(source, jobId, fetchImpl) {
+    if (!jobId.startsWith('proj-')) {
+      return {
+        state: 'not-found',
+        final: false,
+        answer:
+          'Takoss keeps a project only once it has been generated, under the proj-… id its last event names; until then only the request that started it hears of it',
+      };
+    }
+    return lookupFirst(
+      source,
+      'project',
+      [{ variant: 'upstream', url: `${source.baseUrl}/api/projects/${encodeURIComponent(jobId)}` }],
+      { headers: takossDialect.authHeaders(source), fetch: fetchImpl },
+      (body) => {
+        const text = JSON.stringify(body);
+        const sightings = takossDialect.parseDiscovery!(source, JSON.stringify([body]), Date.now());
+        if ('error' in sightings || !sightings[0] || sightings[0].jobId !== jobId)
+          return { state: 'unknown', detail: `its answer did not read as the project: ${text.slice(0, 120)}` };
+        return { state: 'found', ref: { jobId }, events: sightings[0].events.map((event) => ({ ...event, label: 'lookup', raw: text })) };
+      },
+    );
   },
 
   parseDiscovery(source, body, receivedAt) {

@@ -37,7 +37,7 @@ export function errorDetail(parsed: unknown): string | undefined {
   if (!entry || typeof entry !== 'object') return undefined;
   const record = entry as Record<string, unknown>;
   const trpc = (record.error as { json?: { message?: unknown } } | undefined)?.json?.message;
-  if (typeof trpc === 'string') return trpc.slice(0, 300);
+  if (typeof trpc === 'string') return (zodIssues(trpc) ?? trpc).slice(0, 300);
   const candidate = record.detail ?? record.error ?? record.message;
   if (typeof candidate === 'string') return candidate.slice(0, 300);
   // ComfyUI: {"error": {"type", "message", "details"}, "node_errors": {...}}
@@ -56,6 +56,23 @@ export function errorDetail(parsed: unknown): string | undefined {
     if (fields.length) return fields.join('; ').slice(0, 300);
   }
   return undefined;
+}
+
+/** tRPC puts a rejected input's zod issues in its message as JSON: "id: Invalid uuid" reads better. */
+function zodIssues(message: string): string | undefined {
+  if (!message.trimStart().startsWith('[')) return undefined;
+  try {
+    const issues: unknown = JSON.parse(message);
+    if (!Array.isArray(issues)) return undefined;
+    const words = issues.flatMap((issue) => {
+      const { path, message: text } = (issue ?? {}) as { path?: unknown; message?: unknown };
+      if (typeof text !== 'string') return [];
+      return [Array.isArray(path) && path.length ? `${path.join('.')}: ${text}` : text];
+    });
+    return words.length ? words.join('; ') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads a little of an error body for the reason, and whether a 404 is about the path itself. */
