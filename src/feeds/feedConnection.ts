@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { linkHealth, type Job } from '../model/job';
 import { PLATFORM_KINDS } from '../protocols';
 import { originOf } from '../protocols/source';
-import type { DiscoveryState } from './discovery';
+import type { DiscoveryState, ListingHealth } from './discovery';
 import type { JobFeed } from './jobFeed';
 
 const count = v.pipe(v.number(), v.finite(), v.minValue(0));
@@ -99,17 +99,22 @@ export const OriginBudgetSchema = v.object({
 });
 export type OriginBudget = v.InferOutput<typeof OriginBudgetSchema>;
 
-/** A source's listing as a relay follows it (the sources store's DiscoveryState). */
+/** One listing of a source as a relay reads it (the sources store's ListingHealth). */
 export const ListingStateSchema = v.object({
   sourceId: v.string(),
+  listingId: v.string(),
+  label: v.string(),
+  intervalMs: count,
+  lists: v.picklist(['running', 'finished', 'all']),
   state: v.variant('state', [
     v.object({ state: v.literal('starting') }),
     v.object({ state: v.literal('ok'), at: count, jobs: count }),
     v.object({ state: v.literal('error'), at: count, detail: v.string(), fatal: v.boolean(), status: v.optional(v.number()) }),
+    v.object({ state: v.literal('absent'), at: count, detail: v.string() }),
   ]),
   relayId: v.string(),
 });
-export type ListingState = { sourceId: string; state: DiscoveryState; relayId: string };
+export type ListingState = ListingHealth & { relayId: string; state: DiscoveryState };
 
 /** What one relay follows upstream: `/v1/connections` answers with every relay's. */
 export const RelayConnectionsSchema = v.object({

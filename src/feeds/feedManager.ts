@@ -68,7 +68,12 @@ export class FeedManager {
     source: Source,
     dialect: Dialect,
     ref: JobRef,
-    { renew = false, pinnedStream, seen }: { renew?: boolean; pinnedStream?: StreamRequest; seen?: readonly string[] } = {},
+    {
+      renew = false,
+      pinnedStream,
+      seen,
+      identify = false,
+    }: { renew?: boolean; pinnedStream?: StreamRequest; seen?: readonly string[]; identify?: boolean } = {},
   ): JobFeed {
     const existing = this.feeds.get(jobKey(source.id, ref.jobId));
     if (existing && (existing.active || !renew)) return existing;
@@ -81,6 +86,8 @@ export class FeedManager {
       onModeChange: (changed) => this.onModeChange(changed),
       settings: this.settings,
       pinnedStream,
+      // a renewed feed asks again: the first may have stopped on the very token now replaced
+      identify: identify || !!existing?.unidentified,
     });
     if (seen?.length) feed.seed(seen);
     this.feeds.set(feed.key, feed);
@@ -90,6 +97,8 @@ export class FeedManager {
       (this.ticker as { unref?: () => void }).unref?.();
     }
     this.rebalance(originOf(source));
+    // streamed or polled once the platform said what the id is
+    if (feed.identifying) void feed.identify().then(() => this.rebalance(originOf(source)));
     return feed;
   }
 
@@ -147,7 +156,7 @@ export class FeedManager {
   }
 
   private rebalance(origin: string): void {
-    const sameOrigin = [...this.feeds.values()].filter((feed) => feed.active && originOf(feed.source) === origin);
+    const sameOrigin = [...this.feeds.values()].filter((feed) => feed.active && !feed.identifying && originOf(feed.source) === origin);
     if (sameOrigin.length === 0) return;
     // a status endpoint found broken for the deployment: its pollers wait for streams instead
     for (const feed of sameOrigin) feed.requeue();

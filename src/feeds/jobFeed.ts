@@ -1,6 +1,14 @@
 import type { JobEvent } from '../model/events';
 import { isTerminal, jobKey, type LinkState, type Transport } from '../model/job';
-import { DEFAULT_MAX_EVENT_CHARS, type Dialect, type JobRef, type StreamRequest, type WireContext, type WireMessage } from '../protocols/dialect';
+import {
+  DEFAULT_MAX_EVENT_CHARS,
+  type Dialect,
+  type JobLookup,
+  type JobRef,
+  type StreamRequest,
+  type WireContext,
+  type WireMessage,
+} from '../protocols/dialect';
 import { requestFirst, routeBook, type RouteCandidate } from '../protocols/routes';
 import type { Source } from '../protocols/source';
 import { protocolError } from '../protocols/wire';
@@ -27,6 +35,11 @@ export interface FeedSettings {
   WebSocket?: typeof WebSocket;
   /** sees every wire message this feed reads and what it became (the protocol inspector) */
   observe?: WireObserver;
+  /**
+   * How long a job the platform could not be asked about may show nothing but signs of life
+   * before it is shown as not found (still listened to). @default 8000
+   */
+  confirmWithinMs?: number;
 }
 
 export const DEFAULT_FEED_SETTINGS: FeedSettings = {
@@ -46,10 +59,18 @@ export interface JobFeedOptions {
   settings?: FeedSettings;
   /** the stream that is the job itself (a Takoss POST): opened at once, never re-requested */
   pinnedStream?: StreamRequest;
+  /**
+   * Nothing is known of this id (opened by URL, registered by a backend): ask the platform
+   * what it is before following it, since some streams answer any id.
+   */
+  identify?: boolean;
 }
 
-/** Where a wire message came from: a job's stream, its status endpoint, a listing, a launch answer. */
-export type WireChannel = 'stream' | 'status' | 'listing' | 'launch';
+/** What a feed that identified its job found out. */
+export type Identified = JobLookup['state'] | 'refused' | 'stopped';
+
+/** Where a wire message came from: a job's stream, its status endpoint, a listing, a launch answer, a lookup. */
+export type WireChannel = 'stream' | 'status' | 'listing' | 'launch' | 'lookup';
 export type WireObserver = (source: Source, channel: WireChannel, raw: string, events: readonly JobEvent[]) => void;
 
 /** status answers that fail in a row with a server error before the endpoint counts as broken */
@@ -102,13 +123,20 @@ export class JobFeed {
   done = false;
   /** stopped on an error only the operator can fix (a rejected token, a missing job) */
   halted = false;
+  /** why it halted, in the words the job's page shows */
+  haltedBecause: string | undefined;
   /** the stream is the job itself (a Takoss POST): always streamed, never re-requested */
   readonly pinned: boolean;
   /** when the stream last failed past its budget; a retry is due `streamRetryMs` later */
   streamFailedAt = 0;
   readonly source: Source;
   readonly dialect: Dialect;
-  readonly ref: JobRef;
+  /** what is known of the job: an identified one may turn out to be another variant */
+  ref: JobRef;
+  /** asking the platform what the id is: not streamed or polled until it has answered */
+  identifying = false;
+  /** asked to identify its job, and the platform has not answered what it is (a refused token, say) */
+  unidentified = false;
   readonly key: string;
   readonly jobId: string;
   readonly meter: HealthMeter;
@@ -147,6 +175,13 @@ export class JobFeed {
   readonly whenOpen = this.opened.promise;
   /** settles with the first update from the platform */
   readonly firstUpdate = this.updated.promise;
+  private identifiedAs: ((outcome: Identified) => void) | undefined;
+  /** what identifying the job found (at once 'found' for a feed that did not need to ask) */
+  readonly identified = new Promise<Identified>((resolve) => (this.identifiedAs = resolve));
+  /** a job the platform could not be asked about, not yet seen doing anything: watched for a sign of it */
+  private unconfirmed: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatsSeen = 0;
+  private lastNotice: string | undefined;
 
   constructor(options: JobFeedOptions) {
     this.source = options.source;
@@ -160,6 +195,86 @@ export class JobFeed {
     this.key = jobKey(this.source.id, this.ref.jobId);
     this.pinned = this.pinnedStream !== undefined;
     this.meter = new HealthMeter(this.source.heartbeatMs ?? this.dialect.heartbeatMs);
+    if (options.identify) this.identifying = this.unidentified = true;
+    else this.identifiedAs?.('found');
+  }
+
+  /**
+   * Asks the platform what this id is, then lets the manager stream or poll it: as the variant
+   * it turned out to be, not at all when the platform says it knows no such job, and watched
+   * for a sign of it when the platform could not say. Resolves when it is known.
+   */
+  async identify(): Promise<void> {
+    if (!this.identifying) return;
+    const asking = this.dialect.lookup;
+    if (asking) this.link('none', 'connecting', `Asking ${this.source.name} what ${this.jobId} is`);
+    let lookup: JobLookup;
+    try {
+      lookup = asking ? await asking.call(this.dialect, this.source, this.jobId, this.settings.fetch) : { state: 'unknown' };
+    } catch (error) {
+      if (!this.active) return this.identifiedAs?.('stopped');
+      this.identifying = false;
+      if (isTransportError(error) && error.status !== 404 && this.mustOperatorAct(error)) return this.identifiedAs?.('refused');
+      // the platform could not be asked now: what it streams will tell
+      lookup = { state: 'unknown', detail: (error as Error).message };
+    }
+    this.unidentified = false;
+    if (!this.active || !this.identifying) {
+      this.identifying = false;
+      return this.identifiedAs?.(this.active ? lookup.state : 'stopped');
+    }
+    this.identifying = false;
+    const now = Date.now();
+    if (lookup.state === 'found') {
+      this.ref = { ...this.ref, ...lookup.ref, request: this.ref.request };
+      const raw = lookup.events.find((event) => event.raw !== undefined)?.raw;
+      if (raw !== undefined) this.settings.observe?.(this.source, 'lookup', raw, lookup.events);
+      const finished = lookup.events.some((event) => event.kind === 'update' && event.update.status !== undefined && isTerminal(event.update.status));
+      // a finished job's stream adds nothing, unless it sends its history again
+      if (finished && !lookup.replays) this.deliver(lookup.events);
+      else this.emit(lookup.events);
+    } else if (lookup.state === 'not-found') {
+      const answer = `${this.source.name} knows no job by this id: ${lookup.answer}`;
+      this.emit([
+        { ...this.base(now), kind: 'update', label: 'not found', update: { notFound: { answer: lookup.answer, final: lookup.final }, message: answer } },
+      ]);
+      if (lookup.final) {
+        this.halt(answer, false);
+        this.onModeChange(this);
+      }
+    } else {
+      if (lookup.detail)
+        this.emit([
+          {
+            ...this.base(now),
+            kind: 'notice',
+            level: 'info',
+            text: `${this.source.name} could not say what this id is (${lookup.detail}): what it sends will`,
+          },
+        ]);
+      this.watchForSign();
+    }
+    this.identifiedAs?.(lookup.state);
+  }
+
+  /** No sign of the job within `confirmWithinMs` (heartbeats, a "waiting" notice, silence): shown as not found, still listened to. */
+  private watchForSign(): void {
+    const waitMs = this.settings.confirmWithinMs ?? 8000;
+    this.unconfirmed = setTimeout(() => {
+      this.unconfirmed = undefined;
+      if (!this.active) return;
+      const what = [this.heartbeatsSeen ? 'heartbeats' : '', this.lastNotice ? `“${this.lastNotice.slice(0, 160)}”` : ''].filter(Boolean).join(' and ');
+      const answer = `in ${Math.round(waitMs / 1000)} s it sent ${what ? `only ${what}` : 'nothing'} for this id, no sign of a job`;
+      this.emit([
+        {
+          ...this.base(Date.now()),
+          kind: 'update',
+          label: 'not found',
+          update: { notFound: { answer, final: false }, message: `${this.source.name} shows no job by this id: ${answer}. Still listening.` },
+        },
+      ]);
+    }, waitMs);
+    (this.unconfirmed as { unref?: () => void }).unref?.();
   }
 
   /** what the connections page shows of this feed */
@@ -219,7 +334,7 @@ export class JobFeed {
   }
 
   stream(): void {
-    if (!this.active || this.mode === 'stream') return;
+    if (!this.active || this.identifying || this.mode === 'stream') return;
     const request = this.pinnedStream ?? this.dialect.streamRequest(this.source, this.ref);
     if (request.transport === 'none') {
       // a probe, or a free slot, finds the platform still offers no stream: a poll going on goes on
@@ -301,7 +416,7 @@ export class JobFeed {
 
   /** Poll where the platform allows it; otherwise wait for a stream slot. */
   poll(why?: string): void {
-    if (!this.active || this.mode === 'poll' || this.mode === 'queued') return;
+    if (!this.active || this.identifying || this.mode === 'poll' || this.mode === 'queued') return;
     if (this.pinned) return this.stream();
     this.stopTransports();
     const status = this.statusRequest;
@@ -327,6 +442,10 @@ export class JobFeed {
   stop(): void {
     clearTimeout(this.draining);
     this.draining = undefined;
+    clearTimeout(this.unconfirmed);
+    this.unconfirmed = undefined;
+    // a lookup still under way is not acted on
+    this.identifying = false;
     this.stopTransports();
     this.wire.flush();
     this.mode = 'idle';
@@ -452,6 +571,7 @@ export class JobFeed {
 
   private deliver(events: JobEvent[]): void {
     if (events.length === 0) return;
+    if (this.unconfirmed) this.noteSigns(events);
     this.emit(events);
     if (!this.updated.settled && events.some((event) => event.kind === 'update')) this.updated.resolve();
     const finished = events.some((event) => event.kind === 'update' && event.update.status && isTerminal(event.update.status));
@@ -466,6 +586,19 @@ export class JobFeed {
       }
       this.link('none', 'closed', 'Job finished');
       this.onModeChange(this);
+    }
+  }
+
+  /** What an unconfirmed job's stream sent: news of the job ends the watch; the rest is what it says it saw. */
+  private noteSigns(events: readonly JobEvent[]): void {
+    for (const event of events) {
+      if (event.kind === 'update' && (event.update.status || event.update.stage || event.update.progress !== undefined || event.update.step)) {
+        clearTimeout(this.unconfirmed);
+        this.unconfirmed = undefined;
+        return;
+      }
+      if (event.kind === 'heartbeat') this.heartbeatsSeen++;
+      else if (event.kind === 'notice') this.lastNotice = event.text;
     }
   }
 
@@ -658,6 +791,7 @@ export class JobFeed {
 
   private halt(detail: string, fatal = true, needsToken = false): void {
     this.halted = true;
+    this.haltedBecause = detail;
     this.stop();
     if (!this.opened.settled) this.opened.reject(new Error(detail));
     this.link('none', fatal ? 'error' : 'idle', detail, { fatal, needsToken });
@@ -665,6 +799,7 @@ export class JobFeed {
 
   /** at most one heartbeat event a second: enough for staleness, cheap under chatty pings */
   private heartbeat(at: number): void {
+    this.heartbeatsSeen++;
     this.meter.heartbeat(at);
     this.meter.signOfLife(at, this.mode === 'stream');
     if (at - this.lastHeartbeatAt < 1000) return;

@@ -50,6 +50,13 @@ export interface RelayLinkHandlers {
   onReconnected(): void;
 }
 
+/** A promise and the function that settles it (Node 20 has no Promise.withResolvers). */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
 /**
  * The dashboard's one stream to a relay (SSE over POST, resumed with Last-Event-ID), its
  * subscriptions, and the relay's JSON API. Platforms and their tokens are the relay's business.
@@ -60,6 +67,8 @@ export class RelayLink {
   private interest: RelayInterest = { open: [], visible: [] };
   private interestTimer: ReturnType<typeof setTimeout> | undefined;
   private hellos = 0;
+  /** settles with the hello of the stream in use: subscriptions name its connection */
+  private hello = signal();
   /** the relays to try, and the one in use: any relay on the NATS serves any viewer */
   private readonly bases: string[];
   private current = 0;
@@ -119,7 +128,7 @@ export class RelayLink {
         this.report({ state: 'live', detail: undefined });
         return;
       case 'retrying':
-        this.connection = '';
+        this.disconnected();
         this.current = (this.current + 1) % this.bases.length;
         this.report({ state: 'reconnecting', detail: signal.error.message, reconnects: this.health.reconnects + 1, url: this.base });
         return;
@@ -127,7 +136,7 @@ export class RelayLink {
         this.report({ state: 'reconnecting', detail: `Nothing from the relay for ${Math.round(signal.silentMs / 1000)} s` });
         return;
       case 'closed':
-        this.connection = '';
+        this.disconnected();
         this.report({
           state: 'down',
           detail: signal.error?.status === 401 ? 'The relay refused its token: check /relay.json' : (signal.error?.message ?? 'The relay ended the stream'),
@@ -141,6 +150,11 @@ export class RelayLink {
     }
   }
 
+  private disconnected(): void {
+    this.connection = '';
+    this.hello = signal();
+  }
+
   private onMessage(event: string, data: string, at: number): void {
     let body: unknown;
     try {
@@ -152,6 +166,7 @@ export class RelayLink {
     if (event === 'hello') {
       const hello = body as { connection: string; relay: string; log: string };
       this.connection = hello.connection;
+      this.hello.resolve();
       this.report({ relayId: hello.relay, log: hello.log, lastFrameAt: at });
       if (this.hellos++ > 0) this.handlers.onReconnected();
       void this.sendInterest();
@@ -168,14 +183,19 @@ export class RelayLink {
 
   /**
    * Which jobs are open and on screen: sent a moment later (a scroll sends once), or `now`,
-   * resolving once the relay has it (an opened job's history is read after that).
+   * resolving once the relay has it (an opened job's history is read after that). Before the
+   * stream's hello there is no connection to name: `now` waits for it, a while.
    */
-  setInterest(interest: Partial<RelayInterest>, { now = false } = {}): Promise<void> {
+  async setInterest(interest: Partial<RelayInterest>, { now = false, waitMs = 10_000 } = {}): Promise<void> {
     this.interest = { ...this.interest, ...interest };
     clearTimeout(this.interestTimer);
-    if (now) return this.sendInterest();
+    if (now) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.hello.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+      clearTimeout(timer);
+      return this.sendInterest();
+    }
     this.interestTimer = setTimeout(() => void this.sendInterest(), 100);
-    return Promise.resolve();
   }
 
   private async sendInterest(): Promise<void> {

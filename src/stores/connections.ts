@@ -77,7 +77,7 @@ export const useConnectionsStore = defineStore('connections', () => {
     // during a take-over two relays may list a job: the one with a live link tells more
     for (const relay of relays) for (const feed of relay.feeds) if (!byKey.has(feed.key) || feed.state === 'live') byKey.set(feed.key, feed);
     relayBudget.value = relays.flatMap((relay) => relay.budget);
-    for (const relay of relays) for (const listing of relay.listings) sources.setDiscovery(listing.sourceId, listing.state);
+    sources.replaceListings(relays.flatMap((relay) => relay.listings));
     record([...byKey.values()], Date.now());
   }
 

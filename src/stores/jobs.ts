@@ -1,7 +1,7 @@
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, markRaw, nextTick, shallowRef, watch } from 'vue';
 import { useDocumentVisibility, useEventListener, useOnline } from '@vueuse/core';
-import { SourceDiscovery } from '../feeds/discovery';
+import { listingKey, listingsOf, SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
 import { followable, startFailedEvent, startWhenListening } from '../feeds/launching';
@@ -45,10 +45,12 @@ interface JobRecord {
   log: RingBuffer<JobEvent>;
 }
 
-/** Overridable for tests and the benchmark (shorter retries, a given fetch). */
-export const jobsConfig: { feed: FeedSettings; discoveryIntervalMs: number } = {
+/**
+ * Overridable for tests and the benchmark (shorter retries, a given fetch; one interval for
+ * every listing instead of each listing's own).
+ */
+export const jobsConfig: { feed: FeedSettings; discoveryIntervalMs?: number } = {
   feed: { ...DEFAULT_FEED_SETTINGS },
-  discoveryIntervalMs: 3000,
 };
 
 /** What an export being replayed holds, and the read-only source it plays as. */
@@ -60,7 +62,7 @@ export interface ReplayedExport {
   skipped: number;
 }
 
-type FeedOptions = { renew?: boolean; pinnedStream?: Launched['pinnedStream']; seen?: readonly string[] };
+type FeedOptions = { renew?: boolean; pinnedStream?: Launched['pinnedStream']; seen?: readonly string[]; identify?: boolean };
 
 /**
  * Every job the dashboard knows, and the workflows that span stores (starting up, adding a
@@ -108,6 +110,7 @@ export const useJobsStore = defineStore('jobs', () => {
   const storedLoads = new Map<string, Promise<string[]>>();
   /** jobs that came from history rather than from a platform in this visit */
   const restored = new Set<string>();
+  /** every listing read, by listingKey */
   const discoveries = markRaw(new Map<string, SourceDiscovery>());
 
   /** the relay this dashboard uses, when it has one: then it connects to no platform itself */
@@ -119,6 +122,11 @@ export const useJobsStore = defineStore('jobs', () => {
   const cancellableViaRelay = new Set<string>();
   /** jobs whose whole history is being read from the relay: their live events wait here */
   const readingFromRelay = new Map<string, JobEvent[]>();
+  /**
+   * Open jobs rebuilt from their whole history, kept whole by the relay since: a board snapshot
+   * (which leaves out samples, files and output) must not replace them.
+   */
+  const wholeFromRelay = new Set<string>();
 
   const visibility = useDocumentVisibility();
   const online = useOnline();
@@ -406,6 +414,14 @@ export const useJobsStore = defineStore('jobs', () => {
         continue;
       }
       if (!known) continue;
+      if (known.notFound) {
+        // looked up too early (a client-chosen id), or on a path that could not tell: it exists
+        ingestMany(sighting.events);
+        if (!sighting.finished && (!feed || !feed.active) && followable(dialect, source, { jobId: sighting.jobId, variant: sighting.variant })) {
+          feedFor(source, { ...refFor(source, sighting.jobId), variant: sighting.variant }, { renew: true });
+        }
+        continue;
+      }
       if (feed && !feed.pinned && sighting.variant !== feed.ref.variant && !isTerminal(known.status)) {
         // opened by URL before the listing said what kind of job it is: follow it as that kind
         feeds.forget(key);
@@ -425,27 +441,40 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  /** Watch a source: discover its jobs and keep the running ones current. */
+  /** Watch a source: discover its jobs through each of its listings and keep the running ones current. */
   function attachSource(source: Source): void {
     const dialect = dialectFor(source.kind);
-    if (!dialect || source.replay || relay || discoveries.has(source.id)) return;
+    if (!dialect || source.replay || relay || [...discoveries.keys()].some((key) => key.startsWith(`${source.id}/`))) return;
     for (const record of records.values()) {
       const job = record.job;
       if (job.sourceId === source.id && !isTerminal(job.status) && !feeds.feed(job.key) && followable(dialect, source, refFor(source, job.jobId))) {
         void resume(source, job.jobId);
       }
     }
-    const discovery = new SourceDiscovery({
-      source,
-      dialect,
-      onSightings: (sightings) => onSightings(source, dialect, sightings),
-      onState: (state) => sources.setDiscovery(source.id, state),
-      intervalMs: jobsConfig.discoveryIntervalMs,
-      fetch: jobsConfig.feed.fetch,
-      ledger,
-    });
-    discoveries.set(source.id, discovery);
-    discovery.start();
+    for (const listing of listingsOf(source, dialect, jobsConfig.discoveryIntervalMs)) {
+      const { id: listingId, label, intervalMs, lists } = listing;
+      const discovery = new SourceDiscovery({
+        source,
+        dialect,
+        listing,
+        onSightings: (sightings) => onSightings(source, dialect, sightings),
+        onState: (state) => sources.setListing({ sourceId: source.id, listingId, label, intervalMs, lists, state }),
+        fetch: jobsConfig.feed.fetch,
+        ledger,
+      });
+      discoveries.set(listingKey(source.id, listingId), discovery);
+      discovery.start();
+    }
+  }
+
+  /** Stops reading a source's listings (to read them again with a new token). */
+  function detachListings(sourceId: string): void {
+    for (const [key, discovery] of discoveries) {
+      if (!key.startsWith(`${sourceId}/`)) continue;
+      discovery.stop();
+      discoveries.delete(key);
+    }
+    sources.clearListings(sourceId);
   }
 
   /**
@@ -456,6 +485,8 @@ export const useJobsStore = defineStore('jobs', () => {
     const key = jobKey(source.id, jobId);
     const job = records.get(key)?.job;
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
+    // an id this dashboard has never seen: the platform is asked what it is before anything is opened
+    const unseen = !job && !refs.has(key) && !feeds.feed(key);
     focus(key);
     if (relay) {
       void openFromRelay(relay, key);
@@ -464,12 +495,13 @@ export const useJobsStore = defineStore('jobs', () => {
     // back on a job seen before: its log lost its older events to the background bound
     if (storedLoads.has(key)) void storedLoads.get(key)!.then(() => readStoredEvents(key));
     void loadStoredEvents(key).then((seen) => {
-      if (needsHistory) feedFor(source, refFor(source, jobId), { seen });
+      if (needsHistory) feedFor(source, refFor(source, jobId), { seen, identify: unseen && !records.has(key) });
     });
   }
 
   /** The operator left the job page: its stream may go to another job. */
   function blur(): void {
+    wholeFromRelay.clear();
     focus(undefined);
     relay?.setInterest({ open: [] });
   }
@@ -617,7 +649,7 @@ export const useJobsStore = defineStore('jobs', () => {
   /** The board as the relay has it: jobs without files or samples, which an open job reads whole. */
   function adoptSnapshot(snapshot: Job[]): void {
     for (const job of snapshot) {
-      if (readingFromRelay.has(job.key)) continue;
+      if (readingFromRelay.has(job.key) || wholeFromRelay.has(job.key)) continue;
       const record = records.get(job.key);
       if (record) record.job = job;
       else records.set(job.key, { job, log: new RingBuffer(logCapacity(job.key)) });
@@ -658,6 +690,7 @@ export const useJobsStore = defineStore('jobs', () => {
         }
         const added = !records.has(key);
         records.set(key, { job, log });
+        if (focusedKey === key) wholeFromRelay.add(key);
         if (added) sortOrder();
         relaySeqs.set(key, Math.max(relaySeqs.get(key) ?? 0, newest));
         publish();
@@ -689,8 +722,7 @@ export const useJobsStore = defineStore('jobs', () => {
     if (relay) return relay.renewToken(sourceId, token);
     const source = sources.setToken(sourceId, token, options);
     if (!source) return;
-    discoveries.get(source.id)?.stop();
-    discoveries.delete(source.id);
+    detachListings(source.id);
     attachSource(source);
     for (const feed of feeds.all()) {
       if (feed.source.id === source.id && feed.halted) feedFor(source, refFor(source, feed.jobId), { renew: true });

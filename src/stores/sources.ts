@@ -1,7 +1,7 @@
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import * as v from 'valibot';
-import type { DiscoveryState } from '../feeds/discovery';
+import { listingKey, type ListingHealth } from '../feeds/discovery';
 import { SourceSchema, type Source } from '../protocols/source';
 import { describeIssues } from '../protocols/wire';
 
@@ -53,7 +53,8 @@ export const useSourcesStore = defineStore('sources', () => {
   const loadError = ref<string>();
   /** entries of /sources.json that were skipped, with the reason */
   const rejected = shallowRef<readonly string[]>([]);
-  const discovery = shallowRef<ReadonlyMap<string, DiscoveryState>>(new Map());
+  /** every listing read, by listingKey */
+  const listings = shallowRef<ReadonlyMap<string, ListingHealth>>(new Map());
   /** sources whose operator-given token is kept in this tab's session storage, by their choice */
   const keptTokens = shallowRef<ReadonlySet<string>>(new Set(KeptTokens.ids()));
   let loading: Promise<void> | undefined;
@@ -150,13 +151,45 @@ export const useSourcesStore = defineStore('sources', () => {
     return sources.value.find((source) => source.id === id);
   }
 
-  function setDiscovery(id: string, value: DiscoveryState): void {
-    const next = new Map(discovery.value);
-    next.set(id, value);
-    discovery.value = next;
+  function setListing(health: ListingHealth): void {
+    const next = new Map(listings.value);
+    next.set(listingKey(health.sourceId, health.listingId), health);
+    listings.value = next;
   }
 
-  return { sources, state, loadError, rejected, discovery, keptTokens, load, loadFrom, add, addReplay, byId, setToken, forgetKeptToken, setDiscovery };
+  /** A source's listings are read anew (a new token): their old rows go. */
+  function clearListings(sourceId: string): void {
+    listings.value = new Map([...listings.value].filter(([, health]) => health.sourceId !== sourceId));
+  }
+
+  /** Behind a relay, the relays read the listings: their rows, as the connections page fetched them. */
+  function replaceListings(rows: readonly ListingHealth[]): void {
+    listings.value = new Map(rows.map((health) => [listingKey(health.sourceId, health.listingId), health]));
+  }
+
+  function listingsOf(sourceId: string): ListingHealth[] {
+    return [...listings.value.values()].filter((health) => health.sourceId === sourceId);
+  }
+
+  return {
+    sources,
+    state,
+    loadError,
+    rejected,
+    listings,
+    keptTokens,
+    load,
+    loadFrom,
+    add,
+    addReplay,
+    byId,
+    setToken,
+    forgetKeptToken,
+    setListing,
+    clearListings,
+    replaceListings,
+    listingsOf,
+  };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSourcesStore, import.meta.hot));

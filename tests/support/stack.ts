@@ -37,8 +37,13 @@ export async function startStack(options: StackOptions = {}) {
   const comfyui = await startComfyuiPlatform({ ...options.comfyui, log });
   const apps: Awaited<ReturnType<typeof startAppServer>>[] = [];
 
-  /** the five demo sources, with the given tokens (the platforms' own by default) */
-  function sources(tokens: { codebegen?: string; takoss?: string; imagegen?: string } = {}): Source[] {
+  /**
+   * the five demo sources, with the given tokens (the platforms' own by default), read as
+   * `npm start` reads them: through each platform's own listings, and the demo's listing where
+   * the platform (in this variant) lists no running jobs. `listed: false` leaves the demo's out.
+   */
+  function sources(tokens: { codebegen?: string; takoss?: string; imagegen?: string } = {}, { listed = true } = {}): Source[] {
+    const demoListing = (url: string, platformListsRunning: boolean) => (listed && (wire === 'guide' || !platformListsRunning) ? { discoveryUrl: url } : {});
     return [
       {
         id: 'codebegen-demo',
@@ -46,7 +51,7 @@ export async function startStack(options: StackOptions = {}) {
         kind: 'codebegen',
         baseUrl: platform.url,
         token: tokens.codebegen ?? platform.devToken,
-        discoveryUrl: `${platform.url}/demo/generations`,
+        ...demoListing(`${platform.url}/demo/generations`, true),
         heartbeatMs: (options.codebegen as { heartbeatMs?: number } | undefined)?.heartbeatMs,
       },
       {
@@ -55,7 +60,7 @@ export async function startStack(options: StackOptions = {}) {
         kind: 'takoss',
         baseUrl: takoss.url,
         token: tokens.takoss ?? takoss.devToken,
-        discoveryUrl: `${takoss.url}/demo/projects`,
+        ...demoListing(`${takoss.url}/demo/projects`, false),
       },
       {
         id: 'smartforge-demo',
@@ -63,7 +68,7 @@ export async function startStack(options: StackOptions = {}) {
         kind: 'smartforge',
         baseUrl: smartforge.url,
         token: (smartforge as { devToken?: string }).devToken,
-        discoveryUrl: `${smartforge.url}/demo/projects`,
+        ...demoListing(`${smartforge.url}/demo/projects`, true),
         heartbeatMs: (options.smartforge as { heartbeatMs?: number } | undefined)?.heartbeatMs,
       },
       {
@@ -72,10 +77,10 @@ export async function startStack(options: StackOptions = {}) {
         kind: 'imagegen',
         baseUrl: imagegen.url,
         token: tokens.imagegen ?? imagegen.devToken,
-        discoveryUrl: `${imagegen.url}/demo/tasks`,
+        ...demoListing(`${imagegen.url}/demo/tasks`, false),
         heartbeatMs: (options.imagegen as { keepAliveMs?: number } | undefined)?.keepAliveMs,
       },
-      { id: 'comfyui-demo', name: 'ComfyUI (demo)', kind: 'comfyui', baseUrl: comfyui.url, discoveryUrl: `${comfyui.url}/queue` },
+      { id: 'comfyui-demo', name: 'ComfyUI (demo)', kind: 'comfyui', baseUrl: comfyui.url },
     ];
   }
 

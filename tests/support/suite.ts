@@ -68,7 +68,7 @@ export async function loggedStreamMessages(page: Page): Promise<string[]> {
       text: element.querySelector('.entry__text')?.textContent ?? '',
     })),
   );
-  return entries.filter((entry) => !['status', 'listing', 'started'].includes(entry.kind)).map((entry) => entry.text.split(' · ').at(-1) ?? '');
+  return entries.filter((entry) => !['status', 'listing', 'started', 'lookup'].includes(entry.kind)).map((entry) => entry.text.split(' · ').at(-1) ?? '');
 }
 
 /** Sets a fault on a demo platform (`POST /__faults`; see server/lib/faults.js). */
