@@ -1,6 +1,6 @@
-import { SourceDiscovery, type DiscoveryState } from '../src/feeds/discovery';
+import { listingKey, listingsOf, SourceDiscovery, type ListingHealth } from '../src/feeds/discovery';
 import { FeedManager } from '../src/feeds/feedManager';
-import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../src/feeds/jobFeed';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings, type Identified, type JobFeed } from '../src/feeds/jobFeed';
 import { followable, startFailedEvent, startWhenListening } from '../src/feeds/launching';
 import type { JobEvent } from '../src/model/events';
 import { isTerminal, jobKey, type Job } from '../src/model/job';
@@ -24,6 +24,7 @@ export interface CollectorOptions {
   seenWireIds: (key: string) => Promise<string[]>;
   relayId: string;
   feed?: FeedSettings;
+  /** one interval for every listing instead of each listing's own (tests) */
   discoveryIntervalMs?: number;
   /** how often leases are renewed and orphaned jobs looked for @default 2000 */
   maintainEveryMs?: number;
@@ -42,8 +43,10 @@ export class Collector {
   readonly configured: readonly Source[];
   /** as followed: a relay is not held to a browser's six connections per origin */
   readonly sources: Map<string, Source>;
-  readonly discovery = new Map<string, DiscoveryState>();
+  /** the listings this relay reads, by listingKey, and how each is doing */
+  private readonly listingHealth = new Map<string, ListingHealth>();
   private readonly feeds: FeedManager;
+  /** by listingKey */
   private readonly discoveries = new Map<string, SourceDiscovery>();
   private readonly refs = new Map<string, JobRef>();
   /** jobs this relay took on (followed, or found it cannot follow): not looked at again */
@@ -75,9 +78,12 @@ export class Collector {
     return this.feeds.all();
   }
 
-  /** the listings this relay follows (it holds their leases), with their state */
-  listings(): [string, DiscoveryState][] {
-    return [...this.discoveries.keys()].map((id) => [id, this.discovery.get(id) ?? { state: 'starting' }]);
+  /** the listings this relay reads (it holds their leases), each with its state */
+  listings(): (ListingHealth & { relayId: string })[] {
+    return [...this.discoveries.keys()].flatMap((key) => {
+      const health = this.listingHealth.get(key);
+      return health ? [{ ...health, relayId: this.options.relayId }] : [];
+    });
   }
 
   /** streams held per platform origin, for /v1/connections */
@@ -95,10 +101,12 @@ export class Collector {
     if (!current) return false;
     const source = { ...current, token };
     this.sources.set(sourceId, source);
-    if (this.discoveries.has(sourceId)) {
-      this.discoveries.get(sourceId)!.stop();
-      this.discoveries.delete(sourceId);
-      this.watchListing(source);
+    for (const listing of listingsOf(source, dialectFor(source.kind), this.options.discoveryIntervalMs)) {
+      const key = listingKey(sourceId, listing.id);
+      if (!this.discoveries.has(key)) continue;
+      this.discoveries.get(key)!.stop();
+      this.discoveries.delete(key);
+      this.watchListing(source, listing);
     }
     const dialect = dialectFor(source.kind);
     for (const feed of this.feeds.all()) {
@@ -116,12 +124,17 @@ export class Collector {
     try {
       for (const lost of await leases.renewAll()) this.drop(lost);
       for (const source of this.sources.values()) {
-        if (!this.discoveries.has(source.id) && (await leases.acquire(listingLease(source.id)))) this.watchListing(source);
+        for (const listing of listingsOf(source, dialectFor(source.kind), this.options.discoveryIntervalMs)) {
+          if (!this.discoveries.has(listingKey(source.id, listing.id)) && (await leases.acquire(listingLease(source.id, listing.id)))) {
+            this.watchListing(source, listing);
+          }
+        }
       }
       const quietSince = Date.now() - (this.options.orphanAfterMs ?? 6000);
       for (const job of this.options.knownJobs()) {
         const lease = jobLease(job.key);
-        if (isTerminal(job.status)) {
+        // finished, or an id its platform has no job by: nothing to follow any more
+        if (isTerminal(job.status) || job.notFound?.final) {
           if (leases.holds(lease)) {
             this.feeds.forget(job.key);
             await leases.release(lease);
@@ -143,9 +156,10 @@ export class Collector {
 
   private drop(lease: string): void {
     if (lease.startsWith('listing/')) {
-      const id = lease.slice('listing/'.length);
-      this.discoveries.get(id)?.stop();
-      this.discoveries.delete(id);
+      const key = lease.slice('listing/'.length);
+      this.discoveries.get(key)?.stop();
+      this.discoveries.delete(key);
+      this.listingHealth.delete(key);
     } else if (lease.startsWith('job/')) {
       const key = lease.slice('job/'.length);
       this.feeds.forget(key);
@@ -153,17 +167,19 @@ export class Collector {
     }
   }
 
-  private watchListing(source: Source): void {
+  private watchListing(source: Source, listing: ReturnType<typeof listingsOf>[number]): void {
     const dialect = dialectFor(source.kind);
+    const key = listingKey(source.id, listing.id);
+    const { id: listingId, label, intervalMs, lists } = listing;
     const discovery = new SourceDiscovery({
       source,
       dialect,
+      listing,
       onSightings: (sightings) => void this.onSightings(source, dialect, sightings),
-      onState: (state) => this.discovery.set(source.id, state),
-      intervalMs: this.options.discoveryIntervalMs,
+      onState: (state) => this.listingHealth.set(key, { sourceId: source.id, listingId, label, intervalMs, lists, state }),
       fetch: this.options.feed?.fetch,
     });
-    this.discoveries.set(source.id, discovery);
+    this.discoveries.set(key, discovery);
     discovery.start();
   }
 
@@ -178,6 +194,15 @@ export class Collector {
         continue;
       }
       if (isTerminal(known.status)) continue;
+      if (known.notFound) {
+        // looked up too early (a client-chosen id), or on a path that could not tell: it exists
+        this.options.publish(sighting.events);
+        const ref = { jobId: sighting.jobId, variant: sighting.variant };
+        if (!sighting.finished && !this.feeds.feed(key)?.active && followable(dialect, source, ref) && (await this.options.leases.acquire(jobLease(key)))) {
+          this.follow(source, ref, { renew: true });
+        }
+        continue;
+      }
       if (known.link !== 'live' && !this.feeds.feed(key)?.active) {
         // nothing keeps this job current but the listing
         this.options.publish(sighting.events.filter((event) => event.at > (known.updatedAt ?? 0)));
@@ -192,7 +217,11 @@ export class Collector {
     }
   }
 
-  private follow(source: Source, ref: JobRef, options: { pinnedStream?: Launched['pinnedStream']; seen?: readonly string[] } = {}): JobFeed {
+  private follow(
+    source: Source,
+    ref: JobRef,
+    options: { pinnedStream?: Launched['pinnedStream']; seen?: readonly string[]; identify?: boolean; renew?: boolean } = {},
+  ): JobFeed {
     const key = jobKey(source.id, ref.jobId);
     this.handled.add(key);
     return this.feeds.watch(source, dialectFor(source.kind), ref, options);
@@ -221,6 +250,40 @@ export class Collector {
     }
     this.options.publish([{ ...base, kind: 'notice', level: 'info', text: `Relay ${this.options.relayId} took this job over and resumes it upstream.` }]);
     this.follow(source, ref, { seen: await this.options.seenWireIds(job.key) });
+  }
+
+  /**
+   * A job a viewer opened or a backend registered: followed upstream by this relay when no relay
+   * does, after the platform said what the id is. Resolves with how it stands: `following`
+   * (here, or by the relay holding its lease), `finished`, `not-found`, or `refused` with why.
+   */
+  async watch(sourceId: string, jobId: string, { waitMs = 5000 }: { waitMs?: number } = {}): Promise<WatchOutcome> {
+    const source = this.sources.get(sourceId);
+    if (!source) return { state: 'refused', detail: `No source '${sourceId}' on this relay` };
+    const key = jobKey(sourceId, jobId);
+    const known = this.options.known(key);
+    const dialect = dialectFor(source.kind);
+    const feed = this.feeds.feed(key);
+    if (feed) return feed.halted ? outcomeOf(known, feed) : { state: 'following', relayId: this.options.relayId };
+    if (known && isTerminal(known.status)) return { state: 'finished' };
+    if (known?.notFound?.final) return { state: 'not-found', detail: known.notFound.answer };
+    if (known) {
+      const ref = this.refs.get(key) ?? { jobId, variant: known.variant };
+      if (!followable(dialect, source, ref)) {
+        const offered = dialect.streamRequest(source, ref);
+        return { state: 'refused', detail: offered.transport === 'none' ? offered.reason : `${dialect.label} offers no way to follow it` };
+      }
+      if (!(await this.options.leases.acquire(jobLease(key)))) return { state: 'following', detail: 'another relay follows it' };
+      if (!this.handled.has(key)) this.follow(source, ref, { seen: await this.options.seenWireIds(key) });
+      return { state: 'following', relayId: this.options.relayId };
+    }
+    if (!(await this.options.leases.acquire(jobLease(key)))) return { state: 'following', detail: 'another relay follows it' };
+    if (!followable(dialect, source, { jobId }) && !dialect.lookup) {
+      return { state: 'refused', detail: `${dialect.label} offers no way to follow a job it was not started with here` };
+    }
+    const following = this.follow(source, { jobId }, { identify: true });
+    const identified = await Promise.race([following.identified, new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), waitMs))]);
+    return watchOutcome(identified, this.options.relayId, following);
   }
 
   /** Starts a job from launch-form values; resolves with its id once the platform accepted it. */
@@ -279,6 +342,35 @@ export class Collector {
     feed.cancel();
     return true;
   }
+}
+
+/** How a job asked to be watched stands. */
+export interface WatchOutcome {
+  state: 'following' | 'finished' | 'not-found' | 'refused' | 'looking-up';
+  /** the platform's answer, or why the relay cannot follow it */
+  detail?: string;
+  /** the relay that follows it, when it is this one */
+  relayId?: string;
+}
+
+function watchOutcome(identified: Identified | 'pending', relayId: string, feed: JobFeed): WatchOutcome {
+  switch (identified) {
+    case 'pending':
+      return { state: 'looking-up', relayId };
+    case 'found':
+    case 'unknown':
+      return { state: 'following', relayId };
+    case 'not-found':
+      return feed.halted ? { state: 'not-found', detail: feed.haltedBecause } : { state: 'following', relayId, detail: 'not found yet, still listening' };
+    default:
+      return { state: 'refused', detail: feed.haltedBecause };
+  }
+}
+
+/** A halted feed's job, as a watch answer. */
+function outcomeOf(job: Job | undefined, feed: JobFeed): WatchOutcome {
+  if (job?.notFound) return { state: 'not-found', detail: job.notFound.answer };
+  return { state: 'refused', detail: feed.haltedBecause };
 }
 
 /** A viewer's request the relay refuses, with the HTTP status to answer. */

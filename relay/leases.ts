@@ -38,5 +38,5 @@ export class LocalLeases implements Leases {
   }
 }
 
-export const listingLease = (sourceId: string) => `listing/${sourceId}`;
+export const listingLease = (sourceId: string, listingId: string) => `listing/${sourceId}/${listingId}`;
 export const jobLease = (key: string) => `job/${key}`;

@@ -62,6 +62,13 @@ const SubscriptionRequest = v.object({ connection: v.string(), open: v.optional(
 const LaunchBody = v.object({ sourceId: v.string(), values: v.unknown() });
 const FollowUpBody = v.object({ instruction: v.string() });
 const TokenBody = v.object({ token: v.pipe(v.string(), v.trim(), v.minLength(1, 'The token is empty')) });
+const WatchEntry = v.object({ source: v.pipe(v.string(), v.minLength(1)), id: v.pipe(v.string(), v.minLength(1), v.maxLength(500)) });
+/** one job, a list of them, or `{jobs: [...]}`: what a backend registers */
+const WatchBody = v.union([
+  WatchEntry,
+  v.pipe(v.array(WatchEntry), v.minLength(1), v.maxLength(500)),
+  v.object({ jobs: v.pipe(v.array(WatchEntry), v.minLength(1), v.maxLength(500)) }),
+]);
 
 /**
  * The newest events, decoded, for resumes: a viewer back within seconds (a relay restart, a
@@ -184,7 +191,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       at: now,
       feeds: collector.upstream().map((feed) => feedConnection(feed, jobs.get(feed.key), now, relayId)),
       budget: [...budget.values()],
-      listings: collector.listings().map(([sourceId, state]) => ({ sourceId, state, relayId })),
+      listings: collector.listings(),
     };
   }
 
@@ -229,8 +236,17 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     return parsed.output;
   }
 
+  /** Jobs a viewer opens are followed, whoever started them: their events reach it on its stream. */
+  function followOpened(keys: readonly string[] = []): void {
+    for (const key of keys) {
+      const { sourceId, jobId } = splitJobKey(key);
+      if (sourceId && jobId) void collector.watch(sourceId, jobId, { waitMs: 0 }).catch(() => undefined);
+    }
+  }
+
   async function openStream(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const interest = await readJson(request, StreamRequest);
+    followOpened(interest.open);
     const lastEventId = Number(request.headers['last-event-id']);
     const resumeFrom = Number.isInteger(lastEventId) && lastEventId >= 0 && request.headers['last-event-id'] !== '' ? lastEventId : undefined;
     response.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
@@ -310,8 +326,24 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       const viewer = viewers.get(body.connection);
       if (!viewer) return json(response, 404, { error: 'No such stream: reconnect' });
       viewer.subscribe(body);
+      followOpened(body.open);
       response.writeHead(204).end();
       return;
+    }
+    if (url.pathname === '/v1/watch' && request.method === 'POST') {
+      // a backend hands over the jobs it starts: each is followed and shows on every dashboard
+      const body = await readJson(request, WatchBody);
+      const entries = Array.isArray(body) ? body : 'jobs' in body ? body.jobs : [body];
+      const answers = await Promise.all(
+        entries.map(async ({ source, id }) => ({
+          source,
+          id,
+          path: `/jobs/${encodeURIComponent(source)}/${encodeURIComponent(id)}`,
+          ...(await collector.watch(source, id)),
+        })),
+      );
+      const refused = answers.every((answer) => answer.state === 'refused' || answer.state === 'not-found');
+      return json(response, refused ? 404 : 202, { jobs: answers });
     }
     if (url.pathname === '/v1/sources' && request.method === 'GET') {
       // tokens for the platforms stay here
