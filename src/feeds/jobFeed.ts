@@ -37,7 +37,7 @@ export interface FeedSettings {
   observe?: WireObserver;
   /**
    * How long a job the platform could not be asked about may show nothing but signs of life
-   * before it is shown as not found (still listened to). @default 8000
+   * before it is shown as not found (still listened to). @default 5000
    */
   confirmWithinMs?: number;
 }
@@ -259,7 +259,9 @@ export class JobFeed {
 
   /** No sign of the job within `confirmWithinMs` (heartbeats, a "waiting" notice, silence): shown as not found, still listened to. */
   private watchForSign(): void {
-    const waitMs = this.settings.confirmWithinMs ?? 8000;
+    // long enough for a task opened just before its start to begin; short enough that an
+    // operator who pasted a wrong id learns it before giving up on the page
+    const waitMs = this.settings.confirmWithinMs ?? 5000;
     this.unconfirmed = setTimeout(() => {
       this.unconfirmed = undefined;
       if (!this.active) return;

@@ -118,6 +118,15 @@ describe('through a relay', () => {
     const imageStatuses = await statusesUntil(viewer, 'completed');
     expect(imageStatuses).toContain('running');
     expect(await viewer.getByRole('list', { name: 'Steps per second' }).textContent()).toMatch(/Base model: \d+\/\d+.*Refiner: \d+\/\d+/);
+    // a third browser after the end: the page rebuilt from the relay's log is the live one's
+    const late = await suite.freshPage();
+    await late.goto(imageUrl);
+    await waitForStatus(late, 'completed');
+    await late.getByRole('img', { name: /Step against elapsed time/ }).waitFor({ timeout: 10_000 });
+    expect(await late.getByText('No progress sample yet').count()).toBe(0);
+    expect(await late.getByTestId('step').textContent()).toBe(await viewer.getByTestId('step').textContent());
+    expect(await late.getByTestId('step').textContent()).toMatch(/Step (\d+) of \1\b/);
+    await late.close();
 
     await launch(launcher, first.appUrl, 'CodeBegen (demo) (CodeBegen)', { Prompt: 'User API to iterate on, through the relay' });
     await waitForStatus(launcher, 'completed');
