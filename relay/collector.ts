@@ -1,4 +1,4 @@
-import { listingKey, listingsOf, SourceDiscovery, type ListingHealth } from '../src/feeds/discovery';
+import { listingKey, listingsOf, settleDeparted, SourceDiscovery, type ListingHealth } from '../src/feeds/discovery';
 import { FeedManager } from '../src/feeds/feedManager';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type Identified, type JobFeed } from '../src/feeds/jobFeed';
 import { followable, startFailedEvent, startWhenListening } from '../src/feeds/launching';
@@ -176,11 +176,23 @@ export class Collector {
       dialect,
       listing,
       onSightings: (sightings) => void this.onSightings(source, dialect, sightings),
+      onDeparted: (jobIds) => void this.onDeparted(source, dialect, jobIds),
       onState: (state) => this.listingHealth.set(key, { sourceId: source.id, listingId, label, intervalMs, lists, state }),
       fetch: this.options.feed?.fetch,
     });
     this.discoveries.set(key, discovery);
     discovery.start();
+  }
+
+  /** Jobs gone from a listing of running ones: those nothing follows get their row read. */
+  private async onDeparted(source: Source, dialect: Dialect, jobIds: string[]): Promise<void> {
+    for (const jobId of jobIds) {
+      const key = jobKey(source.id, jobId);
+      const known = this.options.known(key);
+      if (!known || isTerminal(known.status) || this.feeds.feed(key)?.active) continue;
+      const events = await settleDeparted(source, dialect, jobId, this.options.feed?.fetch);
+      this.options.publish(events.filter((event) => event.at >= (known.updatedAt ?? 0)));
+    }
   }
 
   private async onSightings(source: Source, dialect: Dialect, sightings: JobSighting[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Dialect, JobSighting, PlatformListing } from '../protocols/dialect';
-import type { WireMismatch } from '../model/events';
+import type { JobEvent, WireMismatch } from '../model/events';
 import type { Source } from '../protocols/source';
 import { Poller } from '../transports/poll';
 import type { WireLedger } from './wireLedger';
@@ -80,6 +80,11 @@ export interface DiscoveryOptions {
   listing: Listing;
   onSightings: (sightings: JobSighting[]) => void;
   onState: (state: DiscoveryState) => void;
+  /**
+   * Jobs a listing of running jobs showed last time and no longer does: they moved on (ended,
+   * mostly), and a job nothing else keeps current would otherwise stay "running" for ever.
+   */
+  onDeparted?: (jobIds: string[]) => void;
   fetch?: typeof fetch;
   /** where what the listing said is recorded for the protocol inspector */
   ledger?: WireLedger;
@@ -92,6 +97,8 @@ export interface DiscoveryOptions {
  */
 export class SourceDiscovery {
   private poller: Poller | undefined;
+  /** the ids the last answer listed, for a listing of running jobs */
+  private listed = new Set<string>();
 
   constructor(private readonly options: DiscoveryOptions) {}
 
@@ -121,6 +128,7 @@ export class SourceDiscovery {
           ledger?.record(source, 'listing', signal.body, [], signal.at, listing.id);
           onState({ state: 'ok', at: signal.at, jobs: result.length });
           onSightings(result);
+          if (listing.lists === 'running') this.noteDepartures(result);
         } else if (signal.type === 'failed') {
           onState({ state: 'error', at: signal.at, detail: signal.error.message, fatal: false });
         } else if (signal.reason !== 'stopped') {
@@ -135,5 +143,28 @@ export class SourceDiscovery {
   stop(): void {
     this.poller?.stop();
     this.poller = undefined;
+    this.listed.clear();
+  }
+
+  private noteDepartures(sightings: JobSighting[]): void {
+    const now = new Set(sightings.map((sighting) => sighting.jobId));
+    const departed = [...this.listed].filter((jobId) => !now.has(jobId));
+    this.listed = now;
+    if (departed.length > 0) this.options.onDeparted?.(departed);
+  }
+}
+
+/**
+ * What a job's platform says of it now, for a job gone from a listing of running jobs: the
+ * events of its lookup (its row), or none where the platform cannot be asked or did not answer.
+ */
+export async function settleDeparted(source: Source, dialect: Dialect, jobId: string, fetchImpl?: typeof fetch): Promise<JobEvent[]> {
+  if (!dialect.lookup) return [];
+  try {
+    const answer = await dialect.lookup(source, jobId, fetchImpl);
+    return answer.state === 'found' ? answer.events : [];
+  } catch {
+    // the next listing round, or the job's own stream once it has a slot, will tell
+    return [];
   }
 }

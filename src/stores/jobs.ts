@@ -1,7 +1,7 @@
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, markRaw, nextTick, shallowRef, watch } from 'vue';
 import { useDocumentVisibility, useEventListener, useOnline } from '@vueuse/core';
-import { listingKey, listingsOf, SourceDiscovery } from '../feeds/discovery';
+import { listingKey, listingsOf, settleDeparted, SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
 import { FeedManager } from '../feeds/feedManager';
 import { followable, startFailedEvent, startWhenListening } from '../feeds/launching';
@@ -441,6 +441,20 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
+  /** Jobs gone from a listing of running ones: those nothing else keeps current get their row read. */
+  async function onDeparted(source: Source, dialect: Dialect, jobIds: string[]): Promise<void> {
+    for (const jobId of jobIds) {
+      const key = jobKey(source.id, jobId);
+      const known = records.get(key)?.job;
+      const feed = feeds.feed(key);
+      if (!known || isTerminal(known.status) || (feed?.active && feed.mode !== 'queued')) continue;
+      for (const event of await settleDeparted(source, dialect, jobId, jobsConfig.feed.fetch)) {
+        const current = records.get(key)?.job;
+        if (current && !isTerminal(current.status) && event.at >= (current.updatedAt ?? 0)) ingest(event);
+      }
+    }
+  }
+
   /** Watch a source: discover its jobs through each of its listings and keep the running ones current. */
   function attachSource(source: Source): void {
     const dialect = dialectFor(source.kind);
@@ -458,6 +472,7 @@ export const useJobsStore = defineStore('jobs', () => {
         dialect,
         listing,
         onSightings: (sightings) => onSightings(source, dialect, sightings),
+        onDeparted: (jobIds) => void onDeparted(source, dialect, jobIds),
         onState: (state) => sources.setListing({ sourceId: source.id, listingId, label, intervalMs, lists, state }),
         fetch: jobsConfig.feed.fetch,
         ledger,

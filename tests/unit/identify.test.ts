@@ -5,7 +5,7 @@ import { startComfyuiPlatform } from '../../server/comfyui/platform.js';
 import { startImagegenPlatform } from '../../server/imagegen/platform.js';
 import { startSmartforgePlatform } from '../../server/smartforge/platform.js';
 import { startTakossPlatform } from '../../server/takoss/platform.js';
-import { listingsOf, SourceDiscovery, type DiscoveryState } from '../../src/feeds/discovery';
+import { listingsOf, settleDeparted, SourceDiscovery, type DiscoveryState } from '../../src/feeds/discovery';
 import { FeedManager } from '../../src/feeds/feedManager';
 import type { FeedSettings, JobFeed } from '../../src/feeds/jobFeed';
 import type { JobEvent } from '../../src/model/events';
@@ -244,6 +244,31 @@ describe('the platforms’ own listings', () => {
     const sighting = read.get('running')!.sightings.find((item) => item.jobId === jobId);
     expect(sighting).toMatchObject({ finished: false });
     expect(sighting!.events[0]).toMatchObject({ kind: 'update', update: { status: 'running', title: 'Found by the listing' } });
+  });
+
+  it('CodeBegen: a generation gone from the running list is read once more, and its row says how it ended', async () => {
+    const source = sources().codebegen;
+    const dialect = dialectFor('codebegen');
+    const jobId = codebegen.startGeneration({ prompt: 'Ends while only listed', __durationMs: 600, __fail: false });
+    const running = listingsOf(source, dialect, 150).find((listing) => listing.id === 'running')!;
+    const departed = await new Promise<string[]>((resolve, reject) => {
+      const discovery = new SourceDiscovery({
+        source,
+        dialect,
+        listing: running,
+        onSightings: () => undefined,
+        onState: (state) => state.state === 'error' && reject(new Error(state.detail)),
+        onDeparted: (jobIds) => {
+          discovery.stop();
+          resolve(jobIds);
+        },
+      });
+      discovery.start();
+    });
+    expect(departed).toContain(jobId);
+    const events = await settleDeparted(source, dialect, jobId);
+    expect(events.at(-1)).toMatchObject({ kind: 'update', update: { status: 'completed' } });
+    expect(await settleDeparted(source, dialect, '0b7c4c5e-0000-4000-8000-00000000dead')).toEqual([]);
   });
 
   it('Smart Forge: tRPC projects.getMany; Takoss: its finished projects; ComfyUI: its queue and history', async () => {
