@@ -1,6 +1,5 @@
-import { isPlatformKind } from '../protocols';
 import { failureGroup, NO_REASON } from '../insights/facts';
-import { JOB_STATUSES, type Job, type JobStatus, type PlatformKind } from './job';
+import { isPlatformKind, JOB_STATUSES, type Job, type JobStatus, type PlatformKind } from './job';
 
 /** The board's filters and sort, as they live in its URL query. */
 export interface BoardQuery {

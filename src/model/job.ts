@@ -1,8 +1,15 @@
 /** The one job model every platform is normalized into. Progress is always 0-100. */
 
-import type { PlatformKind } from '../protocols';
+/**
+ * The platforms genwatch speaks to. The model names them and knows nothing of their wire: each
+ * kind's dialect is its entry in the registry (`src/protocols/index.ts`), which must cover them all.
+ */
+export const PLATFORM_KINDS = ['codebegen', 'takoss', 'smartforge', 'imagegen', 'comfyui'] as const;
+export type PlatformKind = (typeof PLATFORM_KINDS)[number];
 
-export type { PlatformKind };
+export function isPlatformKind(value: unknown): value is PlatformKind {
+  return typeof value === 'string' && (PLATFORM_KINDS as readonly string[]).includes(value);
+}
 
 export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];

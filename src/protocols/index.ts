@@ -1,3 +1,4 @@
+import { isPlatformKind, PLATFORM_KINDS, type PlatformKind } from '../model/job';
 import { codebegenDialect } from './codebegen';
 import { comfyuiDialect } from './comfyui';
 import type { AnyDialect, Dialect } from './dialect';
@@ -6,8 +7,8 @@ import { smartforgeDialect } from './smartforge';
 import { takossDialect } from './takoss';
 
 /**
- * The platform registry: one line per platform. Its kind, label, badge, launch form and
- * readers all come from its dialect; its job panel is components/platforms/<Kind>Panel.vue.
+ * The platform registry: one line per kind of `PLATFORM_KINDS`. Its label, badge, launch form
+ * and readers all come from its dialect; its job panel is components/platforms/<Kind>Panel.vue.
  */
 export const DIALECTS = {
   codebegen: codebegenDialect,
@@ -15,15 +16,9 @@ export const DIALECTS = {
   smartforge: smartforgeDialect,
   imagegen: imagegenDialect,
   comfyui: comfyuiDialect,
-} satisfies Record<string, AnyDialect>;
+} satisfies Record<PlatformKind, AnyDialect>;
 
-export type PlatformKind = keyof typeof DIALECTS;
-
-export const PLATFORM_KINDS = Object.keys(DIALECTS) as PlatformKind[];
-
-export function isPlatformKind(value: unknown): value is PlatformKind {
-  return typeof value === 'string' && Object.hasOwn(DIALECTS, value);
-}
+export { isPlatformKind, PLATFORM_KINDS, type PlatformKind };
 
 export function dialectFor(kind: PlatformKind): Dialect<unknown>;
 export function dialectFor(kind: string): Dialect<unknown> | undefined;

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { PLATFORM_KINDS } from './index';
+import { PLATFORM_KINDS } from '../model/job';
 
 /** A platform endpoint the dashboard watches; the shape of an entry of /sources.json. */
 export const SourceSchema = v.object({
