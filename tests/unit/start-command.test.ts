@@ -28,8 +28,13 @@ describe.runIf(existsSync(path.join(DIST, 'index.html')))('start command', () =>
     const url = await start([]);
     const sources = await (await fetch(`${url}/sources.json`)).json();
     expect(sources.map((entry: { kind: string }) => entry.kind)).toEqual(['codebegen', 'takoss', 'smartforge', 'imagegen', 'comfyui']);
-    const [source] = sources;
-    const listing = await fetch(source.discoveryUrl, { headers: { Authorization: `Bearer ${source.token}` } });
+    const [codebegen, takoss] = sources;
+    // CodeBegen's own code lists its running generations: no listing of the demo's beside it
+    expect(codebegen.discoveryUrl).toBeUndefined();
+    const running = await fetch(`${codebegen.baseUrl}/generations/?status=processing`, { headers: { Authorization: `Bearer ${codebegen.token}` } });
+    expect(running.status).toBe(200);
+    // Takoss lists only finished projects: the demo's listing shows the running ones
+    const listing = await fetch(takoss.discoveryUrl, { headers: { Authorization: `Bearer ${takoss.token}` } });
     expect(listing.status).toBe(200);
   });
 
