@@ -182,6 +182,9 @@ export class JobFeed {
   private unconfirmed: ReturnType<typeof setTimeout> | undefined;
   private heartbeatsSeen = 0;
   private lastNotice: string | undefined;
+  /** the row of a finished job, held until its stream has sent the history again */
+  private heldEnd: JobEvent[] | undefined;
+  private heldEndTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: JobFeedOptions) {
     this.source = options.source;
@@ -232,6 +235,7 @@ export class JobFeed {
       const finished = lookup.events.some((event) => event.kind === 'update' && event.update.status !== undefined && isTerminal(event.update.status));
       // a finished job's stream adds nothing, unless it sends its history again
       if (finished && !lookup.replays) this.deliver(lookup.events);
+      else if (finished) this.holdEnd(lookup.events);
       else this.emit(lookup.events);
     } else if (lookup.state === 'not-found') {
       const answer = `${this.source.name} knows no job by this id: ${lookup.answer}`;
@@ -255,6 +259,39 @@ export class JobFeed {
       this.watchForSign();
     }
     this.identifiedAs?.(lookup.state);
+  }
+
+  /**
+   * A finished job whose stream sends its history again: the row's end waits behind that
+   * history, so the page is built in the order it was live (stages before the end, not dropped
+   * as after it). The row ends the job if the stream does not: closed, refused or silent.
+   */
+  private holdEnd(events: JobEvent[]): void {
+    this.emit(
+      events.map((event) => {
+        if (event.kind !== 'update') return event;
+        const { title, createdAt, variant, parentKey } = event.update;
+        return { ...event, update: { title, createdAt, variant, parentKey } };
+      }),
+    );
+    this.heldEnd = events.map((event) => ({ ...event, raw: undefined }));
+    this.armHeldEnd();
+  }
+
+  private armHeldEnd(): void {
+    clearTimeout(this.heldEndTimer);
+    if (this.heldEnd) this.heldEndTimer = setTimeout(() => this.releaseEnd(), this.settings.confirmWithinMs ?? 5000);
+  }
+
+  /** Ends the job with its row, when its stream did not: true when it did. */
+  private releaseEnd(): boolean {
+    clearTimeout(this.heldEndTimer);
+    this.heldEndTimer = undefined;
+    const events = this.heldEnd;
+    this.heldEnd = undefined;
+    if (!events || !this.active) return false;
+    this.deliver(events);
+    return true;
   }
 
   /** No sign of the job within `confirmWithinMs` (heartbeats, a "waiting" notice, silence): shown as not found, still listened to. */
@@ -337,6 +374,7 @@ export class JobFeed {
 
   stream(): void {
     if (!this.active || this.identifying || this.mode === 'stream') return;
+    this.armHeldEnd();
     const request = this.pinnedStream ?? this.dialect.streamRequest(this.source, this.ref);
     if (request.transport === 'none') {
       // a probe, or a free slot, finds the platform still offers no stream: a poll going on goes on
@@ -444,6 +482,8 @@ export class JobFeed {
   stop(): void {
     clearTimeout(this.draining);
     this.draining = undefined;
+    clearTimeout(this.heldEndTimer);
+    this.heldEndTimer = undefined;
     clearTimeout(this.unconfirmed);
     this.unconfirmed = undefined;
     // a lookup still under way is not acted on
@@ -578,6 +618,8 @@ export class JobFeed {
     if (!this.updated.settled && events.some((event) => event.kind === 'update')) this.updated.resolve();
     const finished = events.some((event) => event.kind === 'update' && event.update.status && isTerminal(event.update.status));
     if (finished && this.active) {
+      // the stream told the end itself: the held row is not needed
+      this.heldEnd = undefined;
       this.done = true;
       const drainMs = this.request?.drainMs ?? 0;
       if (drainMs > 0 && (this.sse || this.ws)) {
@@ -695,6 +737,7 @@ export class JobFeed {
   private onStreamClosed(reason: CloseReason, error?: TransportError): void {
     this.meter.disconnected();
     if (reason === 'aborted' || !this.active) return;
+    if (this.releaseEnd()) return;
     this.mode = 'idle';
     const probe = this.probing;
     this.probing = false;
@@ -792,6 +835,8 @@ export class JobFeed {
   }
 
   private halt(detail: string, fatal = true, needsToken = false): void {
+    // a refused or broken stream of a job known to be over: it is over, nothing to ask for
+    if (this.releaseEnd()) return;
     this.halted = true;
     this.haltedBecause = detail;
     this.stop();

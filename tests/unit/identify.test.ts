@@ -102,6 +102,19 @@ describe('an id opened that the dashboard has never seen', () => {
     expect(job.phases.length).toBeGreaterThan(5);
   });
 
+  it('CodeBegen generation finished before it was opened: its history comes first, the row’s end after it', async () => {
+    const jobId = codebegen.startGeneration({ prompt: 'Over before anyone looked', __durationMs: 200, __fail: false });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const { job, events } = await open(sources().codebegen, jobId, finished);
+    expect(job.status).toBe('completed');
+    const updates = events.filter((event) => event.kind === 'update');
+    const firstEnd = updates.findIndex((event) => event.kind === 'update' && event.update.status === 'completed');
+    // the replayed stages came before any end, so none was dropped as after it
+    expect(updates.slice(0, firstEnd).filter((event) => event.kind === 'update' && event.update.stage !== undefined).length).toBeGreaterThan(4);
+    expect(job.phases.length).toBeGreaterThan(5);
+    expect(job.title).toBe('Over before anyone looked');
+  });
+
   it('CodeBegen iteration started by another client: its row says it is one, so its own stream is followed, never the v2 one', async () => {
     const parent = codebegen.startGeneration({ prompt: 'Parent generation', __durationMs: 200, __fail: false });
     await new Promise((resolve) => setTimeout(resolve, 500));
