@@ -3,7 +3,7 @@ import { FeedManager } from '../src/feeds/feedManager';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type Identified, type JobFeed } from '../src/feeds/jobFeed';
 import { followable, startFailedEvent, startWhenListening } from '../src/feeds/launching';
 import type { JobEvent } from '../src/model/events';
-import { isTerminal, jobKey, type Job } from '../src/model/job';
+import { isTerminal, jobKey, lacksListingFacts, type Job } from '../src/model/job';
 import { dialectFor } from '../src/protocols';
 import type { Dialect, JobRef, JobSighting, Launched } from '../src/protocols/dialect';
 import { launchRequest } from '../src/protocols/launch';
@@ -218,11 +218,13 @@ export class Collector {
       if (known.link !== 'live' && !this.feeds.feed(key)?.active) {
         // nothing keeps this job current but the listing
         this.options.publish(sighting.events.filter((event) => event.at > (known.updatedAt ?? 0)));
-      } else if (known.createdAt === undefined) {
+      } else if (lacksListingFacts(known)) {
         // streams do not carry the prompt or creation time; a listing does
         for (const event of sighting.events) {
           if (event.kind !== 'update') continue;
           const { title, createdAt, variant, parentKey } = event.update;
+          // a row without them says nothing new, every round
+          if ((!title || title === known.title) && (createdAt === undefined || known.createdAt !== undefined)) continue;
           this.options.publish([{ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt, variant, parentKey } }]);
         }
       }

@@ -179,6 +179,12 @@ export function linkHealth(job: Job, now: number): 'ok' | 'stale' | 'down' {
   return heardAt !== undefined && now - heardAt > STALE_AFTER_MS ? 'stale' : 'ok';
 }
 
+/**
+ * A job still without what streams and status rows often lack (its prompt as title, its
+ * creation time), which a listing's row carries.
+ */
+export const lacksListingFacts = (job: Job): boolean => job.createdAt === undefined || job.title === job.jobId;
+
 export function newJob(sourceId: string, jobId: string, platform: PlatformKind): Job {
   return {
     key: jobKey(sourceId, jobId),

@@ -9,7 +9,7 @@ import type { RelayConnections } from '../feeds/feedConnection';
 import { loadRelayConfig, RelayLink, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
-import { JOB_STATUSES, isTerminal, jobKey, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
+import { JOB_STATUSES, isTerminal, jobKey, lacksListingFacts, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
 import { compactQueue } from '../model/compact';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
@@ -430,11 +430,13 @@ export const useJobsStore = defineStore('jobs', () => {
       if ((!feed?.active || feed.mode === 'queued') && !isTerminal(known.status)) {
         // nothing else keeps this job current: the listing is its only news
         for (const event of sighting.events) if (event.at > (known.updatedAt ?? 0)) ingest(event);
-      } else if (known.createdAt === undefined) {
+      } else if (lacksListingFacts(known)) {
         // streams do not carry the prompt or creation time; a listing does
         for (const event of sighting.events) {
           if (event.kind !== 'update') continue;
           const { title, createdAt, variant, parentKey } = event.update;
+          // a row without them says nothing new, every round
+          if ((!title || title === known.title) && (createdAt === undefined || known.createdAt !== undefined)) continue;
           ingest({ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt, variant, parentKey } });
         }
       }
