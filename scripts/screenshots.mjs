@@ -112,6 +112,21 @@ if (wanted('connections')) {
   await shot('connections');
 }
 
+if (wanted('listings')) {
+  await visit('Connections');
+  await page.waitForTimeout(6000);
+  await page.getByRole('heading', { name: 'Listings' }).scrollIntoViewIfNeeded();
+  await page.getByRole('table', { name: 'Listings' }).screenshot({ path: 'docs/listings.png' });
+}
+
+if (wanted('not-found')) {
+  // an id no platform has a job by, as a mistyped or stale link opens it
+  await page.goto(`${base}/jobs/codebegen-demo/0b7c4c5e-0000-4000-8000-00000000dead`);
+  await page.getByTestId('not-found').waitFor({ timeout: 10_000 });
+  await page.waitForTimeout(500);
+  await shot('not-found');
+}
+
 if (wanted('inspector')) {
   // a while on the board, every source read in this page, then its inspector
   await page.goto(base);
