@@ -545,10 +545,18 @@ export const useJobsStore = defineStore('jobs', () => {
     feedFor(source, refFor(source, jobId), { renew: true });
   }
 
-  /** Cancel where the platform allows it: a job whose stream is its own request. */
-  function cancel(key: string): void {
-    if (relay) void relay.cancel(key).catch(() => undefined);
-    else feeds.feed(key)?.cancel();
+  /**
+   * Cancel where the platform allows it: a job whose stream is its own request. Behind a relay
+   * it can be refused (the relay that held the stream is gone) or not reach the relay at all:
+   * rejects with what to tell the operator, the job going on.
+   */
+  async function cancel(key: string): Promise<void> {
+    if (!relay) return feeds.feed(key)?.cancel();
+    try {
+      await relay.cancel(key);
+    } catch (error) {
+      throw new Error(`Cancel failed: ${(error as Error).message}. The job goes on.`, { cause: error });
+    }
   }
 
   /** Drops a job that never started (its start request failed). */

@@ -31,14 +31,14 @@ async function directDashboard(sources: Source[]): Promise<string> {
   return app.url;
 }
 
-async function relayDashboard(relay: Relay): Promise<string> {
+async function relayDashboard(relay: Relay, fallbacks: Relay[] = []): Promise<string> {
   const app = await startAppServer({
     root: DIST,
     sources: async () => JSON.stringify(unlisted().map(({ token: _token, ...source }) => source)),
-    relay: { url: relay.url, token: TOKEN },
+    relay: { url: relay.url, fallbackUrls: fallbacks.map((other) => other.url), token: TOKEN },
   });
   apps.push(app);
-  relay.allowOrigin(app.url);
+  for (const each of [relay, ...fallbacks]) each.allowOrigin(app.url);
   return app.url;
 }
 
@@ -237,4 +237,27 @@ describe('behind relays on NATS JetStream', () => {
       await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('completed');
     }
   }, 90_000);
+
+  it('a cancel no relay can carry out says why on the page, and the job goes on', async () => {
+    const holder = await startRelay('cancel-holder');
+    const other = await startRelay('cancel-other');
+    const page = await suite.freshPage();
+    await page.goto(await relayDashboard(holder, [other]));
+    await page.getByRole('button', { name: 'New generation' }).click();
+    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Takoss (demo) (Takoss)' });
+    await page.getByLabel('Project name', { exact: true }).fill('Cancelled too late');
+    await page.getByLabel('Description', { exact: true }).fill('Its relay dies first');
+    await page.getByLabel('Requirements', { exact: true }).fill('Say why the cancel failed');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.waitForURL(/\/jobs\//);
+    await expect.poll(() => headerStatus(page).textContent(), { timeout: 10_000 }).toBe('running');
+    // the relay that holds the launching request, the only stream that can be closed, dies
+    await holder.closeAll({ crash: true });
+    relays.splice(relays.indexOf(holder), 1);
+    await page.getByRole('button', { name: 'Cancel generation' }).click();
+    const refused = page.getByTestId('cancel-refused');
+    await refused.waitFor({ timeout: 15_000 });
+    expect(await refused.textContent()).toMatch(/^Cancel failed: .+\. The job goes on\.$/);
+    expect(await headerStatus(page).textContent()).toBe('running');
+  }, 60_000);
 });
