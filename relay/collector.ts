@@ -2,7 +2,7 @@ import { listingKey, listingsOf, settleDeparted, SourceDiscovery, type ListingHe
 import { FeedManager } from '../src/feeds/feedManager';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type Identified, type JobFeed } from '../src/feeds/jobFeed';
 import { followable, startFailedEvent, startWhenListening } from '../src/feeds/launching';
-import type { JobEvent } from '../src/model/events';
+import { listingFactsEvent, type JobEvent } from '../src/model/events';
 import { isTerminal, jobKey, lacksListingFacts, type Job } from '../src/model/job';
 import { dialectFor } from '../src/protocols';
 import type { Dialect, JobRef, JobSighting, Launched } from '../src/protocols/dialect';
@@ -220,13 +220,8 @@ export class Collector {
         this.options.publish(sighting.events.filter((event) => event.at > (known.updatedAt ?? 0)));
       } else if (lacksListingFacts(known)) {
         // streams do not carry the prompt or creation time; a listing does
-        for (const event of sighting.events) {
-          if (event.kind !== 'update') continue;
-          const { title, createdAt, variant, parentKey } = event.update;
-          // a row without them says nothing new, every round
-          if ((!title || title === known.title) && (createdAt === undefined || known.createdAt !== undefined)) continue;
-          this.options.publish([{ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt, variant, parentKey } }]);
-        }
+        const facts = sighting.events.flatMap((event) => listingFactsEvent(event, known) ?? []);
+        if (facts.length > 0) this.options.publish(facts);
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { JobEvent } from '../model/events';
+import { jobFacts, type JobEvent } from '../model/events';
 import { isTerminal, jobKey, type LinkState, type Transport } from '../model/job';
 import {
   DEFAULT_MAX_EVENT_CHARS,
@@ -267,13 +267,7 @@ export class JobFeed {
    * as after it). The row ends the job if the stream does not: closed, refused or silent.
    */
   private holdEnd(events: JobEvent[]): void {
-    this.emit(
-      events.map((event) => {
-        if (event.kind !== 'update') return event;
-        const { title, createdAt, variant, parentKey } = event.update;
-        return { ...event, update: { title, createdAt, variant, parentKey } };
-      }),
-    );
+    this.emit(events.map((event) => (event.kind === 'update' ? { ...event, update: jobFacts(event.update) } : event)));
     this.heldEnd = events.map((event) => ({ ...event, raw: undefined }));
     this.armHeldEnd();
   }

@@ -1,4 +1,4 @@
-import type { JobStatus, LinkState, NotFound, PhaseFiles, PlatformKind, StepCount, StepSample, Transport } from './job';
+import type { Job, JobStatus, LinkState, NotFound, PhaseFiles, PlatformKind, StepCount, StepSample, Transport } from './job';
 
 /** Fields a platform message may set on a job; a dialect fills only what it knows. */
 export interface JobUpdate {
@@ -81,3 +81,19 @@ export type JobEvent =
   | (EventBase & { kind: 'integrity'; duplicates?: number; gaps?: number });
 
 export type JobEventKind = JobEvent['kind'];
+
+/** What a row says of a job besides its progress: its prompt as title, its creation time, its kind and parent. */
+export function jobFacts({ title, createdAt, variant, parentKey }: JobUpdate): JobUpdate {
+  return { title, createdAt, variant, parentKey };
+}
+
+/**
+ * A listing's row as the facts a stream lacks (it carries no prompt or creation time), for a
+ * job kept current otherwise; undefined when the row tells the job nothing new, as most rounds do.
+ */
+export function listingFactsEvent(event: JobEvent, known: Job): JobEvent | undefined {
+  if (event.kind !== 'update') return undefined;
+  const { title, createdAt } = event.update;
+  if ((!title || title === known.title) && (createdAt === undefined || known.createdAt !== undefined)) return undefined;
+  return { ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: jobFacts(event.update) };
+}

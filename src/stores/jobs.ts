@@ -8,7 +8,7 @@ import { followable, startFailedEvent, startWhenListening } from '../feeds/launc
 import type { RelayConnections } from '../feeds/feedConnection';
 import { loadRelayConfig, RelayLink, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../feeds/jobFeed';
-import type { JobEvent } from '../model/events';
+import { listingFactsEvent, type JobEvent } from '../model/events';
 import { JOB_STATUSES, isTerminal, jobKey, lacksListingFacts, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
 import { compactQueue } from '../model/compact';
 import { reduceJob } from '../model/reducer';
@@ -433,11 +433,8 @@ export const useJobsStore = defineStore('jobs', () => {
       } else if (lacksListingFacts(known)) {
         // streams do not carry the prompt or creation time; a listing does
         for (const event of sighting.events) {
-          if (event.kind !== 'update') continue;
-          const { title, createdAt, variant, parentKey } = event.update;
-          // a row without them says nothing new, every round
-          if ((!title || title === known.title) && (createdAt === undefined || known.createdAt !== undefined)) continue;
-          ingest({ ...event, at: createdAt ?? event.at, raw: undefined, label: 'listing', update: { title, createdAt, variant, parentKey } });
+          const facts = listingFactsEvent(event, known);
+          if (facts) ingest(facts);
         }
       }
     }
