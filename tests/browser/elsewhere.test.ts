@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { startAppServer } from '../../server/app-server.js';
 import { startRelayWith } from '../../relay/main';
 import type { Source } from '../../src/protocols/source';
 import { startNats } from '../support/nats';
 import { relayApi } from '../support/relayStream';
 import { DIST } from '../support/stack';
-import { browserSuite, headerStatus, jobUrl, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, statusesUntil, jobUrl, waitForStatus } from '../support/suite';
+import { postJson } from '../support/http';
 
 // Jobs genwatch did not start: a product's backend, a script or a colleague started them straight
 // at the demo platforms (as their own code serves them), and the operator has a URL, an id, a
@@ -59,18 +59,9 @@ afterAll(async () => {
   await nats?.close();
 });
 
-async function post(url: string, body: unknown, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 async function generationElsewhere(prompt: string, durationMs = 4000): Promise<string> {
   const { platform } = suite.stack;
-  const { status, body } = await post(`${platform.url}/api/v2/generation/generate`, { prompt, __fail: false, __durationMs: durationMs }, platform.devToken);
+  const { status, body } = await postJson(`${platform.url}/api/v2/generation/generate`, { prompt, __fail: false, __durationMs: durationMs }, platform.devToken);
   expect(status).toBe(201);
   return body.generation_id as string;
 }
@@ -79,7 +70,7 @@ async function iterationElsewhere(instruction: string): Promise<string> {
   const { platform } = suite.stack;
   const parent = await generationElsewhere(`Parent of: ${instruction}`, 300);
   await new Promise((resolve) => setTimeout(resolve, 800));
-  const { status, body } = await post(
+  const { status, body } = await postJson(
     `${platform.url}/generations/iterate`,
     { parent_generation_id: parent, modification_prompt: instruction, __durationMs: 3000 },
     platform.devToken,
@@ -90,27 +81,11 @@ async function iterationElsewhere(instruction: string): Promise<string> {
 
 function imageTaskElsewhere(taskId: string, prompt: string) {
   const { imagegen } = suite.stack;
-  return post(
+  return postJson(
     `${imagegen.url}/api/media/generate-image`,
     { prompt, task_id: taskId, use_pexels: false, use_generation: true, num_inference_steps: 20, __stepMs: 250 },
     imagegen.devToken,
   );
-}
-
-/** every status the header showed, polled until the last one is `status` */
-async function statusesUntil(page: Page, status: string, timeout = 30_000): Promise<string[]> {
-  const seen: string[] = [];
-  await expect
-    .poll(
-      async () => {
-        const now = await headerStatus(page).textContent();
-        if (now && seen.at(-1) !== now) seen.push(now);
-        return now;
-      },
-      { timeout, interval: 100 },
-    )
-    .toBe(status);
-  return seen;
 }
 
 /** the three kinds of job from the issue, each started elsewhere and opened by its URL */

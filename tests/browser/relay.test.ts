@@ -5,7 +5,7 @@ import { startRelayWith } from '../../relay/main';
 import { startNats } from '../support/nats';
 import { relayApi } from '../support/relayStream';
 import { DIST } from '../support/stack';
-import { browserSuite, headerStatus, inject, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, statusesUntil, inject, waitForStatus } from '../support/suite';
 
 // Dashboards behind relays on a real NATS JetStream: every shared URL live for every viewer,
 // one stream per browser, and the work shared by two relays that survive one being killed.
@@ -77,22 +77,6 @@ async function launch(page: Page, appUrl: string, sourceName: string, fields: Re
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await page.waitForURL(/\/jobs\//);
   return page.url();
-}
-
-/** every status the header showed, polled until the last one is `status` */
-async function statusesUntil(page: Page, status: string, timeout = 30_000): Promise<string[]> {
-  const seen: string[] = [];
-  await expect
-    .poll(
-      async () => {
-        const now = await headerStatus(page).textContent();
-        if (now && seen.at(-1) !== now) seen.push(now);
-        return now;
-      },
-      { timeout, interval: 100 },
-    )
-    .toBe(status);
-  return seen;
 }
 
 describe('through a relay', () => {

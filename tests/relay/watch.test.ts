@@ -7,6 +7,7 @@ import type { Source } from '../../src/protocols/source';
 import { startNats } from '../support/nats';
 import { openRelayStream, relayApi, type Relayed } from '../support/relayStream';
 import { startStack } from '../support/stack';
+import { postJson } from '../support/http';
 
 // Jobs started by another client (a product's backend, a script, a colleague), not through
 // genwatch, against the demo platforms as their own code serves them, behind relays sharing a
@@ -63,18 +64,9 @@ const until = async (check: () => boolean, timeoutMs = 20_000, what = 'condition
   }
 };
 
-async function post(url: string, body: unknown, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 /** a CodeBegen generation started as a product's backend starts one: straight at the platform */
 async function startGenerationElsewhere(prompt: string, durationMs = 3000): Promise<string> {
-  const { status, body } = await post(
+  const { status, body } = await postJson(
     `${stack.platform.url}/api/v2/generation/generate`,
     { prompt, __fail: false, __durationMs: durationMs },
     stack.platform.devToken,
@@ -109,7 +101,7 @@ describe('jobs started elsewhere, behind relays on NATS JetStream', () => {
   it('an iteration started by another client is followed on its own stream, never the v2 one that answers any id', async () => {
     const parent = await startGenerationElsewhere('Parent generation started elsewhere', 300);
     await new Promise((resolve) => setTimeout(resolve, 800));
-    const { status, body } = await post(
+    const { status, body } = await postJson(
       `${stack.platform.url}/generations/iterate`,
       { parent_generation_id: parent, modification_prompt: 'Iterated by a colleague, opened behind the relay', __durationMs: 2500 },
       stack.platform.devToken,
@@ -131,7 +123,7 @@ describe('jobs started elsewhere, behind relays on NATS JetStream', () => {
     const page = await openRelayStream(b.url, TOKEN, { open: [key] });
     // the socket is open upstream before the task exists
     await until(() => relays.some((relay) => relay.collector.upstream().some((feed) => feed.key === key)), 10_000, 'a relay to follow the task');
-    const done = post(
+    const done = postJson(
       `${stack.imagegen.url}/api/media/generate-image`,
       { prompt: 'A lighthouse in a storm', task_id: taskId, use_pexels: false, use_generation: true, num_inference_steps: 20, __stepMs: 300 },
       stack.imagegen.devToken,

@@ -56,6 +56,22 @@ export function browserSuite(options: Parameters<typeof startStack>[0]) {
 export const jobUrl = (base: string, sourceId: string, jobId: string) => `${base}/jobs/${sourceId}/${jobId}`;
 export const headerStatus = (page: Page) => page.locator('header [data-testid="status"]');
 
+/** every status the header showed, polled until the last one is `status` */
+export async function statusesUntil(page: Page, status: string, timeout = 30_000): Promise<string[]> {
+  const seen: string[] = [];
+  await expect
+    .poll(
+      async () => {
+        const now = await headerStatus(page).textContent();
+        if (now && seen.at(-1) !== now) seen.push(now);
+        return now;
+      },
+      { timeout, interval: 100 },
+    )
+    .toBe(status);
+  return seen;
+}
+
 /** Waits until the job page's header shows this status. */
 export const waitForStatus = (page: Page, status: string, timeout = 30_000) => expect.poll(() => headerStatus(page).textContent(), { timeout }).toBe(status);
 

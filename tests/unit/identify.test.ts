@@ -16,6 +16,7 @@ import type { JobSighting } from '../../src/protocols/dialect';
 import { launchRequest } from '../../src/protocols/launch';
 import { routeBook } from '../../src/protocols/routes';
 import type { Source } from '../../src/protocols/source';
+import { postJson } from '../support/http';
 
 // Jobs started by another client and opened by id, against the demo platforms as their own code
 // serves them: the platform is asked what the id is before anything is opened, and an id it has
@@ -82,15 +83,6 @@ async function open(source: Source, jobId: string, until: (job: Job) => boolean,
 const finished = (job: Job) => isTerminal(job.status);
 const answered = (job: Job) => job.notFound !== undefined || finished(job);
 
-async function post(url: string, body: unknown, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 describe('an id opened that the dashboard has never seen', () => {
   it('CodeBegen generation started by another client: looked up, then followed live to its end', async () => {
     const jobId = codebegen.startGeneration({ prompt: 'Started by a backend, opened by id', __fail: false });
@@ -118,7 +110,7 @@ describe('an id opened that the dashboard has never seen', () => {
   it('CodeBegen iteration started by another client: its row says it is one, so its own stream is followed, never the v2 one', async () => {
     const parent = codebegen.startGeneration({ prompt: 'Parent generation', __durationMs: 200, __fail: false });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const { body } = await post(
+    const { body } = await postJson(
       `${codebegen.url}/generations/iterate`,
       { parent_generation_id: parent, modification_prompt: 'Iterated by a colleague', __durationMs: 1500 },
       codebegen.devToken,
@@ -184,7 +176,7 @@ describe('an id opened that the dashboard has never seen', () => {
     expect(missing.notFound!.answer).toMatch(/Waiting for generation to start/);
     expect(feed.active).toBe(true);
     // the task starts after all: the socket still listening takes it to its end
-    const done = post(
+    const done = postJson(
       `${imagegen.url}/api/media/generate-image`,
       { prompt: 'A fox reading a newspaper', task_id: taskId, use_pexels: false, use_generation: true, num_inference_steps: 20, __stepMs: 80 },
       imagegen.devToken,
