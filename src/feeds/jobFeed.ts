@@ -66,6 +66,18 @@ export interface JobFeedOptions {
   identify?: boolean;
 }
 
+/**
+ * How long a job the platform could not be asked about may show only signs of life, and a
+ * finished job's held end may wait for its replayed history: long enough for a task opened
+ * just before its start to begin, short enough that an operator who pasted a wrong id learns
+ * it before giving up on the page.
+ */
+const CONFIRM_WITHIN_MS = 5000;
+
+/** A batch that tells the job ended. */
+const endsJob = (events: readonly JobEvent[]) =>
+  events.some((event) => event.kind === 'update' && event.update.status !== undefined && isTerminal(event.update.status));
+
 /** What a feed that identified its job found out. */
 export type Identified = JobLookup['state'] | 'refused' | 'stopped';
 
@@ -232,7 +244,7 @@ export class JobFeed {
       this.ref = { ...this.ref, ...lookup.ref, request: this.ref.request };
       const raw = lookup.events.find((event) => event.raw !== undefined)?.raw;
       if (raw !== undefined) this.settings.observe?.(this.source, 'lookup', raw, lookup.events);
-      const finished = lookup.events.some((event) => event.kind === 'update' && event.update.status !== undefined && isTerminal(event.update.status));
+      const finished = endsJob(lookup.events);
       // a finished job's stream adds nothing, unless it sends its history again
       if (finished && !lookup.replays) this.deliver(lookup.events);
       else if (finished) this.holdEnd(lookup.events);
@@ -274,7 +286,9 @@ export class JobFeed {
 
   private armHeldEnd(): void {
     clearTimeout(this.heldEndTimer);
-    if (this.heldEnd) this.heldEndTimer = setTimeout(() => this.releaseEnd(), this.settings.confirmWithinMs ?? 5000);
+    if (!this.heldEnd) return;
+    this.heldEndTimer = setTimeout(() => this.releaseEnd(), this.settings.confirmWithinMs ?? CONFIRM_WITHIN_MS);
+    (this.heldEndTimer as { unref?: () => void }).unref?.();
   }
 
   /** Ends the job with its row, when its stream did not: true when it did. */
@@ -290,9 +304,7 @@ export class JobFeed {
 
   /** No sign of the job within `confirmWithinMs` (heartbeats, a "waiting" notice, silence): shown as not found, still listened to. */
   private watchForSign(): void {
-    // long enough for a task opened just before its start to begin; short enough that an
-    // operator who pasted a wrong id learns it before giving up on the page
-    const waitMs = this.settings.confirmWithinMs ?? 5000;
+    const waitMs = this.settings.confirmWithinMs ?? CONFIRM_WITHIN_MS;
     this.unconfirmed = setTimeout(() => {
       this.unconfirmed = undefined;
       if (!this.active) return;
@@ -610,8 +622,7 @@ export class JobFeed {
     if (this.unconfirmed) this.noteSigns(events);
     this.emit(events);
     if (!this.updated.settled && events.some((event) => event.kind === 'update')) this.updated.resolve();
-    const finished = events.some((event) => event.kind === 'update' && event.update.status && isTerminal(event.update.status));
-    if (finished && this.active) {
+    if (endsJob(events) && this.active) {
       // the stream told the end itself: the held row is not needed
       this.heldEnd = undefined;
       this.done = true;
