@@ -1,20 +1,18 @@
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, markRaw, nextTick, shallowRef, watch } from 'vue';
 import { useDocumentVisibility, useEventListener, useOnline } from '@vueuse/core';
-import { listingKey, listingsOf, settleDeparted, SourceDiscovery } from '../feeds/discovery';
 import { WireLedger } from '../feeds/wireLedger';
-import { FeedManager } from '../feeds/feedManager';
-import { followable, startFailedEvent, startWhenListening } from '../feeds/launching';
+import { followable, Follower, type FollowOptions } from '../feeds/follower';
 import type { RelayConnections } from '../feeds/feedConnection';
 import { loadRelayConfig, RelayLink, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
-import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from '../feeds/jobFeed';
-import { listingFactsEvent, type JobEvent } from '../model/events';
-import { JOB_STATUSES, isTerminal, jobKey, lacksListingFacts, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../feeds/jobFeed';
+import type { JobEvent } from '../model/events';
+import { JOB_STATUSES, isTerminal, jobKey, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
 import { compactQueue } from '../model/compact';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
 import { dialectFor } from '../protocols';
-import type { Dialect, JobRef, JobSighting, Launched } from '../protocols/dialect';
+import type { JobRef } from '../protocols/dialect';
 import { LaunchValidationError, launchRequest } from '../protocols/launch';
 import type { Source } from '../protocols/source';
 import { exportedPlatform, parseJsonl, replay, type ReplaySpeed } from '../persistence/exchange';
@@ -62,8 +60,6 @@ export interface ReplayedExport {
   skipped: number;
 }
 
-type FeedOptions = { renew?: boolean; pinnedStream?: Launched['pinnedStream']; seen?: readonly string[]; identify?: boolean };
-
 /**
  * Every job the dashboard knows, and the workflows that span stores (starting up, adding a
  * source, a new token, a replay). Laid out as state, getters, then actions.
@@ -76,8 +72,8 @@ export const useJobsStore = defineStore('jobs', () => {
   // items are new objects only for jobs that changed) and bumps `revision`, which the getters
   // below read so that whatever uses them is reactive.
   const records = new Map<string, JobRecord>();
-  /** per-job handles, secrets included (an iteration's sse_token): memory only, never rendered */
-  const refs = new Map<string, JobRef>();
+  /** the launch-form values of jobs started here, to start the same again */
+  const requests = new Map<string, unknown>();
   let order: string[] = [];
   let queue: JobEvent[] = [];
   let flushScheduled = false;
@@ -95,12 +91,20 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** what every source sent and what genwatch made of it, for the protocol inspector */
   const ledger = markRaw(new WireLedger());
-  const feeds = markRaw(
-    new FeedManager((events) => ingestMany(events), {
-      ...jobsConfig.feed,
-      observe: (source, channel, raw, events) => ledger.record(source, channel, raw, events),
+  const follower = markRaw(
+    new Follower({
+      publish: (events) => ingestMany(events),
+      // what is queued and not yet applied is not known yet: a listing may say it twice
+      known: (key) => records.get(key)?.job,
+      seenBefore: (key) => (restored.has(key) ? loadStoredEvents(key).finally(() => restored.delete(key)) : undefined),
+      onStartFailed: (source, jobId) => remove(jobKey(source.id, jobId)),
+      onListingState: (health) => sources.setListing(health),
+      feed: { ...jobsConfig.feed, observe: (source, channel, raw, events) => ledger.record(source, channel, raw, events) },
+      discoveryIntervalMs: jobsConfig.discoveryIntervalMs,
+      ledger,
     }),
   );
+  const feeds = follower.feeds;
   const history = JobHistory.available() ? markRaw(new JobHistory(historyOptionsFromSettings())) : undefined;
   /** finished jobs' facts for /insights, kept in both modes (the relay has no job history of this browser's) */
   const factsLog = FactsLog.available() ? markRaw(new FactsLog()) : undefined;
@@ -110,8 +114,6 @@ export const useJobsStore = defineStore('jobs', () => {
   const storedLoads = new Map<string, Promise<string[]>>();
   /** jobs that came from history rather than from a platform in this visit */
   const restored = new Set<string>();
-  /** every listing read, by listingKey */
-  const discoveries = markRaw(new Map<string, SourceDiscovery>());
 
   /** the relay this dashboard uses, when it has one: then it connects to no platform itself */
   let relay: RelayLink | undefined;
@@ -157,14 +159,13 @@ export const useJobsStore = defineStore('jobs', () => {
   /** The request a job was started with here, when it was (a job seen only via a listing has none). */
   function canRunAgain(key: string): boolean {
     void revision.value;
-    return refs.get(key)?.request !== undefined;
+    return requests.get(key) !== undefined;
   }
 
   function canCancel(key: string): boolean {
     void revision.value;
     if (relay) return cancellableViaRelay.has(key) && !isTerminal(records.get(key)?.job.status ?? 'completed');
-    const feed = feeds.feed(key);
-    return !!feed?.pinned && feed.active;
+    return follower.cancellable(key);
   }
 
   /** streams held per origin now, against which the budget is shown */
@@ -374,24 +375,15 @@ export const useJobsStore = defineStore('jobs', () => {
 
   // ── actions: following jobs ────────────────────────────────────────────────────────────
   function refFor(source: Source, jobId: string): JobRef {
-    const key = jobKey(source.id, jobId);
-    return refs.get(key) ?? { jobId, variant: records.get(key)?.job.variant };
+    return follower.refFor(source, jobId);
   }
 
-  function feedFor(source: Source, ref: JobRef, options: FeedOptions = {}): JobFeed | undefined {
-    if (source.replay || relay) return undefined;
-    // a restored job resumes after its stored events: wait for them before following it
+  function feedFor(source: Source, ref: JobRef, options: FollowOptions = {}): void {
+    if (source.replay || relay) return;
+    // a restored job resumes after its stored events: they are read before it is followed
     const key = jobKey(source.id, ref.jobId);
-    if (!options.seen && restored.has(key) && !feeds.feed(key)) {
-      void loadStoredEvents(key).then((seen) => {
-        restored.delete(key);
-        feedFor(source, ref, { ...options, seen });
-      });
-      return undefined;
-    }
-    const dialect = dialectFor(source.kind);
-    if (!dialect) return undefined;
-    return feeds.watch(source, dialect, ref, options);
+    if (!options.seen && restored.has(key) && !feeds.feed(key)) void follower.resume(source, ref, options);
+    else follower.follow(source, ref, options);
   }
 
   /** A restored job that was still running: follow it again, after what is stored. */
@@ -402,93 +394,17 @@ export const useJobsStore = defineStore('jobs', () => {
     feedFor(source, refFor(source, jobId), { seen });
   }
 
-  function onSightings(source: Source, dialect: Dialect, sightings: JobSighting[]): void {
-    for (const sighting of sightings) {
-      const key = jobKey(source.id, sighting.jobId);
-      const known = records.get(key)?.job;
-      const feed = feeds.feed(key);
-      if (!known && !feed) {
-        ingestMany(sighting.events);
-        const ref = { jobId: sighting.jobId, variant: sighting.variant };
-        if (!sighting.finished && followable(dialect, source, ref)) feedFor(source, ref);
-        continue;
-      }
-      if (!known) continue;
-      if (known.notFound) {
-        // looked up too early (a client-chosen id), or on a path that could not tell: it exists
-        ingestMany(sighting.events);
-        if (!sighting.finished && (!feed || !feed.active) && followable(dialect, source, { jobId: sighting.jobId, variant: sighting.variant })) {
-          feedFor(source, { ...refFor(source, sighting.jobId), variant: sighting.variant }, { renew: true });
-        }
-        continue;
-      }
-      if (feed && !feed.pinned && sighting.variant !== feed.ref.variant && !isTerminal(known.status)) {
-        // opened by URL before the listing said what kind of job it is: follow it as that kind
-        feeds.forget(key);
-        feedFor(source, { ...refFor(source, sighting.jobId), variant: sighting.variant });
-      }
-      if ((!feed?.active || feed.mode === 'queued') && !isTerminal(known.status)) {
-        // nothing else keeps this job current: the listing is its only news
-        for (const event of sighting.events) if (event.at > (known.updatedAt ?? 0)) ingest(event);
-      } else if (lacksListingFacts(known)) {
-        // streams do not carry the prompt or creation time; a listing does
-        for (const event of sighting.events) {
-          const facts = listingFactsEvent(event, known);
-          if (facts) ingest(facts);
-        }
-      }
-    }
-  }
-
-  /** Jobs gone from a listing of running ones: those nothing else keeps current get their row read. */
-  async function onDeparted(source: Source, dialect: Dialect, jobIds: string[]): Promise<void> {
-    for (const jobId of jobIds) {
-      const key = jobKey(source.id, jobId);
-      const known = records.get(key)?.job;
-      const feed = feeds.feed(key);
-      if (!known || isTerminal(known.status) || (feed?.active && feed.mode !== 'queued')) continue;
-      for (const event of await settleDeparted(source, dialect, jobId, jobsConfig.feed.fetch)) {
-        const current = records.get(key)?.job;
-        if (current && !isTerminal(current.status) && event.at >= (current.updatedAt ?? 0)) ingest(event);
-      }
-    }
-  }
-
   /** Watch a source: discover its jobs through each of its listings and keep the running ones current. */
   function attachSource(source: Source): void {
     const dialect = dialectFor(source.kind);
-    if (!dialect || source.replay || relay || [...discoveries.keys()].some((key) => key.startsWith(`${source.id}/`))) return;
+    if (!dialect || source.replay || relay || follower.listingKeys().some((key) => key.startsWith(`${source.id}/`))) return;
     for (const record of records.values()) {
       const job = record.job;
       if (job.sourceId === source.id && !isTerminal(job.status) && !feeds.feed(job.key) && followable(dialect, source, refFor(source, job.jobId))) {
         void resume(source, job.jobId);
       }
     }
-    for (const listing of listingsOf(source, dialect, jobsConfig.discoveryIntervalMs)) {
-      const { id: listingId, label, intervalMs, lists } = listing;
-      const discovery = new SourceDiscovery({
-        source,
-        dialect,
-        listing,
-        onSightings: (sightings) => onSightings(source, dialect, sightings),
-        onDeparted: (jobIds) => void onDeparted(source, dialect, jobIds),
-        onState: (state) => sources.setListing({ sourceId: source.id, listingId, label, intervalMs, lists, state }),
-        fetch: jobsConfig.feed.fetch,
-        ledger,
-      });
-      discoveries.set(listingKey(source.id, listingId), discovery);
-      discovery.start();
-    }
-  }
-
-  /** Stops reading a source's listings (to read them again with a new token). */
-  function detachListings(sourceId: string): void {
-    for (const [key, discovery] of discoveries) {
-      if (!key.startsWith(`${sourceId}/`)) continue;
-      discovery.stop();
-      discoveries.delete(key);
-    }
-    sources.clearListings(sourceId);
+    follower.watchSource(source);
   }
 
   /**
@@ -500,7 +416,7 @@ export const useJobsStore = defineStore('jobs', () => {
     const job = records.get(key)?.job;
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     // an id this dashboard has never seen: the platform is asked what it is before anything is opened
-    const unseen = !job && !refs.has(key) && !feeds.feed(key);
+    const unseen = !job && !requests.has(key) && !feeds.feed(key);
     focus(key);
     if (relay) {
       void openFromRelay(relay, key);
@@ -548,7 +464,7 @@ export const useJobsStore = defineStore('jobs', () => {
    * rejects with what to tell the operator, the job going on.
    */
   async function cancel(key: string): Promise<void> {
-    if (!relay) return feeds.feed(key)?.cancel();
+    if (!relay) return void follower.cancel(key);
     try {
       await relay.cancel(key);
     } catch (error) {
@@ -558,8 +474,8 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** Drops a job that never started (its start request failed). */
   function remove(key: string): void {
-    feeds.forget(key);
-    refs.delete(key);
+    follower.forget(key);
+    requests.delete(key);
     queue = queue.filter((event) => event.key !== key);
     if (records.delete(key)) {
       order = order.filter((item) => item !== key);
@@ -575,44 +491,17 @@ export const useJobsStore = defineStore('jobs', () => {
   async function launch(source: Source, values: unknown): Promise<string> {
     const dialect = dialectFor(source.kind);
     if (!dialect?.launch) throw new Error(`${source.name} cannot start jobs from genwatch`);
-    const request = launchRequest(dialect, values);
+    // checked here for the form's sake, behind a relay too (which holds the platform's token)
+    launchRequest(dialect, values);
     if (relay) {
-      // checked here for the form's sake, started by the relay, which holds the platform's token
       const { jobId, cancellable } = await relay.launch(source.id, values);
-      refs.set(jobKey(source.id, jobId), { jobId, request: values });
+      requests.set(jobKey(source.id, jobId), values);
       if (cancellable) cancellableViaRelay.add(jobKey(source.id, jobId));
       return jobId;
     }
-    const launched = await dialect.launch(source, request, jobsConfig.feed.fetch);
-    const key = jobKey(source.id, launched.ref.jobId);
-    refs.set(key, { ...launched.ref, request: values });
-    adoptLaunch(source, launched.events);
-    const feed = feedFor(source, launched.ref, { pinnedStream: launched.pinnedStream })!;
-    try {
-      // the stream is the start request: it has started once it opens
-      if (launched.pinnedStream) await feed.whenOpen;
-      else if (launched.start) await startOnceListening(source, launched.ref.jobId, launched.start, feed);
-    } catch (error) {
-      remove(key);
-      throw error;
-    }
-    return launched.ref.jobId;
-  }
-
-  /** A start sent once the job's stream listens; a failure after the first progress fails the job. */
-  function startOnceListening(source: Source, jobId: string, start: NonNullable<Launched['start']>, feed: JobFeed): Promise<void> {
-    return startWhenListening(feed, start, {
-      fetch: jobsConfig.feed.fetch,
-      onAnswer: (events) => adoptLaunch(source, events),
-      onLateFailure: (error) => ingest(startFailedEvent(source, jobId, error)),
-    });
-  }
-
-  /** What a launch answer said: applied, and its raw text recorded for the inspector. */
-  function adoptLaunch(source: Source, events: JobEvent[]): void {
-    const raw = events.find((event) => event.raw !== undefined)?.raw;
-    if (raw !== undefined) ledger.record(source, 'launch', raw, events);
-    ingestMany(events);
+    const { jobId } = await follower.launch(source, values);
+    requests.set(jobKey(source.id, jobId), values);
+    return jobId;
   }
 
   /** A job made from a finished one with an instruction (a CodeBegen iteration); resolves with its id. */
@@ -621,16 +510,12 @@ export const useJobsStore = defineStore('jobs', () => {
     if (!dialect?.followUp) throw new Error(`${dialect?.label ?? source.kind} jobs have no follow-up`);
     if (!instruction.trim()) throw new LaunchValidationError({ instruction: 'Say what to change.' });
     if (relay) return relay.followUp(jobKey(source.id, parentJobId), instruction.trim());
-    const launched = await dialect.followUp(source, parentJobId, instruction.trim(), jobsConfig.feed.fetch);
-    refs.set(jobKey(source.id, launched.ref.jobId), launched.ref);
-    adoptLaunch(source, launched.events);
-    feedFor(source, launched.ref);
-    return launched.ref.jobId;
+    return follower.followUp(source, parentJobId, instruction);
   }
 
   /** Start the same request again (a failed or cancelled job): a new job. */
   async function runAgain(source: Source, key: string): Promise<string> {
-    const values = refs.get(key)?.request;
+    const values = requests.get(key);
     if (values === undefined) throw new Error('This job was not started from this dashboard: its request is unknown');
     return launch(source, values);
   }
@@ -743,12 +628,7 @@ export const useJobsStore = defineStore('jobs', () => {
     // the relay holds platform tokens for every viewer: it gets the new one, this tab keeps none
     if (relay) return relay.renewToken(sourceId, token);
     const source = sources.setToken(sourceId, token, options);
-    if (!source) return;
-    detachListings(source.id);
-    attachSource(source);
-    for (const feed of feeds.all()) {
-      if (feed.source.id === source.id && feed.halted) feedFor(source, refFor(source, feed.jobId), { renew: true });
-    }
+    if (source) follower.renewToken(source);
   }
 
   /**
@@ -803,13 +683,11 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** for tests: stop every connection and forget everything */
   function $reset(): void {
-    feeds.stopAll();
+    follower.stop();
     relay?.stop();
     relay = undefined;
-    for (const discovery of discoveries.values()) discovery.stop();
-    discoveries.clear();
     records.clear();
-    refs.clear();
+    requests.clear();
     order = [];
     queue = [];
     jobs.value = [];
