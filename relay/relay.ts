@@ -10,6 +10,7 @@ import { LaunchValidationError } from '../src/protocols/launch';
 import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../src/protocols/source';
 import { feedConnection, type OriginBudget, type RelayConnections } from '../src/feeds/feedConnection';
 import { factsOf } from '../src/insights/facts';
+import { helloFrame, snapshotFrame } from '../src/protocols/relayWire';
 import { Collector, RelayRequestError } from './collector';
 import { LocalLeases, type Leases } from './leases';
 import { MemoryLog, type EventLog, type LoggedEvent } from './log';
@@ -266,11 +267,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       viewer.closed = true;
       viewers.delete(viewer.id);
     });
-    write(`event: hello\ndata: ${JSON.stringify({ connection: viewer.id, relay: relayId, log: log.kind })}\n\n`);
+    write(helloFrame({ connection: viewer.id, relay: relayId, log: log.kind }));
     const backlog = resumeFrom === undefined ? undefined : (recent.after(resumeFrom) ?? (await log.after(resumeFrom)));
     if (backlog === undefined) {
       // a first visit, or a resume older than the log keeps: the board as it is now
-      write(`id: ${registeredAt}\nevent: snapshot\ndata: ${JSON.stringify([...jobs.values()].map(boardJob))}\n\n`);
+      write(snapshotFrame(registeredAt, [...jobs.values()].map(boardJob)));
     } else {
       // what the viewer missed, in order, as the live route would have sent it
       const replay = new Viewer(viewer.id, write, resumeFrom!, interest);

@@ -1,6 +1,7 @@
 import type { Job } from '../src/model/job';
 import { isPlain } from '../src/model/compact';
 import type { LoggedEvent } from './log';
+import { eventsFrame } from '../src/protocols/relayWire';
 
 /** what a viewer's board needs of an update; the rest (code, samples, files) waits until the job is opened */
 const DETAIL_FIELDS = ['chunk', 'sample', 'fileStarted', 'fileDone', 'filesSnapshot', 'output'] as const;
@@ -190,7 +191,7 @@ export class Viewer {
     this.now = [];
     let watermark = this.routedSeq;
     for (const waiting of this.later.values()) watermark = Math.min(watermark, waiting[0].seq - 1);
-    this.write(`id: ${watermark}\nevent: events\ndata: [${batch.join(',')}]\n\n`);
+    this.write(eventsFrame(watermark, batch));
     this.eventsOut += batch.length;
     return batch.length;
   }

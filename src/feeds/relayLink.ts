@@ -1,8 +1,8 @@
 import * as v from 'valibot';
-import type { JobEvent } from '../model/events';
 import type { Job } from '../model/job';
 import { LaunchValidationError } from '../protocols/launch';
 import { SourceSchema, type Source } from '../protocols/source';
+import { readRelayBody, readRelayFrame, RELAY_FRAME, type RelayEvent } from '../protocols/relayWire';
 import { describeIssues } from '../protocols/wire';
 import { SseConnection, type SseSignal } from '../transports/sse';
 import { RelayConnectionsSchema, type RelayConnections } from './feedConnection';
@@ -34,6 +34,10 @@ export interface RelayHealth {
   lastFrameAt?: number;
   /** platform time to arrival of the newest event, ms */
   lagMs?: number;
+  /** frames, jobs and events from the relay that did not parse: dropped, each on its own */
+  invalid: number;
+  /** why the latest of them was dropped */
+  invalidDetail?: string;
 }
 
 export interface RelayInterest {
@@ -44,7 +48,7 @@ export interface RelayInterest {
 export interface RelayLinkHandlers {
   /** the board as the relay has it now (a first visit, or a resume older than its log) */
   onSnapshot(jobs: Job[]): void;
-  onEvents(events: (JobEvent & { seq: number })[]): void;
+  onEvents(events: RelayEvent[]): void;
   onHealth(health: RelayHealth): void;
   /** a new connection after a drop: what is open should be read again whole */
   onReconnected(): void;
@@ -80,7 +84,7 @@ export class RelayLink {
     private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
   ) {
     this.bases = [config.url, ...(config.fallbackUrls ?? [])];
-    this.health = { url: config.url, state: 'connecting', reconnects: 0, events: 0 };
+    this.health = { url: config.url, state: 'connecting', reconnects: 0, events: 0, invalid: 0 };
   }
 
   private get base(): string {
@@ -156,29 +160,43 @@ export class RelayLink {
   }
 
   private onMessage(event: string, data: string, at: number): void {
-    let body: unknown;
-    try {
-      body = JSON.parse(data);
-    } catch {
-      this.report({ detail: `The relay sent a frame that is not JSON (${data.slice(0, 40)}…)` });
-      return;
+    const read = readRelayFrame(event, data);
+    switch (read.frame) {
+      case 'hello':
+        this.connection = read.hello.connection;
+        this.hello.resolve();
+        this.report({ relayId: read.hello.relay, log: read.hello.log, lastFrameAt: at });
+        if (this.hellos++ > 0) this.handlers.onReconnected();
+        void this.sendInterest();
+        return;
+      case 'snapshot':
+        this.countDropped(read.dropped, read.problem);
+        this.report({ lastFrameAt: at });
+        this.handlers.onSnapshot(read.jobs);
+        return;
+      case 'events': {
+        this.countDropped(read.dropped, read.problem);
+        const newest = read.events.at(-1);
+        this.report({
+          events: this.health.events + read.events.length,
+          lastFrameAt: at,
+          lagMs: newest ? Math.max(0, at - newest.receivedAt) : this.health.lagMs,
+        });
+        if (read.events.length) this.handlers.onEvents(read.events);
+        return;
+      }
+      case 'invalid':
+        this.countDropped(1, read.problem);
+        return;
+      default:
+        return;
     }
-    if (event === 'hello') {
-      const hello = body as { connection: string; relay: string; log: string };
-      this.connection = hello.connection;
-      this.hello.resolve();
-      this.report({ relayId: hello.relay, log: hello.log, lastFrameAt: at });
-      if (this.hellos++ > 0) this.handlers.onReconnected();
-      void this.sendInterest();
-    } else if (event === 'snapshot' && Array.isArray(body)) {
-      this.report({ lastFrameAt: at });
-      this.handlers.onSnapshot(body as Job[]);
-    } else if (event === 'events' && Array.isArray(body)) {
-      const events = body as (JobEvent & { seq: number })[];
-      const newest = events.at(-1);
-      this.report({ events: this.health.events + events.length, lastFrameAt: at, lagMs: newest ? Math.max(0, at - newest.receivedAt) : this.health.lagMs });
-      this.handlers.onEvents(events);
-    }
+  }
+
+  /** what the relay sent that did not parse: dropped, counted, and the latest reason kept for the operator */
+  private countDropped(dropped: number, problem: string | undefined): void {
+    if (dropped === 0) return;
+    this.report({ invalid: this.health.invalid + dropped, invalidDetail: problem ?? this.health.invalidDetail });
   }
 
   /**
@@ -241,8 +259,13 @@ export class RelayLink {
     return { accepted, skipped };
   }
 
-  history(key: string): Promise<(JobEvent & { seq: number })[]> {
-    return this.call(`/v1/jobs/${encodeURIComponent(key)}/events`);
+  /** a job's whole history; events that do not parse are dropped and counted, as on the stream */
+  async history(key: string): Promise<RelayEvent[]> {
+    const answer = await this.call<unknown>(`/v1/jobs/${encodeURIComponent(key)}/events`);
+    const read = readRelayBody(RELAY_FRAME.events, answer);
+    if (read.frame !== 'events') throw new Error(`The relay's history of ${key} is not a list of events`);
+    this.countDropped(read.dropped, read.problem);
+    return read.events;
   }
 
   /** @returns the job's id, and whether the relay can cancel it (it streams the job itself) */

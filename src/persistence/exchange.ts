@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import type { JobEvent } from '../model/events';
 import { jobKey, type PlatformKind } from '../model/job';
-import { isPlatformKind, PLATFORM_KINDS } from '../protocols';
+import { JobEventSchema } from '../model/eventSchema';
+import { isPlatformKind } from '../protocols';
 
 // Export as JSON Lines (a header line, then one event per line) and import for replay.
 
@@ -33,15 +34,6 @@ export function exportJsonl(events: readonly JobEvent[]): string {
   return `${header}\n${lines.join('\n')}\n`;
 }
 
-const EventLine = v.looseObject({
-  kind: v.picklist(['update', 'protocol-error', 'unrecognized', 'notice', 'link', 'heartbeat', 'integrity']),
-  sourceId: v.string(),
-  jobId: v.pipe(v.string(), v.minLength(1)),
-  platform: v.picklist(PLATFORM_KINDS),
-  at: v.pipe(v.number(), v.finite()),
-  receivedAt: v.pipe(v.number(), v.finite()),
-});
-
 /** The platform of an export's jobs (one replay source has one), from its first event that names a known one. */
 export function exportedPlatform(text: string): PlatformKind | undefined {
   for (const match of text.matchAll(/"platform":"([a-z0-9_-]+)"/g)) if (isPlatformKind(match[1])) return match[1];
@@ -68,7 +60,7 @@ export function parseJsonl(text: string, sourceId: string): ParsedExport {
       return;
     }
     if (index === 0 && (value as { format?: unknown })?.format === EXPORT_FORMAT) return;
-    const result = v.safeParse(EventLine, value);
+    const result = v.safeParse(JobEventSchema, value);
     if (!result.success) {
       skipped.push(`line ${index + 1}: not a genwatch event`);
       return;
