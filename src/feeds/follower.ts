@@ -186,6 +186,7 @@ export class Follower {
       if (!this.keptCurrent(key, known)) {
         // nothing else keeps this job current: the listing is its only news
         publish(sighting.events.filter((event) => event.at > (known.updatedAt ?? 0)));
+        if (sighting.finished || sighting.events.some(endsJob)) this.dropQueued(key);
       } else if (lacksListingFacts(known)) {
         // streams do not carry the prompt or creation time; a listing does
         publish(sighting.events.flatMap((event) => listingFactsEvent(event, known) ?? []));
@@ -203,7 +204,17 @@ export class Follower {
       // the job may have moved on while its row was read
       const current = this.options.known(key);
       if (current && !isTerminal(current.status)) this.options.publish(events.filter((event) => event.at >= (current.updatedAt ?? 0)));
+      if (events.some(endsJob)) this.dropQueued(key);
     }
+  }
+
+  /**
+   * A job that ended while its feed waited for a stream slot: the feed goes, or it would hold
+   * its place in the queue ahead of running jobs and open a stream for a job that is over.
+   * Opening the job follows it again, for its whole history.
+   */
+  private dropQueued(key: string): void {
+    if (this.feeds.feed(key)?.mode === 'queued') this.feeds.forget(key);
   }
 
   // ── starting jobs ───────────────────────────────────────────────────────────────────────
@@ -304,6 +315,8 @@ export class Follower {
     this.feeds.stopAll();
   }
 }
+
+const endsJob = (event: JobEvent) => event.kind === 'update' && event.update.status !== undefined && isTerminal(event.update.status);
 
 /** Whether a job can be followed at all (a stream or a status to poll). */
 export function followable(dialect: Dialect, source: Source, ref: JobRef): boolean {

@@ -106,6 +106,19 @@ describe('the follower', () => {
     expect(following.feed(key)).toBeUndefined();
   });
 
+  it('a job that ends while it waits for a stream slot lets its place go to the running ones', async () => {
+    const { follower: following, jobs } = follower();
+    // one stream for the origin: the rest wait, as they do behind a browser's six connections
+    following.watchSource({ ...codebegenSource(), maxStreams: 1 });
+    const long = codebegen.startGeneration({ prompt: 'Holds the only stream', __durationMs: 6000, __fail: false });
+    await waitFor(() => following.feed(jobKey('cb', long))?.mode === 'stream', 5000);
+    const short = [0, 1].map(() => codebegen.startGeneration({ prompt: 'Over while it waited', __durationMs: 600, __fail: false }));
+    await waitFor(() => short.every((jobId) => jobs.get(jobKey('cb', jobId))?.status === 'completed'), 8000);
+    // the listing said how they ended: no feed is left queued for a finished job
+    expect(short.map((jobId) => following.feed(jobKey('cb', jobId))?.mode)).toEqual([undefined, undefined]);
+    expect(following.feed(jobKey('cb', long))?.mode).toBe('stream');
+  });
+
   it('a launch the platform accepts is followed on the stream that is the job, and can be cancelled there', async () => {
     const { follower: following, jobs } = follower();
     const source: Source = { id: 'tk', name: 'Takoss', kind: 'takoss', baseUrl: takoss.url, token: takoss.devToken };
