@@ -16,7 +16,7 @@ import type { JobRef } from '../protocols/dialect';
 import { LaunchValidationError, launchRequest } from '../protocols/launch';
 import type { Source } from '../protocols/source';
 import { exportedPlatform, parseJsonl, replay, type ReplaySpeed } from '../persistence/exchange';
-import { historyOptionsFromSettings, JobHistory } from '../persistence/history';
+import { DEFAULT_HISTORY, historyOptionsFromSettings, JobHistory } from '../persistence/history';
 import { FactsLog } from '../persistence/facts';
 import { factsOf, type JobFacts } from '../insights/facts';
 import { useSourcesStore } from './sources';
@@ -37,6 +37,11 @@ export const EVENT_LOG_CAPACITY = 1000;
  * in a bounded heap. The rest is in the history (IndexedDB) and is read back when the job opens.
  */
 export const BACKGROUND_LOG_CAPACITY = 100;
+/**
+ * events kept in memory for a finished job that is not on screen, when the history has them
+ * all: a board left open for hours holds thousands of finished jobs.
+ */
+export const FINISHED_LOG_CAPACITY = 10;
 
 interface JobRecord {
   job: Job;
@@ -95,7 +100,7 @@ export const useJobsStore = defineStore('jobs', () => {
     new Follower({
       publish: (events) => ingestMany(events),
       // what is queued and not yet applied is not known yet: a listing may say it twice
-      known: (key) => records.get(key)?.job,
+      known: (key) => records.get(key)?.job ?? (evicted.has(key) ? evictedPlaceholder(key) : undefined),
       seenBefore: (key) => (restored.has(key) ? loadStoredEvents(key).finally(() => restored.delete(key)) : undefined),
       onStartFailed: (source, jobId) => remove(jobKey(source.id, jobId)),
       onListingState: (health) => sources.setListing(health),
@@ -114,6 +119,12 @@ export const useJobsStore = defineStore('jobs', () => {
   const storedLoads = new Map<string, Promise<string[]>>();
   /** jobs that came from history rather than from a platform in this visit */
   const restored = new Set<string>();
+  /**
+   * Finished jobs let go of to keep memory bounded, past the history's limit of kept finished
+   * jobs (the history lets them go too): a listing that still shows one does not bring it back;
+   * opening it by URL does.
+   */
+  const evicted = new Set<string>();
 
   /** the relay this dashboard uses, when it has one: then it connects to no platform itself */
   let relay: RelayLink | undefined;
@@ -228,6 +239,7 @@ export const useJobsStore = defineStore('jobs', () => {
     const changed = new Set<JobRecord>();
     while (taken < queue.length) {
       const event = queue[taken++];
+      if (evicted.has(event.key)) continue;
       let record = records.get(event.key);
       if (!record) {
         record = { job: newJob(event.sourceId, event.jobId, event.platform), log: new RingBuffer(logCapacity(event.key)) };
@@ -243,7 +255,14 @@ export const useJobsStore = defineStore('jobs', () => {
     queue = taken === queue.length ? [] : queue.slice(taken);
     if (queue.length < MAX_QUEUED) compactAt = MAX_QUEUED;
     if (queue.length) scheduleFlush();
-    if (added) sortOrder();
+    for (const record of changed) {
+      const capacity = logCapacity(record.job.key);
+      if (record.log.capacity !== capacity) record.log = record.log.resized(capacity);
+    }
+    if (added) {
+      evictFinished();
+      sortOrder();
+    }
     publish();
     if (!firstLivePainted) markFirstLivePaint(batch);
     if (factsLog) {
@@ -281,7 +300,34 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   function logCapacity(key: string): number {
-    return key === focusedKey ? EVENT_LOG_CAPACITY : BACKGROUND_LOG_CAPACITY;
+    if (key === focusedKey) return EVENT_LOG_CAPACITY;
+    const job = records.get(key)?.job;
+    // the history has every event of it, read back when it opens
+    if (history && job && isTerminal(job.status) && !relay && !sources.byId(job.sourceId)?.replay) return FINISHED_LOG_CAPACITY;
+    return BACKGROUND_LOG_CAPACITY;
+  }
+
+  /** Past the history's limit of finished jobs, the oldest finished go from memory too. */
+  function evictFinished(): void {
+    const limit = history?.options.maxFinishedJobs ?? DEFAULT_HISTORY.maxFinishedJobs;
+    const finished = [...records.values()].filter((record) => isTerminal(record.job.status) && record.job.key !== focusedKey);
+    if (finished.length <= limit) return;
+    const endOf = (job: Job) => job.finishedAt ?? job.updatedAt ?? 0;
+    finished.sort((a, b) => endOf(a.job) - endOf(b.job));
+    for (const { job } of finished.slice(0, finished.length - limit)) {
+      records.delete(job.key);
+      follower.forget(job.key);
+      storedLoads.delete(job.key);
+      restored.delete(job.key);
+      wholeFromRelay.delete(job.key);
+      evicted.add(job.key);
+    }
+  }
+
+  /** what the follower is told of a job let go of: finished, with nothing a listing could add */
+  function evictedPlaceholder(key: string): Job {
+    const { sourceId, jobId } = splitJobKey(key);
+    return { ...newJob(sourceId, jobId, sources.byId(sourceId)?.kind ?? 'codebegen'), status: 'completed', title: '', createdAt: 0 };
   }
 
   function sortOrder(): void {
@@ -413,6 +459,8 @@ export const useJobsStore = defineStore('jobs', () => {
    */
   function open(source: Source, jobId: string): void {
     const key = jobKey(source.id, jobId);
+    // let go of to keep memory bounded, and wanted again: read from where it is kept
+    evicted.delete(key);
     const job = records.get(key)?.job;
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     // an id this dashboard has never seen: the platform is asked what it is before anything is opened
@@ -556,7 +604,7 @@ export const useJobsStore = defineStore('jobs', () => {
   /** The board as the relay has it: jobs without files or samples, which an open job reads whole. */
   function adoptSnapshot(snapshot: Job[]): void {
     for (const job of snapshot) {
-      if (readingFromRelay.has(job.key) || wholeFromRelay.has(job.key)) continue;
+      if (readingFromRelay.has(job.key) || wholeFromRelay.has(job.key) || evicted.has(job.key)) continue;
       const record = records.get(job.key);
       if (record) record.job = job;
       else records.set(job.key, { job, log: new RingBuffer(logCapacity(job.key)) });

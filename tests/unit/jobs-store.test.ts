@@ -3,6 +3,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import type { JobEvent } from '../../src/model/events';
 import { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, useJobsStore } from '../../src/stores/jobs';
 import type { Source } from '../../src/protocols/source';
+import { DEFAULT_HISTORY } from '../../src/persistence/history';
 
 const event = (jobId: string, at: number, progress: number): JobEvent => ({
   key: `s/${jobId}`,
@@ -65,6 +66,35 @@ describe('jobs store', () => {
     store.blur();
     expect(store.eventsOf('s/j1')).toHaveLength(BACKGROUND_LOG_CAPACITY);
     expect(store.eventsOf('s/j1').at(-1)!.at).toBe(2000 + EVENT_LOG_CAPACITY + 249);
+  });
+
+  it('lets go of the oldest finished jobs past the kept limit, and a listing does not bring them back', () => {
+    const store = useJobsStore();
+    const finished = (jobId: string, at: number): JobEvent => ({
+      key: `s/${jobId}`,
+      sourceId: 's',
+      jobId,
+      platform: 'codebegen',
+      at,
+      receivedAt: at,
+      kind: 'update',
+      update: { status: 'completed', progress: 1, createdAt: at, finishedAt: at },
+    });
+    const limit = DEFAULT_HISTORY.maxFinishedJobs;
+    for (let i = 0; i < limit + 50; i++) store.ingest(finished(`f${i}`, i + 1));
+    store.ingest(event('r1', 1, 0.5));
+    while (store.backlog() > 0) store.flush();
+    expect(store.counts.completed).toBe(limit);
+    expect(store.counts.running).toBe(1);
+    // the oldest fifty went; the newest and the running job stayed
+    expect(store.get('s/f0')).toBeUndefined();
+    expect(store.get('s/f49')).toBeUndefined();
+    expect(store.get('s/f50')!.status).toBe('completed');
+    // a listing still showing a job let go of (Takoss lists finished projects) changes nothing
+    store.ingest(finished('f10', 99_999));
+    store.flush();
+    expect(store.get('s/f10')).toBeUndefined();
+    expect(store.jobs).toHaveLength(limit + 1);
   });
 
   it('flushes by itself shortly after events arrive', async () => {
