@@ -113,11 +113,15 @@ async function startDemo() {
     faults: faults.imagegen,
   });
   // ComfyUI has no guide of its own: its demo speaks as its server code does, whatever --wire says
+  const comfyuiStepMs = Math.max(50, seconds * 10);
+  // a demo prompt: 20 sampler steps and the graph's other nodes (about 60 ms each)
+  const comfyuiPromptMs = 20 * comfyuiStepMs + 8 * 60;
   const comfyui = await startComfyuiPlatform({
     port: portFor(4),
-    stepMs: Math.max(50, seconds * 10),
-    // one worker, like ComfyUI's: prompts come a little slower than it finishes them
-    autoStartEveryMs: every * 3,
+    stepMs: comfyuiStepMs,
+    // one worker, like ComfyUI's: prompts come a little slower than it finishes them, at any
+    // pace (else its queue grows for as long as the demo runs)
+    autoStartEveryMs: every > 0 ? Math.max(every * 3, Math.ceil(comfyuiPromptMs * 1.25)) : 0,
     initialJobs: 2,
     failRate,
     faults: faults.comfyui,
