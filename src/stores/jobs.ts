@@ -307,10 +307,11 @@ export const useJobsStore = defineStore('jobs', () => {
     return BACKGROUND_LOG_CAPACITY;
   }
 
-  /** Past the history's limit of finished jobs, the oldest finished go from memory too. */
+  /** Past the history's limit of finished jobs, the oldest finished live ones go from memory too. */
   function evictFinished(): void {
     const limit = history?.options.maxFinishedJobs ?? DEFAULT_HISTORY.maxFinishedJobs;
-    const finished = [...records.values()].filter((record) => isTerminal(record.job.status) && record.job.key !== focusedKey);
+    // a replayed export is the file the operator chose to look at, whole: it is not let go of
+    const finished = [...records.values()].filter(({ job }) => isTerminal(job.status) && job.key !== focusedKey && !sources.byId(job.sourceId)?.replay);
     if (finished.length <= limit) return;
     const endOf = (job: Job) => job.finishedAt ?? job.updatedAt ?? 0;
     finished.sort((a, b) => endOf(a.job) - endOf(b.job));
