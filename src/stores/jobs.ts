@@ -256,7 +256,7 @@ export const useJobsStore = defineStore('jobs', () => {
     if (queue.length < MAX_QUEUED) compactAt = MAX_QUEUED;
     if (queue.length) scheduleFlush();
     for (const record of changed) {
-      const capacity = logCapacity(record.job.key);
+      const capacity = logCapacity(record.job.key, record.job);
       if (record.log.capacity !== capacity) record.log = record.log.resized(capacity);
     }
     if (added) {
@@ -299,9 +299,8 @@ export const useJobsStore = defineStore('jobs', () => {
     void nextTick(() => requestAnimationFrame(() => performance.mark('genwatch:first-live-event-painted')));
   }
 
-  function logCapacity(key: string): number {
+  function logCapacity(key: string, job = records.get(key)?.job): number {
     if (key === focusedKey) return EVENT_LOG_CAPACITY;
-    const job = records.get(key)?.job;
     // the history has every event of it, read back when it opens
     if (history && job && isTerminal(job.status) && !relay && !sources.byId(job.sourceId)?.replay) return FINISHED_LOG_CAPACITY;
     return BACKGROUND_LOG_CAPACITY;

@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import type { JobEvent } from '../../src/model/events';
+import type { JobEvent, JobUpdate } from '../../src/model/events';
 import { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, useJobsStore } from '../../src/stores/jobs';
 import type { Source } from '../../src/protocols/source';
 import { DEFAULT_HISTORY } from '../../src/persistence/history';
 
-const event = (jobId: string, at: number, progress: number): JobEvent => ({
+const event = (jobId: string, at: number, progress: number, update: Partial<JobUpdate> = {}): JobEvent => ({
   key: `s/${jobId}`,
   sourceId: 's',
   jobId,
@@ -13,7 +13,7 @@ const event = (jobId: string, at: number, progress: number): JobEvent => ({
   at,
   receivedAt: at,
   kind: 'update',
-  update: { status: 'running', progress, createdAt: Number(jobId.slice(1)) },
+  update: { status: 'running', progress, createdAt: Number(jobId.slice(1)), ...update },
 });
 
 describe('jobs store', () => {
@@ -70,16 +70,7 @@ describe('jobs store', () => {
 
   it('lets go of the oldest finished jobs past the kept limit, and a listing does not bring them back', () => {
     const store = useJobsStore();
-    const finished = (jobId: string, at: number): JobEvent => ({
-      key: `s/${jobId}`,
-      sourceId: 's',
-      jobId,
-      platform: 'codebegen',
-      at,
-      receivedAt: at,
-      kind: 'update',
-      update: { status: 'completed', progress: 1, createdAt: at, finishedAt: at },
-    });
+    const finished = (jobId: string, at: number) => event(jobId, at, 1, { status: 'completed', createdAt: at, finishedAt: at });
     const limit = DEFAULT_HISTORY.maxFinishedJobs;
     for (let i = 0; i < limit + 50; i++) store.ingest(finished(`f${i}`, i + 1));
     store.ingest(event('r1', 1, 0.5));
