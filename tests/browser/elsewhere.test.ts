@@ -158,15 +158,19 @@ describe('direct mode', () => {
   }, 60_000);
 
   it("the platforms' own listings bring jobs started elsewhere onto the board, with no id typed", async () => {
-    // platform listings only (CodeBegen's running list, Smart Forge's project list, ComfyUI's queue): no demo listing
-    const appUrl = await directDashboard(suite.stack.sources({}, { listed: false }));
+    // platform listings only (CodeBegen's running list, Smart Forge's project list, ComfyUI's queue): no demo
+    // listing. CodeBegen's lists show running jobs only, so they are read more often than the job lasts: at
+    // their default 5 s a 5 s job can start and end between two reads and never be listed, as it would live.
+    const sources = suite.stack.sources({}, { listed: false }).map((source) => ({ ...source, listings: { running: 1000, pending: 1000 } }));
+    const appUrl = await directDashboard(sources);
     const page = await suite.freshPage();
     await page.goto(appUrl);
     const prompt = `Listed by the platform ${Date.now()}`;
-    await generationElsewhere(prompt, 5000);
-    const row = page.locator('tbody tr[data-job]').filter({ hasText: prompt });
+    const jobId = await generationElsewhere(prompt, 5000);
+    const row = page.locator(`tbody tr[data-job="codebegen-demo/${jobId}"]`);
     await row.waitFor({ timeout: 15_000 });
     await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('completed');
+    expect(await row.textContent()).toContain(prompt);
 
     await page.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
     const listings = page.getByRole('table', { name: 'Listings' });
@@ -207,9 +211,10 @@ describe('behind relays on NATS JetStream', () => {
     const registered = await relayApi(two.url, TOKEN)('/v1/watch', { source: 'codebegen-demo', id: jobId });
     expect(registered.status).toBe(202);
     for (const board of boards) {
-      const row = board.locator('tbody tr[data-job]').filter({ hasText: prompt });
+      const row = board.locator(`tbody tr[data-job="codebegen-demo/${jobId}"]`);
       await row.waitFor({ timeout: 15_000 });
       await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('completed');
+      expect(await row.textContent()).toContain(prompt);
     }
   }, 90_000);
 
