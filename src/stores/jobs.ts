@@ -2,9 +2,8 @@ import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, markRaw, nextTick, shallowRef, watch } from 'vue';
 import { useDocumentVisibility, useEventListener, useOnline } from '@vueuse/core';
 import { WireLedger } from '../feeds/wireLedger';
-import { followable, Follower, type FollowOptions } from '../feeds/follower';
 import type { RelayConnections } from '../feeds/feedConnection';
-import { loadRelayConfig, RelayLink, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
+import { loadRelayConfig, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
 import { JOB_STATUSES, isTerminal, jobKey, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
@@ -12,13 +11,15 @@ import { compactQueue } from '../model/compact';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
 import { dialectFor } from '../protocols';
-import type { JobRef } from '../protocols/dialect';
 import { LaunchValidationError, launchRequest } from '../protocols/launch';
 import type { Source } from '../protocols/source';
 import { exportedPlatform, parseJsonl, replay, type ReplaySpeed } from '../persistence/exchange';
 import { DEFAULT_HISTORY, historyOptionsFromSettings, JobHistory } from '../persistence/history';
 import { FactsLog } from '../persistence/facts';
 import { factsOf, type JobFacts } from '../insights/facts';
+import { DirectUpstream } from '../upstream/direct';
+import { RelayUpstream } from '../upstream/relay';
+import type { BoardPort, Upstream } from '../upstream/upstream';
 import { useSourcesStore } from './sources';
 
 /** main-thread time one flush may take before the rest waits for the next frame */
@@ -96,20 +97,6 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** what every source sent and what genwatch made of it, for the protocol inspector */
   const ledger = markRaw(new WireLedger());
-  const follower = markRaw(
-    new Follower({
-      publish: (events) => ingestMany(events),
-      // what is queued and not yet applied is not known yet: a listing may say it twice
-      known: (key) => records.get(key)?.job ?? (evicted.has(key) ? evictedPlaceholder(key) : undefined),
-      seenBefore: (key) => (restored.has(key) ? loadStoredEvents(key).finally(() => restored.delete(key)) : undefined),
-      onStartFailed: (source, jobId) => remove(jobKey(source.id, jobId)),
-      onListingState: (health) => sources.setListing(health),
-      feed: { ...jobsConfig.feed, observe: (source, channel, raw, events) => ledger.record(source, channel, raw, events) },
-      discoveryIntervalMs: jobsConfig.discoveryIntervalMs,
-      ledger,
-    }),
-  );
-  const feeds = follower.feeds;
   const history = JobHistory.available() ? markRaw(new JobHistory(historyOptionsFromSettings())) : undefined;
   /** finished jobs' facts for /insights, kept in both modes (the relay has no job history of this browser's) */
   const factsLog = FactsLog.available() ? markRaw(new FactsLog()) : undefined;
@@ -126,20 +113,31 @@ export const useJobsStore = defineStore('jobs', () => {
    */
   const evicted = new Set<string>();
 
-  /** the relay this dashboard uses, when it has one: then it connects to no platform itself */
-  let relay: RelayLink | undefined;
+  /** what the upstream may do to the board */
+  const board: BoardPort = {
+    ingest: (events) => ingestMany(events),
+    // what is queued and not yet applied is not known yet: a listing may say it twice
+    known: (key) => records.get(key)?.job ?? (evicted.has(key) ? evictedPlaceholder(key) : undefined),
+    focused: () => focusedKey,
+    remove: (key) => remove(key),
+  };
+  const directUpstream = () =>
+    markRaw(
+      new DirectUpstream(board, {
+        feed: { ...jobsConfig.feed, observe: (source, channel, raw, events) => ledger.record(source, channel, raw, events) },
+        discoveryIntervalMs: jobsConfig.discoveryIntervalMs,
+        ledger,
+        onListingState: (health) => sources.setListing(health),
+        kept: (key) => restored.has(key),
+        seenBefore: (key) => (restored.has(key) ? loadStoredEvents(key).finally(() => restored.delete(key)) : undefined),
+        storedWireIds: (key) => loadStoredEvents(key),
+        setToken: (sourceId, token, options) => sources.setToken(sourceId, token, options),
+      }),
+    );
+  /** the platforms, followed from this page, until a relay is configured: then the relay */
+  let upstream: Upstream = directUpstream();
+  /** the relay's health, when the dashboard uses one */
   const relayHealth = shallowRef<RelayHealth>();
-  /** per job, the newest relay sequence applied: a repeat after a resume is dropped */
-  const relaySeqs = new Map<string, number>();
-  /** jobs started here through the relay that the relay can cancel (it streams them itself) */
-  const cancellableViaRelay = new Set<string>();
-  /** jobs whose whole history is being read from the relay: their live events wait here */
-  const readingFromRelay = new Map<string, JobEvent[]>();
-  /**
-   * Open jobs rebuilt from their whole history, kept whole by the relay since: a board snapshot
-   * (which leaves out samples, files and output) must not replace them.
-   */
-  const wholeFromRelay = new Set<string>();
 
   const visibility = useDocumentVisibility();
   const online = useOnline();
@@ -175,18 +173,17 @@ export const useJobsStore = defineStore('jobs', () => {
 
   function canCancel(key: string): boolean {
     void revision.value;
-    if (relay) return cancellableViaRelay.has(key) && !isTerminal(records.get(key)?.job.status ?? 'completed');
-    return follower.cancellable(key);
+    return upstream.cancellable(key);
   }
 
   /** streams held per origin now, against which the budget is shown */
   function streamsByOrigin() {
-    return feeds.streamsByOrigin();
+    return upstream.streamsByOrigin();
   }
 
   /** every feed, for the connections page */
   function allFeeds() {
-    return feeds.all();
+    return upstream.feeds();
   }
 
   // ── actions: events in ─────────────────────────────────────────────────────────────────
@@ -276,7 +273,7 @@ export const useJobsStore = defineStore('jobs', () => {
       }
     }
     // replays are read-only copies of an export: the file is their history; a relay keeps its own
-    if (history && !relay) {
+    if (history && upstream.keepsHistory) {
       const kept = [...changed].filter((record) => !sources.byId(record.job.sourceId)?.replay);
       if (kept.length) {
         const keys = new Set(kept.map((record) => record.job.key));
@@ -302,7 +299,7 @@ export const useJobsStore = defineStore('jobs', () => {
   function logCapacity(key: string, job = records.get(key)?.job): number {
     if (key === focusedKey) return EVENT_LOG_CAPACITY;
     // the history has every event of it, read back when it opens
-    if (history && job && isTerminal(job.status) && !relay && !sources.byId(job.sourceId)?.replay) return FINISHED_LOG_CAPACITY;
+    if (history && upstream.keepsHistory && job && isTerminal(job.status) && !sources.byId(job.sourceId)?.replay) return FINISHED_LOG_CAPACITY;
     return BACKGROUND_LOG_CAPACITY;
   }
 
@@ -316,10 +313,9 @@ export const useJobsStore = defineStore('jobs', () => {
     finished.sort((a, b) => endOf(a.job) - endOf(b.job));
     for (const { job } of finished.slice(0, finished.length - limit)) {
       records.delete(job.key);
-      follower.forget(job.key);
+      upstream.forget(job.key);
       storedLoads.delete(job.key);
       restored.delete(job.key);
-      wholeFromRelay.delete(job.key);
       evicted.add(job.key);
     }
   }
@@ -411,7 +407,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** Behind a relay: every finished job its log holds, for /insights (none without a relay). */
   async function relayFacts(): Promise<JobFacts[]> {
-    return relay ? relay.insightsFacts() : [];
+    return upstream.insightsFacts();
   }
 
   /** Facts of the finished jobs in memory, for /insights (the stored ones are read by its worker). */
@@ -420,37 +416,10 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   // ── actions: following jobs ────────────────────────────────────────────────────────────
-  function refFor(source: Source, jobId: string): JobRef {
-    return follower.refFor(source, jobId);
-  }
-
-  function feedFor(source: Source, ref: JobRef, options: FollowOptions = {}): void {
-    if (source.replay || relay) return;
-    // a restored job resumes after its stored events: they are read before it is followed
-    const key = jobKey(source.id, ref.jobId);
-    if (!options.seen && restored.has(key) && !feeds.feed(key)) void follower.resume(source, ref, options);
-    else follower.follow(source, ref, options);
-  }
-
-  /** A restored job that was still running: follow it again, after what is stored. */
-  async function resume(source: Source, jobId: string): Promise<void> {
-    const key = jobKey(source.id, jobId);
-    const seen = await loadStoredEvents(key);
-    if (feeds.feed(key)?.active) return;
-    feedFor(source, refFor(source, jobId), { seen });
-  }
-
   /** Watch a source: discover its jobs through each of its listings and keep the running ones current. */
   function attachSource(source: Source): void {
-    const dialect = dialectFor(source.kind);
-    if (!dialect || source.replay || relay || follower.listingKeys().some((key) => key.startsWith(`${source.id}/`))) return;
-    for (const record of records.values()) {
-      const job = record.job;
-      if (job.sourceId === source.id && !isTerminal(job.status) && !feeds.feed(job.key) && followable(dialect, source, refFor(source, job.jobId))) {
-        void resume(source, job.jobId);
-      }
-    }
-    follower.watchSource(source);
+    const unfinished = [...records.values()].flatMap(({ job }) => (job.sourceId === source.id && !isTerminal(job.status) ? [job.jobId] : []));
+    upstream.watchSource(source, unfinished);
   }
 
   /**
@@ -464,29 +433,22 @@ export const useJobsStore = defineStore('jobs', () => {
     const job = records.get(key)?.job;
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     // an id this dashboard has never seen: the platform is asked what it is before anything is opened
-    const unseen = !job && !requests.has(key) && !feeds.feed(key);
+    const unseen = !job && !requests.has(key) && !upstream.follows(key);
     focus(key);
-    if (relay) {
-      void openFromRelay(relay, key);
-      return;
-    }
     // back on a job seen before: its log lost its older events to the background bound
-    if (storedLoads.has(key)) void storedLoads.get(key)!.then(() => readStoredEvents(key));
-    void loadStoredEvents(key).then((seen) => {
-      if (needsHistory) feedFor(source, refFor(source, jobId), { seen, identify: unseen && !records.has(key) });
-    });
+    if (upstream.keepsHistory && storedLoads.has(key)) void storedLoads.get(key)!.then(() => readStoredEvents(key));
+    upstream.open(source, jobId, { needsHistory, unseen, seen: upstream.keepsHistory ? loadStoredEvents(key) : Promise.resolve([]) });
   }
 
   /** The operator left the job page: its stream may go to another job. */
   function blur(): void {
-    wholeFromRelay.clear();
     focus(undefined);
-    relay?.setInterest({ open: [] });
+    upstream.close();
   }
 
   /** The job on screen: first in line for a stream, and a longer log in memory. */
   function focus(key: string | undefined): void {
-    feeds.focus(key);
+    upstream.focus(key);
     const previous = focusedKey;
     focusedKey = key;
     for (const changed of [previous, key]) {
@@ -497,13 +459,12 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** Jobs on screen on the board get streams before the rest. */
   function setVisible(keys: ReadonlySet<string>): void {
-    if (relay) relay.setInterest({ visible: [...keys] });
-    else feeds.setVisible(keys);
+    upstream.setVisible(keys);
   }
 
   /** After the operator fixed what halted a job (a token, a source), try again. */
   function retry(source: Source, jobId: string): void {
-    feedFor(source, refFor(source, jobId), { renew: true });
+    upstream.retry(source, jobId);
   }
 
   /**
@@ -511,18 +472,13 @@ export const useJobsStore = defineStore('jobs', () => {
    * it can be refused (the relay that held the stream is gone) or not reach the relay at all:
    * rejects with what to tell the operator, the job going on.
    */
-  async function cancel(key: string): Promise<void> {
-    if (!relay) return void follower.cancel(key);
-    try {
-      await relay.cancel(key);
-    } catch (error) {
-      throw new Error(`Cancel failed: ${(error as Error).message}. The job goes on.`, { cause: error });
-    }
+  function cancel(key: string): Promise<void> {
+    return upstream.cancel(key);
   }
 
   /** Drops a job that never started (its start request failed). */
   function remove(key: string): void {
-    follower.forget(key);
+    upstream.forget(key);
     requests.delete(key);
     queue = queue.filter((event) => event.key !== key);
     if (records.delete(key)) {
@@ -541,13 +497,7 @@ export const useJobsStore = defineStore('jobs', () => {
     if (!dialect?.launch) throw new Error(`${source.name} cannot start jobs from genwatch`);
     // checked here for the form's sake, behind a relay too (which holds the platform's token)
     launchRequest(dialect, values);
-    if (relay) {
-      const { jobId, cancellable } = await relay.launch(source.id, values);
-      requests.set(jobKey(source.id, jobId), values);
-      if (cancellable) cancellableViaRelay.add(jobKey(source.id, jobId));
-      return jobId;
-    }
-    const { jobId } = await follower.launch(source, values);
+    const { jobId } = await upstream.launch(source, values);
     requests.set(jobKey(source.id, jobId), values);
     return jobId;
   }
@@ -557,8 +507,7 @@ export const useJobsStore = defineStore('jobs', () => {
     const dialect = dialectFor(source.kind);
     if (!dialect?.followUp) throw new Error(`${dialect?.label ?? source.kind} jobs have no follow-up`);
     if (!instruction.trim()) throw new LaunchValidationError({ instruction: 'Say what to change.' });
-    if (relay) return relay.followUp(jobKey(source.id, parentJobId), instruction.trim());
-    return follower.followUp(source, parentJobId, instruction);
+    return upstream.followUp(source, parentJobId, instruction.trim());
   }
 
   /** Start the same request again (a failed or cancelled job): a new job. */
@@ -582,29 +531,29 @@ export const useJobsStore = defineStore('jobs', () => {
   // ── actions: through a relay ───────────────────────────────────────────────────────────
   /** Every job through one stream from the relay, which follows the platforms for every viewer. */
   async function connectRelay(config: RelayConfig): Promise<void> {
-    const link = markRaw(
-      new RelayLink(config, {
-        onSnapshot: adoptSnapshot,
-        onEvents: fromRelay,
+    upstream.stop();
+    const relay = markRaw(
+      new RelayUpstream(config, {
+        ...board,
+        adopt: adoptSnapshot,
+        rebuild,
         onHealth: (health) => (relayHealth.value = health),
-        // what the open job missed while the stream was down came as board events: read it whole
-        onReconnected: () => focusedKey !== undefined && void openFromRelay(link, focusedKey),
       }),
     );
-    relay = link;
-    await sources.loadFrom(() => link.sources());
-    link.start();
+    upstream = relay;
+    await sources.loadFrom(() => relay.sources());
+    relay.start();
   }
 
   /** What every relay follows upstream, for the connections page. */
   function relayConnections(): Promise<RelayConnections[]> {
-    return relay ? relay.connections() : Promise.resolve([]);
+    return upstream.connections();
   }
 
   /** The board as the relay has it: jobs without files or samples, which an open job reads whole. */
   function adoptSnapshot(snapshot: Job[]): void {
     for (const job of snapshot) {
-      if (readingFromRelay.has(job.key) || wholeFromRelay.has(job.key) || evicted.has(job.key)) continue;
+      if (evicted.has(job.key)) continue;
       const record = records.get(job.key);
       if (record) record.job = job;
       else records.set(job.key, { job, log: new RingBuffer(logCapacity(job.key)) });
@@ -613,52 +562,21 @@ export const useJobsStore = defineStore('jobs', () => {
     publish();
   }
 
-  function fromRelay(events: (JobEvent & { seq: number })[]): void {
-    const fresh: JobEvent[] = [];
-    for (const event of events) {
-      if (event.seq <= (relaySeqs.get(event.key) ?? 0)) continue;
-      relaySeqs.set(event.key, event.seq);
-      const waiting = readingFromRelay.get(event.key);
-      if (waiting) waiting.push(event);
-      else fresh.push(event);
+  /** A job as its whole history builds it, replacing the summary the board had. */
+  function rebuild(key: string, stored: JobEvent[]): void {
+    const newest = stored.at(-1)?.seq ?? 0;
+    queue = queue.filter((event) => event.key !== key || (event.seq ?? 0) > newest);
+    const { sourceId, jobId } = splitJobKey(key);
+    let job = newJob(sourceId, jobId, stored[0].platform);
+    const log = new RingBuffer<JobEvent>(logCapacity(key));
+    for (const event of stored) {
+      job = reduceJob(job, event);
+      if (event.kind !== 'heartbeat') log.push(event);
     }
-    if (fresh.length) ingestMany(fresh);
-  }
-
-  /** An open job: subscribed whole, then its history read and the job rebuilt from it. */
-  async function openFromRelay(link: RelayLink, key: string): Promise<void> {
-    if (readingFromRelay.has(key)) return;
-    readingFromRelay.set(key, []);
-    try {
-      await link.setInterest({ open: [key] }, { now: true });
-      const stored = await link.history(key);
-      const newest = stored.at(-1)?.seq ?? 0;
-      queue = queue.filter((event) => event.key !== key || (event.seq ?? 0) > newest);
-      const first = stored[0];
-      if (first) {
-        const { sourceId, jobId } = splitJobKey(key);
-        let job = newJob(sourceId, jobId, first.platform);
-        const log = new RingBuffer<JobEvent>(logCapacity(key));
-        for (const event of stored) {
-          job = reduceJob(job, event);
-          if (event.kind !== 'heartbeat') log.push(event);
-        }
-        const added = !records.has(key);
-        records.set(key, { job, log });
-        if (focusedKey === key) wholeFromRelay.add(key);
-        if (added) sortOrder();
-        relaySeqs.set(key, Math.max(relaySeqs.get(key) ?? 0, newest));
-        publish();
-      }
-      const waiting = readingFromRelay.get(key) ?? [];
-      readingFromRelay.delete(key);
-      ingestMany(waiting.filter((event) => (event.seq ?? 0) > newest));
-    } catch {
-      // the relay is away: the job stays as the board had it, and is read again on reconnect
-      const waiting = readingFromRelay.get(key) ?? [];
-      readingFromRelay.delete(key);
-      if (waiting.length) ingestMany(waiting);
-    }
+    const added = !records.has(key);
+    records.set(key, { job, log });
+    if (added) sortOrder();
+    publish();
   }
 
   /** A source the operator added: checked, kept, and watched. @returns what is wrong with it, if anything */
@@ -673,10 +591,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** A new token for a source a platform rejected: its discovery and every job it halted start again with it. */
   async function renewToken(sourceId: string, token: string, options: { keep?: boolean } = {}): Promise<void> {
-    // the relay holds platform tokens for every viewer: it gets the new one, this tab keeps none
-    if (relay) return relay.renewToken(sourceId, token);
-    const source = sources.setToken(sourceId, token, options);
-    if (source) follower.renewToken(source);
+    return upstream.renewToken(sourceId, token, options);
   }
 
   /**
@@ -712,8 +627,7 @@ export const useJobsStore = defineStore('jobs', () => {
         void factsLog?.flush();
       } else {
         // back in front of the operator: try now rather than after the backoff, and paint
-        feeds.wakeAll();
-        relay?.wake();
+        upstream.wake();
         flush();
       }
     },
@@ -723,17 +637,16 @@ export const useJobsStore = defineStore('jobs', () => {
     online,
     (isOnline) => {
       if (!isOnline) return;
-      feeds.wakeAll();
-      relay?.wake();
+      upstream.wake();
     },
     { flush: 'sync' },
   );
 
   /** for tests: stop every connection and forget everything */
   function $reset(): void {
-    follower.stop();
-    relay?.stop();
-    relay = undefined;
+    upstream.stop();
+    upstream = directUpstream();
+    relayHealth.value = undefined;
     records.clear();
     requests.clear();
     order = [];
