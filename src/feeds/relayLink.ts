@@ -5,6 +5,7 @@ import { SourceSchema, type Source } from '../protocols/source';
 import { readRelayBody, readRelayFrame, RELAY_FRAME, type RelayEvent } from '../protocols/relayWire';
 import { describeIssues } from '../protocols/wire';
 import { SseConnection, type SseSignal } from '../transports/sse';
+import { TabGroup, tabGroupsAvailable } from '../transports/tabs';
 import { RelayConnectionsSchema, type RelayConnections } from './feedConnection';
 import type { JobFacts } from '../insights/facts';
 
@@ -38,6 +39,11 @@ export interface RelayHealth {
   invalid: number;
   /** why the latest of them was dropped */
   invalidDetail?: string;
+  /**
+   * the browser's tabs share one stream to the relay: this tab holds it (`leader`), or gets its
+   * frames from the tab that does (`follower`); absent where the browser cannot share
+   */
+  tabRole?: 'leader' | 'follower';
 }
 
 export interface RelayInterest {
@@ -52,7 +58,25 @@ export interface RelayLinkHandlers {
   onHealth(health: RelayHealth): void;
   /** a new connection after a drop: what is open should be read again whole */
   onReconnected(): void;
+  /** the board as this tab has it, for a tab that joins the browser's shared stream */
+  board?(): Job[];
 }
+
+/** What the tabs sharing one relay stream tell each other. */
+type TabMessage =
+  /** a frame of the stream, from the tab that holds it */
+  | { type: 'frame'; event: string; data: string; at: number; lastEventId: string }
+  | { type: 'health'; health: RelayHealth }
+  /** a new tab asks for the board */
+  | { type: 'join'; tab: string }
+  | { type: 'board'; to: string; jobs: Job[]; health: RelayHealth; connection: string; lastEventId: string }
+  | { type: 'interest'; tab: string; interest: RelayInterest; ack: number }
+  | { type: 'interest-sent'; to: string; ack: number }
+  | { type: 'leave'; tab: string }
+  /** a tab took over the stream: every other tab tells it what it shows */
+  | { type: 'leader'; tab: string };
+
+const union = (lists: (readonly string[])[]) => [...new Set(lists.flat())];
 
 /** A promise and the function that settles it (Node 20 has no Promise.withResolvers). */
 function signal(): { promise: Promise<void>; resolve: () => void } {
@@ -77,14 +101,29 @@ export class RelayLink {
   private readonly bases: string[];
   private current = 0;
   readonly health: RelayHealth;
+  /** the browser's other tabs, when they share this stream */
+  private group: TabGroup<TabMessage> | undefined;
+  /** what each other tab shows, when this tab holds the stream */
+  private readonly tabInterests = new Map<string, RelayInterest>();
+  /** the stream's last event id, to resume from when this tab takes the stream over */
+  private lastEventId = '';
+  private acks = 0;
+  private readonly pendingAcks = new Map<number, () => void>();
+  private stopped = false;
 
   constructor(
     private readonly config: RelayConfig,
     private readonly handlers: RelayLinkHandlers,
     private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
+    /** whether this browser's tabs share one stream (where the browser can) */
+    private readonly share = tabGroupsAvailable(),
   ) {
     this.bases = [config.url, ...(config.fallbackUrls ?? [])];
     this.health = { url: config.url, state: 'connecting', reconnects: 0, events: 0, invalid: 0 };
+  }
+
+  private get following(): boolean {
+    return this.group !== undefined && !this.group.leader;
   }
 
   private get base(): string {
@@ -98,10 +137,111 @@ export class RelayLink {
   private report(change: Partial<RelayHealth>): void {
     Object.assign(this.health, change);
     this.handlers.onHealth({ ...this.health });
+    if (this.group?.leader) this.group.post({ type: 'health', health: { ...this.health } });
   }
 
+  /**
+   * Connects: one stream per browser where its tabs can share one (the first tab holds it, the
+   * next in line takes over when that tab closes), else one of this tab's own.
+   */
   start(): void {
+    if (!this.share) return this.openStream();
+    const group = new TabGroup<TabMessage>(`genwatch-relay ${this.config.url}`, {
+      onLeader: () => this.lead(),
+      onMessage: (message) => this.fromTab(message),
+    });
+    this.group = group;
+    void group.start().then((leads) => {
+      if (this.stopped) return;
+      if (leads) this.lead();
+      else {
+        this.report({ tabRole: 'follower' });
+        group.post({ type: 'join', tab: group.tabId });
+      }
+    });
+    if (typeof addEventListener === 'function') addEventListener('pagehide', this.leave);
+  }
+
+  private readonly leave = () => this.group?.post({ type: 'leave', tab: this.group.tabId });
+
+  /** This tab holds the browser's stream: from where the tab before it left off, if any. */
+  private lead(): void {
+    if (this.stopped || this.sse) return;
+    this.report({ tabRole: 'leader' });
+    this.openStream();
+    this.group?.post({ type: 'leader', tab: this.group.tabId });
+  }
+
+  private fromTab(message: TabMessage): void {
+    const group = this.group!;
+    const mine = (to: string) => to === group.tabId;
+    switch (message.type) {
+      case 'frame':
+        if (group.leader) return;
+        this.lastEventId = message.lastEventId;
+        this.onMessage(message.event, message.data, message.at);
+        return;
+      case 'health':
+        if (group.leader) return;
+        this.report({ state: message.health.state, detail: message.health.detail, url: message.health.url, reconnects: message.health.reconnects });
+        return;
+      case 'join':
+        if (!group.leader) return;
+        group.post({
+          type: 'board',
+          to: message.tab,
+          jobs: this.handlers.board?.() ?? [],
+          health: { ...this.health },
+          connection: this.connection,
+          lastEventId: this.lastEventId,
+        });
+        return;
+      case 'board':
+        if (!mine(message.to) || group.leader) return;
+        this.lastEventId = message.lastEventId;
+        this.report({
+          state: message.health.state,
+          detail: message.health.detail,
+          relayId: message.health.relayId,
+          log: message.health.log,
+          url: message.health.url,
+        });
+        this.handlers.onSnapshot(message.jobs);
+        if (message.connection) {
+          this.connection = message.connection;
+          this.hellos = Math.max(this.hellos, 1);
+          this.hello.resolve();
+        }
+        void this.sendInterest();
+        return;
+      case 'interest':
+        if (!group.leader) return;
+        this.tabInterests.set(message.tab, message.interest);
+        void this.sendInterest().then(() => group.post({ type: 'interest-sent', to: message.tab, ack: message.ack }));
+        return;
+      case 'interest-sent':
+        if (!mine(message.to)) return;
+        this.pendingAcks.get(message.ack)?.();
+        this.pendingAcks.delete(message.ack);
+        return;
+      case 'leave':
+        if (!group.leader || !this.tabInterests.delete(message.tab)) return;
+        void this.sendInterest();
+        return;
+      case 'leader':
+        if (group.leader) return;
+        // a tab that joined while no tab held the stream has no board yet
+        if (!this.connection) group.post({ type: 'join', tab: group.tabId });
+        else void this.sendInterest();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private openStream(): void {
     this.sse = new SseConnection({
+      lastEventId: this.lastEventId || undefined,
       url: `${this.base}/v1/stream`,
       // every attempt goes to the relay in use; a failure moves to the next one, and the
       // Last-Event-ID (the shared log's sequence) resumes there
@@ -118,8 +258,12 @@ export class RelayLink {
   }
 
   stop(): void {
+    this.stopped = true;
     this.sse?.close();
     clearTimeout(this.interestTimer);
+    this.leave();
+    this.group?.stop();
+    if (typeof removeEventListener === 'function') removeEventListener('pagehide', this.leave);
   }
 
   wake(): void {
@@ -147,7 +291,9 @@ export class RelayLink {
         });
         return;
       case 'message':
+        this.lastEventId = signal.lastEventId;
         this.onMessage(signal.event, signal.data, signal.at);
+        this.group?.post({ type: 'frame', event: signal.event, data: signal.data, at: signal.at, lastEventId: signal.lastEventId });
         return;
       default:
         return;
@@ -216,13 +362,34 @@ export class RelayLink {
     this.interestTimer = setTimeout(() => void this.sendInterest(), 100);
   }
 
+  /** To the relay, for every tab of the browser sharing the stream; a tab that does not hold it tells the one that does. */
   private async sendInterest(): Promise<void> {
+    if (this.following) return this.tellLeader();
     if (!this.connection) return;
+    const interests = [this.interest, ...this.tabInterests.values()];
+    const open = union(interests.map((interest) => interest.open));
+    const visible = union(interests.map((interest) => interest.visible));
     await this.fetchImpl(`${this.base}/v1/subscriptions`, {
       method: 'POST',
       headers: this.headers(),
-      body: JSON.stringify({ connection: this.connection, ...this.interest }),
+      body: JSON.stringify({ connection: this.connection, open, visible }),
     }).catch(() => undefined); // a dropped stream resubscribes on its next hello
+  }
+
+  /** resolves once the tab holding the stream has sent this tab's interest on, or after a while */
+  private tellLeader(waitMs = 10_000): Promise<void> {
+    const ack = ++this.acks;
+    this.group!.post({ type: 'interest', tab: this.group!.tabId, interest: this.interest, ack });
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingAcks.delete(ack);
+        resolve();
+      }, waitMs);
+      this.pendingAcks.set(ack, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private async call<T>(path: string, body?: unknown): Promise<T> {

@@ -538,6 +538,11 @@ export const useJobsStore = defineStore('jobs', () => {
         adopt: adoptSnapshot,
         rebuild,
         onHealth: (health) => (relayHealth.value = health),
+        jobs: () => {
+          // what arrived and waits for a frame is on the board another tab is given
+          while (queue.length) flush();
+          return [...records.values()].map((record) => record.job);
+        },
       }),
     );
     upstream = relay;

@@ -13,6 +13,8 @@ export interface RelayBoardPort extends BoardPort {
   /** a job replaced by the one its whole history builds; queued events up to its newest are dropped */
   rebuild(key: string, history: JobEvent[]): void;
   onHealth(health: RelayHealth): void;
+  /** every job as the board has it now, for another tab of this browser that joins */
+  jobs(): Job[];
 }
 
 /** A relay follows the platforms for every viewer: this page holds one stream, to it, and connects to no platform. */
@@ -40,6 +42,7 @@ export class RelayUpstream implements Upstream {
       onEvents: (events) => this.fromRelay(events),
       onHealth: (health) => board.onHealth(health),
       // what the open job missed while the stream was down came as board events: read it whole
+      board: () => board.jobs(),
       onReconnected: () => {
         const focused = board.focused();
         if (focused !== undefined) void this.readWhole(focused);

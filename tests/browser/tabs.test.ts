@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startAppServer } from '../../server/app-server.js';
+import { startRelayWith } from '../../relay/main';
+import { startNats } from '../support/nats';
+import { relayApi } from '../support/relayStream';
+import { DIST } from '../support/stack';
+import { browserSuite, headerStatus, waitForStatus } from '../support/suite';
+
+// Many tabs of one browser behind a relay: one stream to the relay for all of them, held by one
+// tab (elected with a Web Lock) and shared over a BroadcastChannel; when that tab closes the
+// next one takes the stream over from where it left off.
+
+const suite = browserSuite({ codebegen: { jobDurationMs: 8000 }, takoss: { jobDurationMs: 5000 } });
+
+const TOKEN = 'browser-tabs-token-0123456789';
+const FAST = { reconnect: { baseMs: 200, maxMs: 1000, maxReconnects: 3 }, pollIntervalMs: 500 };
+let nats: Awaited<ReturnType<typeof startNats>>;
+let relay: Awaited<ReturnType<typeof startRelayWith>>;
+let app: Awaited<ReturnType<typeof startAppServer>>;
+
+beforeAll(async () => {
+  nats = await startNats();
+  relay = await startRelayWith({
+    sources: suite.stack.sources(),
+    token: TOKEN,
+    nats: nats.url,
+    relayId: 'tabs',
+    leaseSeconds: 2,
+    feed: FAST,
+    discoveryIntervalMs: 500,
+  });
+  app = await startAppServer({
+    root: DIST,
+    sources: async () => JSON.stringify(suite.stack.sources().map(({ token: _token, ...source }) => source)),
+    relay: { url: relay.url, token: TOKEN },
+  });
+  relay.allowOrigin(app.url);
+});
+
+afterAll(async () => {
+  expect(app?.cspReports ?? []).toEqual([]);
+  await app?.close();
+  await relay?.closeAll().catch(() => undefined);
+  await nats?.close();
+});
+
+/** More tabs in the browser (context) of `first`, each with the board open; page errors fail the test. */
+async function tabsBeside(first: Page, count: number, errors: string[]): Promise<Page[]> {
+  const tabs: Page[] = [];
+  for (let index = 0; index < count; index++) {
+    const tab = await first.context().newPage();
+    tab.on('pageerror', (error) => errors.push(error.message));
+    await tab.goto(app.url);
+    tabs.push(tab);
+  }
+  return tabs;
+}
+
+const relayStreams = (requests: string[]) => requests.filter((url) => url === `${relay.url}/v1/stream`).length;
+/** what the connections page says of this tab's part in the browser's stream */
+async function tabRole(tab: Page): Promise<string | null> {
+  await tab.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
+  return tab.getByTestId('relay-tab-role').textContent();
+}
+
+describe('tabs of one browser behind a relay', () => {
+  it('8 tabs: one stream to the relay, every tab live, and a launch from tab 5 shows in all at once', async () => {
+    const first = await suite.freshPage();
+    const requests: string[] = [];
+    first.context().on('request', (request) => requests.push(request.url()));
+    await first.goto(app.url);
+    await first.getByRole('table', { name: 'Jobs' }).waitFor();
+    const errors: string[] = [];
+    const tabs = [first, ...(await tabsBeside(first, 7, errors))];
+    for (const tab of tabs) await tab.getByRole('table', { name: 'Jobs' }).waitFor();
+
+    const fifth = tabs[4];
+    await fifth.getByRole('button', { name: 'New generation' }).click();
+    await fifth.getByLabel('Source', { exact: true }).selectOption({ label: 'Takoss (demo) (Takoss)' });
+    await fifth.getByLabel('Project name', { exact: true }).fill('Launched from tab five');
+    await fifth.getByLabel('Description', { exact: true }).fill('Seen by all eight tabs');
+    await fifth.getByLabel('Requirements', { exact: true }).fill('One stream for the browser');
+    await fifth.getByRole('button', { name: 'Start', exact: true }).click();
+    await fifth.waitForURL(/\/jobs\//);
+    const key = decodeURIComponent(new URL(fifth.url()).pathname.replace('/jobs/', ''));
+    await expect.poll(() => headerStatus(fifth).textContent(), { timeout: 10_000 }).toBe('running');
+
+    for (const tab of tabs.filter((tab) => tab !== fifth)) {
+      const row = tab.locator(`tbody tr[data-job="${key}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('completed');
+      expect(await row.textContent()).toContain('Launched from tab five');
+    }
+    await waitForStatus(fifth, 'completed');
+
+    // one tab holds the stream; the others take its frames
+    expect(relayStreams(requests)).toBe(1);
+    const roles: (string | null)[] = [];
+    for (const tab of tabs) roles.push(await tabRole(tab));
+    expect(roles.filter((role) => role === 'holds the stream')).toHaveLength(1);
+    expect(roles.filter((role) => role === 'shares another tab’s stream')).toHaveLength(7);
+    const metrics = await fetch(`${relay.url}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(/genwatch_relay_viewers 1\b/);
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('the tab holding the stream closed mid-job: the others carry on, the job page with every event once', async () => {
+    const leader = await suite.freshPage();
+    const requests: string[] = [];
+    const resumedFrom: (string | undefined)[] = [];
+    leader.context().on('request', (request) => {
+      requests.push(request.url());
+      if (request.url() === `${relay.url}/v1/stream`) resumedFrom.push(request.headers()['last-event-id']);
+    });
+    await leader.goto(app.url);
+    await leader.getByRole('table', { name: 'Jobs' }).waitFor();
+    const errors: string[] = [];
+    const [board, viewer] = await tabsBeside(leader, 2, errors);
+
+    const { platform } = suite.stack;
+    const started = await fetch(`${platform.url}/api/v2/generation/generate`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${platform.devToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ prompt: 'Watched by three tabs, one of them closed' }),
+    }).then((response) => response.json() as Promise<{ generation_id: string }>);
+    const key = `codebegen-demo/${started.generation_id}`;
+    await viewer.goto(`${app.url}/jobs/${key}`);
+    await expect.poll(() => headerStatus(viewer).textContent(), { timeout: 10_000 }).toBe('running');
+
+    await leader.close();
+    await waitForStatus(viewer, 'completed');
+    const row = board.locator(`tbody tr[data-job="${key}"]`);
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('completed');
+    // the next tab in line took the stream over: a second stream, for the whole browser
+    expect(relayStreams(requests)).toBe(2);
+    // from where the closed tab's stream left off: the relay's log sequence
+    expect(resumedFrom[0]).toBeUndefined();
+    expect(Number(resumedFrom[1])).toBeGreaterThan(0);
+
+    // every event of the job once: the page's log is the relay's log, heartbeats aside
+    const { body: history } = await relayApi(relay.url, TOKEN)(`/v1/jobs/${encodeURIComponent(key)}/events`);
+    const logged = (history as { kind: string; seq: number }[]).filter((event) => event.kind !== 'heartbeat');
+    await expect.poll(() => viewer.locator('.log__count').textContent(), { timeout: 5000 }).toBe(String(logged.length));
+    expect([await tabRole(board), await tabRole(viewer)].sort()).toEqual(['holds the stream', 'shares another tab’s stream']);
+    expect(errors).toEqual([]);
+  }, 90_000);
+});
