@@ -15,6 +15,7 @@ import { startAppServer } from '../server/app-server.js';
 import { startCodebegenPlatform } from '../server/codebegen/platform.js';
 import { insightsScenario } from './insights.mjs';
 import { relayScenario } from './relay.mjs';
+import { tabsScenario } from './tabs.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const APP_DIST = path.join(ROOT, 'dist');
@@ -29,7 +30,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
-const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts', 'insights', 'relay'];
+const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts', 'insights', 'relay', 'tabs'];
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -202,6 +203,8 @@ async function main() {
     insights: () => insightsScenario({ log, browser, appUrl: appServer.url, runs: RUNS }),
     // one run: it takes a NATS server, two relays, 50 viewers and a browser for 30 s
     relay: () => relayScenario({ log, browser, benchUrl: benchServer.url }),
+    // the baseline is genwatch's own build with each tab on a stream of its own
+    tabs: () => tabsScenario({ log, browser }),
 
     async memory() {
       const out = {};
@@ -273,13 +276,17 @@ async function main() {
     const previous = JSON.parse(readFileSync(resultsPath, 'utf8'));
     results.scenarios = { ...previous.scenarios, ...results.scenarios };
     results.minutes = previous.minutes;
-    results.rerun = { scenarios: ONLY, date: results.machine.date };
+    // every scenario rerun since the last whole run, not only this one's
+    results.rerun = { scenarios: [...new Set([...(previous.rerun?.scenarios ?? []), ...ONLY])], date: results.machine.date };
   }
   const table = summarize(results);
   results.table = table;
   writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  const markdownPath = path.join(ROOT, 'bench/results.md');
+  // the soak's section (npm run soak) is its own and stays
+  const soak = existsSync(markdownPath) ? /\n## Soak\n[\s\S]*$/.exec(readFileSync(markdownPath, 'utf8'))?.[0] : undefined;
   const markdown = renderMarkdown(results, table);
-  writeFileSync(path.join(ROOT, 'bench/results.md'), markdown);
+  writeFileSync(markdownPath, soak ? `${markdown}${soak}` : markdown);
   console.log(`\n${markdown}`);
 }
 
@@ -535,6 +542,47 @@ function summarize(results) {
       genwatch: r.lostAcknowledged,
       met: r.lostAcknowledged === 0 && r.acknowledgedChecked > 0,
     });
+  }
+  if (s.tabs && !s.tabs.error) {
+    // baseline: the same build, each tab with a stream of its own to the relay
+    for (const tabs of [1, 4, 8]) {
+      const at = (subject, pick) => median(s.tabs[subject].filter((run) => run.tabs === tabs).map(pick));
+      const both = (metric, target, pick, met) => {
+        const genwatch = at('genwatch', pick);
+        const baseline = at('perTab', pick);
+        rows.push({
+          scenario: `tabs ${tabs}`,
+          metric,
+          target,
+          genwatch,
+          baseline,
+          ratio: genwatch && baseline && Number.isFinite(baseline) ? Number((baseline / genwatch).toFixed(2)) : undefined,
+          met: met?.(genwatch),
+        });
+      };
+      both(
+        'streams from the browser to the relay',
+        '1',
+        (run) => run.relayStreams,
+        (value) => value === 1,
+      );
+      if (tabs > 1) {
+        both(
+          'a new tab: its first row painted, from navigation (ms; the slowest tab)',
+          '<= 300',
+          (run) => run.newTabFirstRowMs,
+          (value) => value <= 300,
+        );
+        both(
+          'tabs with no row after 10 s',
+          '0',
+          (run) => run.tabsWithoutRows,
+          (value) => value === 0,
+        );
+      }
+      both('main-thread busy, all tabs (% of a core)', '', (run) => run.busyPercent);
+      both('JS heap after GC, all tabs (MB)', '', (run) => run.heapMb);
+    }
   }
   return rows;
 }

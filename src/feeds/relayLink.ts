@@ -105,6 +105,8 @@ export class RelayLink {
   private group: TabGroup<TabMessage> | undefined;
   /** what each other tab shows, when this tab holds the stream */
   private readonly tabInterests = new Map<string, RelayInterest>();
+  /** the tabs that joined this tab's stream and have not left: frames are passed on only when there are some */
+  private readonly sharedWith = new Set<string>();
   /** the stream's last event id, to resume from when this tab takes the stream over */
   private lastEventId = '';
   private acks = 0;
@@ -137,7 +139,10 @@ export class RelayLink {
   private report(change: Partial<RelayHealth>): void {
     Object.assign(this.health, change);
     this.handlers.onHealth({ ...this.health });
-    if (this.group?.leader) this.group.post({ type: 'health', health: { ...this.health } });
+    // the other tabs count frames themselves: they are told what only this tab sees
+    if (this.group?.leader && this.sharedWith.size && ('state' in change || 'url' in change || 'reconnects' in change)) {
+      this.group.post({ type: 'health', health: { ...this.health } });
+    }
   }
 
   /**
@@ -187,6 +192,7 @@ export class RelayLink {
         return;
       case 'join':
         if (!group.leader) return;
+        this.sharedWith.add(message.tab);
         group.post({
           type: 'board',
           to: message.tab,
@@ -216,6 +222,7 @@ export class RelayLink {
         return;
       case 'interest':
         if (!group.leader) return;
+        this.sharedWith.add(message.tab);
         this.tabInterests.set(message.tab, message.interest);
         void this.sendInterest().then(() => group.post({ type: 'interest-sent', to: message.tab, ack: message.ack }));
         return;
@@ -225,8 +232,9 @@ export class RelayLink {
         this.pendingAcks.delete(message.ack);
         return;
       case 'leave':
-        if (!group.leader || !this.tabInterests.delete(message.tab)) return;
-        void this.sendInterest();
+        if (!group.leader) return;
+        this.sharedWith.delete(message.tab);
+        if (this.tabInterests.delete(message.tab)) void this.sendInterest();
         return;
       case 'leader':
         if (group.leader) return;
@@ -293,7 +301,7 @@ export class RelayLink {
       case 'message':
         this.lastEventId = signal.lastEventId;
         this.onMessage(signal.event, signal.data, signal.at);
-        this.group?.post({ type: 'frame', event: signal.event, data: signal.data, at: signal.at, lastEventId: signal.lastEventId });
+        if (this.sharedWith.size) this.group?.post({ type: 'frame', event: signal.event, data: signal.data, at: signal.at, lastEventId: signal.lastEventId });
         return;
       default:
         return;

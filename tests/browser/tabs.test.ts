@@ -57,6 +57,17 @@ async function tabsBeside(first: Page, count: number, errors: string[]): Promise
   return tabs;
 }
 
+/** a CodeBegen generation started straight at the platform, as another client would */
+async function generationElsewhere(prompt: string): Promise<{ generation_id: string }> {
+  const { platform } = suite.stack;
+  const response = await fetch(`${platform.url}/api/v2/generation/generate`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${platform.devToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ prompt }),
+  });
+  return (await response.json()) as { generation_id: string };
+}
+
 const relayStreams = (requests: string[]) => requests.filter((url) => url === `${relay.url}/v1/stream`).length;
 /** what the connections page says of this tab's part in the browser's stream */
 async function tabRole(tab: Page): Promise<string | null> {
@@ -118,12 +129,7 @@ describe('tabs of one browser behind a relay', () => {
     const errors: string[] = [];
     const [board, viewer] = await tabsBeside(leader, 2, errors);
 
-    const { platform } = suite.stack;
-    const started = await fetch(`${platform.url}/api/v2/generation/generate`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${platform.devToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ prompt: 'Watched by three tabs, one of them closed' }),
-    }).then((response) => response.json() as Promise<{ generation_id: string }>);
+    const started = await generationElsewhere('Watched by three tabs, one of them closed');
     const key = `codebegen-demo/${started.generation_id}`;
     await viewer.goto(`${app.url}/jobs/${key}`);
     await expect.poll(() => headerStatus(viewer).textContent(), { timeout: 10_000 }).toBe('running');
@@ -145,4 +151,25 @@ describe('tabs of one browser behind a relay', () => {
     expect([await tabRole(board), await tabRole(viewer)].sort()).toEqual(['holds the stream', 'shares another tab’s stream']);
     expect(errors).toEqual([]);
   }, 90_000);
+
+  it('a browser without Web Locks: each tab holds a stream of its own, and every tab is live', async () => {
+    const first = await suite.freshPage();
+    await first.context().addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { value: undefined, configurable: true }));
+    const requests: string[] = [];
+    first.context().on('request', (request) => requests.push(request.url()));
+    await first.goto(app.url);
+    const errors: string[] = [];
+    const [second] = await tabsBeside(first, 1, errors);
+
+    const started = await generationElsewhere('Watched by two tabs that cannot share');
+    for (const tab of [first, second]) {
+      const row = tab.locator(`tbody tr[data-job="codebegen-demo/${started.generation_id}"]`);
+      await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('completed');
+    }
+    expect(relayStreams(requests)).toBe(2);
+    await second.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
+    await second.getByTestId('relay-state').waitFor();
+    expect(await second.getByTestId('relay-tab-role').count()).toBe(0);
+    expect(errors).toEqual([]);
+  }, 60_000);
 });

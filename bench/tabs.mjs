@@ -1,0 +1,142 @@
+// The tabs scenario of npm run bench: one browser with 1, 4 and 8 tabs of a dashboard behind a
+// relay (in-memory log) following 30 running CodeBegen jobs. genwatch's tabs share one stream
+// to the relay; the baseline is the same build with Web Locks taken away, where each tab holds
+// its own stream (the design before). Measures the relay's viewers (streams from the browser),
+// a new tab's first row painted, main-thread busy time of all tabs together and their heap.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startAppServer } from '../server/app-server.js';
+import { startCodebegenPlatform } from '../server/codebegen/platform.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const TOKEN = 'bench-tabs-token-0123456789abcdef';
+/** how long a tab may take to paint its first row before it is counted as never */
+const FIRST_ROW_TIMEOUT_MS = 10_000;
+
+function startRelay(sourcesFile, allowOrigin) {
+  const child = spawn(process.execPath, ['dist-relay/main.js', '--sources', sourcesFile, '--port', '0', '--allow-origin', allowOrigin], {
+    cwd: ROOT,
+    env: { ...process.env, RELAY_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk) => {
+      output += chunk;
+      const match = /is running: (http:\/\/[\d.:]+)/.exec(output);
+      if (match) resolve({ child, url: match[1] });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the relay exited ${code}: ${output}`)));
+  });
+}
+
+async function viewersOf(relayUrl) {
+  const text = await fetch(`${relayUrl}/metrics`).then((response) => response.text());
+  return Number(/^genwatch_relay_viewers (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+async function until(check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+/** one browser (context) with `tabs` tabs of the board, opened one after the other */
+async function browserWithTabs({ browser, appUrl, relayUrl, tabs, shared }) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // the design before: no Web Locks, so no tab leads and each holds a stream of its own
+  if (!shared) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { value: undefined, configurable: true }));
+  // the first row's frame, seen from the document's start (before the app's own script runs)
+  await context.addInitScript(() => {
+    const observer = new MutationObserver(() => {
+      if (!document.querySelector('tbody tr[data-job]')) return;
+      requestAnimationFrame(() => (window.__firstRowAt = performance.now()));
+      observer.disconnect();
+    });
+    observer.observe(document, { childList: true, subtree: true });
+  });
+  const pages = [];
+  const firstRowMs = [];
+  try {
+    for (let index = 0; index < tabs; index++) {
+      const page = await context.newPage();
+      pages.push(page);
+      await page.goto(appUrl);
+      // from the navigation's start, in the page's own clock: the frame that first has a row
+      const paintedAt = await page
+        .waitForFunction(() => window.__firstRowAt, undefined, { timeout: FIRST_ROW_TIMEOUT_MS })
+        .then((handle) => handle.jsonValue())
+        .catch(() => undefined);
+      firstRowMs.push(paintedAt === undefined ? undefined : Math.round(paintedAt));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const sessions = await Promise.all(pages.map((page) => context.newCDPSession(page)));
+    await Promise.all(sessions.map((cdp) => cdp.send('Performance.enable')));
+    const taskSeconds = async () => {
+      let sum = 0;
+      for (const cdp of sessions) sum += (await cdp.send('Performance.getMetrics')).metrics.find((metric) => metric.name === 'TaskDuration').value;
+      return sum;
+    };
+    const before = await taskSeconds();
+    const measuredFrom = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const busyPercent = (((await taskSeconds()) - before) / ((Date.now() - measuredFrom) / 1000)) * 100;
+    let heapMb = 0;
+    for (const cdp of sessions) {
+      await cdp.send('HeapProfiler.collectGarbage');
+      heapMb += (await cdp.send('Performance.getMetrics')).metrics.find((metric) => metric.name === 'JSHeapUsedSize').value / 2 ** 20;
+    }
+    const viewers = await viewersOf(relayUrl);
+    const newTabs = firstRowMs.slice(1);
+    return {
+      tabs,
+      relayStreams: viewers,
+      firstTabFirstRowMs: firstRowMs[0],
+      newTabFirstRowMs: newTabs.length ? Math.max(...newTabs.map((ms) => ms ?? Infinity)) : undefined,
+      tabsWithoutRows: firstRowMs.filter((ms) => ms === undefined).length,
+      busyPercent: Number(busyPercent.toFixed(1)),
+      heapMb: Number(heapMb.toFixed(1)),
+    };
+  } finally {
+    await context.close();
+    await until(async () => (await viewersOf(relayUrl)) === 0, 10_000);
+  }
+}
+
+export async function tabsScenario({ log, browser, runs = 1 }) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'genwatch-bench-tabs-'));
+  const platform = await startCodebegenPlatform({ jobDurationMs: 10 * 60_000, initialJobs: 30, heartbeatMs: 5000 });
+  const sourcesFile = path.join(dir, 'sources.json');
+  await writeFile(
+    sourcesFile,
+    JSON.stringify([{ id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: platform.url, token: platform.devToken }]),
+  );
+  const relayConfig = { url: '', token: TOKEN };
+  const app = await startAppServer({ root: path.join(ROOT, 'dist'), sources: async () => '[]', relay: relayConfig });
+  const relay = await startRelay(sourcesFile, app.url);
+  relayConfig.url = relay.url;
+  try {
+    const out = { genwatch: [], perTab: [] };
+    for (let run = 0; run < runs; run++) {
+      for (const tabs of [1, 4, 8]) {
+        for (const shared of run % 2 ? [false, true] : [true, false]) {
+          log(`tabs ${tabs} ${shared ? 'shared' : 'per tab'} run ${run + 1}/${runs}`);
+          (shared ? out.genwatch : out.perTab).push(await browserWithTabs({ browser, appUrl: app.url, relayUrl: relay.url, tabs, shared }));
+        }
+      }
+    }
+    return out;
+  } finally {
+    relay.child.kill('SIGTERM');
+    await app.close();
+    await platform.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
