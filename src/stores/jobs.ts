@@ -541,7 +541,7 @@ export const useJobsStore = defineStore('jobs', () => {
         jobs: () => {
           // what arrived and waits for a frame is on the board another tab is given
           while (queue.length) flush();
-          return [...records.values()].map((record) => record.job);
+          return [...jobs.value];
         },
       }),
     );

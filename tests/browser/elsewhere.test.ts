@@ -5,7 +5,7 @@ import type { Source } from '../../src/protocols/source';
 import { startNats } from '../support/nats';
 import { relayApi } from '../support/relayStream';
 import { DIST } from '../support/stack';
-import { browserSuite, headerStatus, statusesUntil, jobUrl, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, startFromForm, statusesUntil, jobUrl, waitForStatus } from '../support/suite';
 import { postJson } from '../support/http';
 
 // Jobs genwatch did not start: a product's backend, a script or a colleague started them straight
@@ -223,13 +223,11 @@ describe('behind relays on NATS JetStream', () => {
     const other = await startRelay('cancel-other');
     const page = await suite.freshPage();
     await page.goto(await relayDashboard(holder, [other]));
-    await page.getByRole('button', { name: 'New generation' }).click();
-    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Takoss (demo) (Takoss)' });
-    await page.getByLabel('Project name', { exact: true }).fill('Cancelled too late');
-    await page.getByLabel('Description', { exact: true }).fill('Its relay dies first');
-    await page.getByLabel('Requirements', { exact: true }).fill('Say why the cancel failed');
-    await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.waitForURL(/\/jobs\//);
+    await startFromForm(page, 'Takoss (demo) (Takoss)', {
+      'Project name': 'Cancelled too late',
+      Description: 'Its relay dies first',
+      Requirements: 'Say why the cancel failed',
+    });
     await expect.poll(() => headerStatus(page).textContent(), { timeout: 10_000 }).toBe('running');
     // the relay that holds the launching request, the only stream that can be closed, dies
     await holder.closeAll({ crash: true });

@@ -5,7 +5,7 @@ import { startRelayWith } from '../../relay/main';
 import { startNats } from '../support/nats';
 import { relayApi } from '../support/relayStream';
 import { DIST } from '../support/stack';
-import { browserSuite, headerStatus, statusesUntil, inject, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, statusesUntil, inject, startFromForm, waitForStatus } from '../support/suite';
 
 // Dashboards behind relays on a real NATS JetStream: every shared URL live for every viewer,
 // one stream per browser, and the work shared by two relays that survive one being killed.
@@ -71,11 +71,7 @@ afterAll(async () => {
 
 async function launch(page: Page, appUrl: string, sourceName: string, fields: Record<string, string>): Promise<string> {
   await page.goto(appUrl);
-  await page.getByRole('button', { name: 'New generation' }).click();
-  await page.getByLabel('Source', { exact: true }).selectOption({ label: sourceName });
-  for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value);
-  await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await page.waitForURL(/\/jobs\//);
+  await startFromForm(page, sourceName, fields);
   return page.url();
 }
 

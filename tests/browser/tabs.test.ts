@@ -5,7 +5,7 @@ import { startRelayWith } from '../../relay/main';
 import { startNats } from '../support/nats';
 import { relayApi } from '../support/relayStream';
 import { DIST } from '../support/stack';
-import { browserSuite, headerStatus, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, startFromForm, waitForStatus } from '../support/suite';
 
 // Many tabs of one browser behind a relay: one stream to the relay for all of them, held by one
 // tab (elected with a Web Lock) and shared over a BroadcastChannel; when that tab closes the
@@ -87,13 +87,11 @@ describe('tabs of one browser behind a relay', () => {
     for (const tab of tabs) await tab.getByRole('table', { name: 'Jobs' }).waitFor();
 
     const fifth = tabs[4];
-    await fifth.getByRole('button', { name: 'New generation' }).click();
-    await fifth.getByLabel('Source', { exact: true }).selectOption({ label: 'Takoss (demo) (Takoss)' });
-    await fifth.getByLabel('Project name', { exact: true }).fill('Launched from tab five');
-    await fifth.getByLabel('Description', { exact: true }).fill('Seen by all eight tabs');
-    await fifth.getByLabel('Requirements', { exact: true }).fill('One stream for the browser');
-    await fifth.getByRole('button', { name: 'Start', exact: true }).click();
-    await fifth.waitForURL(/\/jobs\//);
+    await startFromForm(fifth, 'Takoss (demo) (Takoss)', {
+      'Project name': 'Launched from tab five',
+      Description: 'Seen by all eight tabs',
+      Requirements: 'One stream for the browser',
+    });
     const key = decodeURIComponent(new URL(fifth.url()).pathname.replace('/jobs/', ''));
     await expect.poll(() => headerStatus(fifth).textContent(), { timeout: 10_000 }).toBe('running');
 

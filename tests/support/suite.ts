@@ -53,6 +53,15 @@ export function browserSuite(options: Parameters<typeof startStack>[0]) {
   };
 }
 
+/** Starts a job from the board's launch form (the page shows the board): fills `fields` by label, resolves once on the job's page. */
+export async function startFromForm(page: Page, sourceName: string, fields: Record<string, string>): Promise<void> {
+  await page.getByRole('button', { name: 'New generation' }).click();
+  await page.getByLabel('Source', { exact: true }).selectOption({ label: sourceName });
+  for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value);
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.waitForURL(/\/jobs\//);
+}
+
 export const jobUrl = (base: string, sourceId: string, jobId: string) => `${base}/jobs/${sourceId}/${jobId}`;
 export const headerStatus = (page: Page) => page.locator('header [data-testid="status"]');
 
