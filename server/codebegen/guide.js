@@ -8,6 +8,7 @@ import { applyCors, closeServer, handlePreflight, listen, readJsonBody, sendDeta
 import { DEMO_PROMPTS, planGeneration, planIteration } from './scenario.js';
 import { streamFirehose } from '../lib/firehose.js';
 import { answerInstead, createFaultBook, faultyWriter, handleFaultAdmin } from '../lib/faults.js';
+import { countConnections } from '../lib/demo.js';
 
 const API = '/api/v2/generation';
 const TECH_STACKS = ['fastapi_postgres', 'express_mongo', 'django'];
@@ -353,6 +354,7 @@ export async function startGuideCodebegen(options = {}) {
       else res.destroy();
     });
   });
+  const connections = countConnections(server);
   const url = await listen(server, config.port, config.host);
   const devToken = await auth.sign(demoUser);
   const otherUserToken = await auth.sign('user_other');
@@ -376,7 +378,8 @@ export async function startGuideCodebegen(options = {}) {
     /** every event a generation emitted, for tests to compare with what a client saw */
     eventsOf: (id) => jobs.get(id)?.events.slice() ?? [],
     /** streams open now, and the most ever open at once */
-    stats: () => ({ openStreams, peakStreams }),
+    stats: () => ({ openStreams, peakStreams, ...connections.connections() }),
+    resetPeakConnections: () => connections.resetPeakConnections(),
     async close() {
       clearInterval(autoTimer);
       for (const timer of timers) clearTimeout(timer);

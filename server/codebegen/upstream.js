@@ -642,7 +642,8 @@ export async function startUpstreamCodebegen(options = {}) {
     signToken: (userId) => auth.sign(userId),
     /** the events a generation has stored (0-100 scale, the newest 50), for tests */
     eventsOf: (id) => jobs.get(id)?.events.slice() ?? [],
-    stats: () => ({ openStreams, peakStreams }),
+    stats: () => ({ openStreams, peakStreams, ...server.connections() }),
+    resetPeakConnections: () => server.resetPeakConnections(),
     async close() {
       timers.clear();
       await server.close();

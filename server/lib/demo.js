@@ -25,7 +25,21 @@ export async function startDemoServer({ route, log = () => {}, onError, port = 0
     });
   });
   const url = await listen(server, port, host);
-  return { server, url, close: () => closeServer(server) };
+  return { server, url, ...countConnections(server), close: () => closeServer(server) };
+}
+
+/** The TCP connections a server holds, however many requests each carries: a browser gives an origin six. */
+export function countConnections(server) {
+  let openConnections = 0;
+  let peakConnections = 0;
+  server.on('connection', (socket) => {
+    peakConnections = Math.max(peakConnections, ++openConnections);
+    socket.on('close', () => openConnections--);
+  });
+  return {
+    connections: () => ({ openConnections, peakConnections }),
+    resetPeakConnections: () => (peakConnections = openConnections),
+  };
 }
 
 export function pick(list, random = Math.random) {

@@ -266,7 +266,8 @@ export async function startGuideSmartforge(options = {}) {
     wire: 'guide',
     url: server.url,
     startProject: (prompt, options) => startProject(prompt, options).id,
-    stats: () => ({ openStreams, peakStreams }),
+    stats: () => ({ openStreams, peakStreams, ...server.connections() }),
+    resetPeakConnections: () => server.resetPeakConnections(),
     async close() {
       timers.clear();
       for (const project of projects.values()) for (const viewer of project.viewers) viewer.socket?.destroy();

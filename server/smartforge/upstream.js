@@ -349,7 +349,8 @@ export async function startUpstreamSmartforge(options = {}) {
       void generate(id, prompt, () => {}, { durationMs });
       return id;
     },
-    stats: () => ({ openStreams, peakStreams }),
+    stats: () => ({ openStreams, peakStreams, ...server.connections() }),
+    resetPeakConnections: () => server.resetPeakConnections(),
     async close() {
       timers.clear();
       for (const entry of channels.values()) for (const viewer of entry.viewers) viewer.socket?.destroy();
