@@ -14,7 +14,8 @@ export class FeedManager {
   private readonly feeds = new Map<string, JobFeed>();
   private readonly priority = new Map<string, number>();
   private nextPriority = 0;
-  private focusedKey: string | undefined;
+  /** the jobs open in front of the operator: one, or one per tab where the browser's tabs share the feeds */
+  private focused: ReadonlySet<string> = new Set();
   private visible: ReadonlySet<string> = new Set();
   private ticker: ReturnType<typeof setInterval> | undefined;
 
@@ -102,10 +103,15 @@ export class FeedManager {
     return feed;
   }
 
-  focus(key: string | undefined): void {
-    this.focusedKey = key;
-    const feed = key ? this.feeds.get(key) : undefined;
-    if (feed) this.rebalance(originOf(feed.source));
+  focus(keys: ReadonlySet<string>): void {
+    const before = this.focused;
+    this.focused = keys;
+    const origins = new Set<string>();
+    for (const key of [...before, ...keys]) {
+      const feed = this.feeds.get(key);
+      if (feed) origins.add(originOf(feed.source));
+    }
+    for (const origin of origins) this.rebalance(origin);
   }
 
   forget(key: string): void {
@@ -146,7 +152,7 @@ export class FeedManager {
 
   /** 2: the job page in front of the operator; 1: on screen on the board; 0: the rest */
   private tier(feed: JobFeed): number {
-    if (feed.key === this.focusedKey) return 2;
+    if (this.focused.has(feed.key)) return 2;
     return this.visible.has(feed.key) ? 1 : 0;
   }
 

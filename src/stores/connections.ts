@@ -29,7 +29,8 @@ const SERIES_LENGTH = 120;
 /**
  * Health of every connection, sampled once a second from the feeds' counters (they count on
  * the hot path; this store only reads them), with two minutes of history for the charts.
- * Behind a relay the feeds are the relays': read from `/v1/connections` while a page watches.
+ * Behind a relay the feeds are the relays': read from `/v1/connections` while a page watches;
+ * in a tab that shares another tab's feeds, they are read from that tab the same way.
  */
 export const useConnectionsStore = defineStore('connections', () => {
   const jobs = useJobsStore();
@@ -40,8 +41,8 @@ export const useConnectionsStore = defineStore('connections', () => {
   const relayBudget = shallowRef<readonly OriginBudget[]>();
   /** behind a relay: why its connections could not be read, if they could not */
   const relayError = shallowRef<string>();
-  /** pages showing the relays' connections: read only while there is one */
-  let relayWatchers = 0;
+  /** pages showing the connections of feeds that run elsewhere (a relay, another tab): read only while there is one */
+  let remoteWatchers = 0;
   let reading = false;
   let previous = new Map<string, { events: number; bytes: number; lagSum: number; lagCount: number; reconnects: number }>();
   let lastAt = Date.now();
@@ -53,13 +54,13 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   function sample(): void {
     tick.value++;
-    if (!jobs.relayHealth) {
+    if (jobs.feedsHeldBy === 'here') {
       const now = Date.now();
       record(
         jobs.allFeeds().map((feed) => feedConnection(feed, jobs.get(feed.key), now)),
         now,
       );
-    } else if (relayWatchers > 0 && !reading) {
+    } else if (remoteWatchers > 0 && !reading) {
       reading = true;
       void jobs
         .relayConnections()
@@ -76,8 +77,11 @@ export const useConnectionsStore = defineStore('connections', () => {
     const byKey = new Map<string, FeedConnection>();
     // during a take-over two relays may list a job: the one with a live link tells more
     for (const relay of relays) for (const feed of relay.feeds) if (!byKey.has(feed.key) || feed.state === 'live') byKey.set(feed.key, feed);
-    relayBudget.value = relays.flatMap((relay) => relay.budget);
-    sources.replaceListings(relays.flatMap((relay) => relay.listings));
+    // another tab's feeds: its listings come as they are read, and the budget is this browser's
+    if (jobs.feedsHeldBy === 'relay') {
+      relayBudget.value = relays.flatMap((relay) => relay.budget);
+      sources.replaceListings(relays.flatMap((relay) => relay.listings));
+    }
     record([...byKey.values()], Date.now());
   }
 
@@ -123,20 +127,20 @@ export const useConnectionsStore = defineStore('connections', () => {
     series.value = [...series.value.slice(-(SERIES_LENGTH - 1)), point];
   }
 
-  /** A page showing the relays' connections, from now until the returned stop is called. */
-  function watchRelays(): () => void {
-    relayWatchers++;
+  /** A page showing the connections of feeds that run elsewhere, from now until the returned stop is called. */
+  function watchRemoteFeeds(): () => void {
+    remoteWatchers++;
     sample();
     let stopped = false;
     return () => {
-      if (!stopped) relayWatchers--;
+      if (!stopped) remoteWatchers--;
       stopped = true;
     };
   }
 
   /** streams in use per origin against its budget */
   const budget = computed((): readonly OriginBudget[] => {
-    if (jobs.relayHealth) return relayBudget.value ?? [];
+    if (jobs.feedsHeldBy === 'relay') return relayBudget.value ?? [];
     const byOrigin = new Map<string, OriginBudget>();
     for (const source of sources.sources) {
       if (source.replay) continue;
@@ -164,7 +168,7 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   useIntervalFn(sample, 1000);
 
-  return { rows, series, budget, trouble, relayError, sample, watchRelays };
+  return { rows, series, budget, trouble, relayError, sample, watchRemoteFeeds };
 });
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useConnectionsStore, import.meta.hot));

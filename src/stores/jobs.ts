@@ -17,9 +17,12 @@ import { exportedPlatform, parseJsonl, replay, type ReplaySpeed } from '../persi
 import { DEFAULT_HISTORY, historyOptionsFromSettings, JobHistory } from '../persistence/history';
 import { FactsLog } from '../persistence/facts';
 import { factsOf, type JobFacts } from '../insights/facts';
-import { DirectUpstream } from '../upstream/direct';
+import { DirectUpstream, type DirectOptions } from '../upstream/direct';
 import { RelayUpstream } from '../upstream/relay';
+import { TabUpstream, type SharedBoardPort } from '../upstream/tabs';
 import type { BoardPort, Upstream } from '../upstream/upstream';
+import { tabGroupsAvailable } from '../transports/tabs';
+import type { SourceLedger } from '../feeds/wireLedger';
 import { useSourcesStore } from './sources';
 
 /** main-thread time one flush may take before the rest waits for the next frame */
@@ -53,7 +56,7 @@ interface JobRecord {
  * Overridable for tests and the benchmark (shorter retries, a given fetch; one interval for
  * every listing instead of each listing's own).
  */
-export const jobsConfig: { feed: FeedSettings; discoveryIntervalMs?: number } = {
+export const jobsConfig: { feed: FeedSettings; discoveryIntervalMs?: number; shareFeedsAcrossTabs?: boolean } = {
   feed: { ...DEFAULT_FEED_SETTINGS },
 };
 
@@ -121,9 +124,9 @@ export const useJobsStore = defineStore('jobs', () => {
     focused: () => focusedKey,
     remove: (key) => remove(key),
   };
-  const directUpstream = () =>
+  const directUpstream = (port: BoardPort = board, overrides: Partial<DirectOptions> = {}) =>
     markRaw(
-      new DirectUpstream(board, {
+      new DirectUpstream(port, {
         feed: { ...jobsConfig.feed, observe: (source, channel, raw, events) => ledger.record(source, channel, raw, events) },
         discoveryIntervalMs: jobsConfig.discoveryIntervalMs,
         ledger,
@@ -132,12 +135,41 @@ export const useJobsStore = defineStore('jobs', () => {
         seenBefore: (key) => (restored.has(key) ? loadStoredEvents(key).finally(() => restored.delete(key)) : undefined),
         storedWireIds: (key) => loadStoredEvents(key),
         setToken: (sourceId, token, options) => sources.setToken(sourceId, token, options),
+        ...overrides,
       }),
     );
+  /** what the browser's other tabs may ask of this one's board when they share one feed layer */
+  const sharedBoard: SharedBoardPort = {
+    ...board,
+    jobs: publishedBoard,
+    adopt: adoptSnapshot,
+    mergeLog,
+    eventsOf: (key) => records.get(key)?.log.toArray() ?? [],
+    storedWireIds: (key) => loadStoredEvents(key),
+    flushHistory: async () => {
+      await history?.flush();
+    },
+    watchAll: () => {
+      for (const source of sources.sources) attachSource(source);
+    },
+    source: (id) => sources.byId(id),
+    listings: () => [...sources.listings.values()],
+    setListing: (health) => sources.setListing(health),
+    setToken: (sourceId, token, options) => sources.setToken(sourceId, token, options),
+    ledger: (sourceId) => ledger.snapshot(sourceId),
+    onRole: (role) => {
+      tabRole.value = role;
+      feedsHeldBy.value = role === 'leader' ? 'here' : 'tab';
+    },
+  };
   /** the platforms, followed from this page, until a relay is configured: then the relay */
   let upstream: Upstream = directUpstream();
   /** the relay's health, when the dashboard uses one */
   const relayHealth = shallowRef<RelayHealth>();
+  /** where the feeds behind the board run: this page, a relay, or another tab of this browser */
+  const feedsHeldBy = shallowRef<'here' | 'relay' | 'tab'>('here');
+  /** where this browser's tabs share one feed layer: whether this tab holds it */
+  const tabRole = shallowRef<'leader' | 'follower'>();
 
   const visibility = useDocumentVisibility();
   const online = useOnline();
@@ -273,7 +305,7 @@ export const useJobsStore = defineStore('jobs', () => {
       }
     }
     // replays are read-only copies of an export: the file is their history; a relay keeps its own
-    if (history && upstream.keepsHistory) {
+    if (history && upstream.writesHistory) {
       const kept = [...changed].filter((record) => !sources.byId(record.job.sourceId)?.replay);
       if (kept.length) {
         const keys = new Set(kept.map((record) => record.job.key));
@@ -523,9 +555,50 @@ export const useJobsStore = defineStore('jobs', () => {
     const relayConfig = await loadRelayConfig().catch((error: Error) => error);
     if (relayConfig instanceof Error) return sources.loadFrom(() => Promise.reject(relayConfig));
     if (relayConfig) return connectRelay(relayConfig);
+    if (tabGroupsAvailable() && jobsConfig.shareFeedsAcrossTabs !== false) await shareFeedsAcrossTabs();
     await restore();
     await sources.load();
     for (const source of sources.sources) attachSource(source);
+  }
+
+  /**
+   * One feed layer for all of this browser's tabs: the tab that holds it follows the platforms
+   * with the browser's one stream budget per origin; the others show what it brings.
+   */
+  async function shareFeedsAcrossTabs(): Promise<void> {
+    upstream.stop();
+    const tabs = markRaw(new TabUpstream(sharedBoard, (port, overrides) => directUpstream(port, overrides)));
+    upstream = tabs;
+    await tabs.start();
+  }
+
+  /** The board as it is now, everything received applied: for a tab that joins this one. */
+  function publishedBoard(): Job[] {
+    while (queue.length) flush();
+    return [...jobs.value];
+  }
+
+  /** What another tab has of a job's log in memory, merged into this one's: each event once, in arrival order. */
+  function mergeLog(key: string, events: readonly JobEvent[]): void {
+    const record = records.get(key);
+    if (!record || events.length === 0) return;
+    const mine = record.log.toArray();
+    const bySeq = new Map<number, JobEvent>();
+    const unordered: JobEvent[] = [];
+    for (const event of [...events, ...mine]) {
+      if (event.seq === undefined) unordered.push(event);
+      else bySeq.set(event.seq, event);
+    }
+    const log = new RingBuffer<JobEvent>(logCapacity(key));
+    for (const event of [...bySeq.values()].sort((a, b) => a.seq! - b.seq!)) log.push(event);
+    for (const event of unordered) log.push(event);
+    record.log = log;
+    revision.value++;
+  }
+
+  /** What a source sent, for the protocol inspector: read where the feeds run. */
+  async function ledgerOf(sourceId: string): Promise<SourceLedger> {
+    return upstream.ledgerOf(sourceId) ?? ledger.snapshot(sourceId);
   }
 
   // ── actions: through a relay ───────────────────────────────────────────────────────────
@@ -538,14 +611,13 @@ export const useJobsStore = defineStore('jobs', () => {
         adopt: adoptSnapshot,
         rebuild,
         onHealth: (health) => (relayHealth.value = health),
-        jobs: () => {
-          // what arrived and waits for a frame is on the board another tab is given
-          while (queue.length) flush();
-          return [...jobs.value];
-        },
+        // what arrived and waits for a frame is on the board another tab is given
+        jobs: publishedBoard,
       }),
     );
     upstream = relay;
+    feedsHeldBy.value = 'relay';
+    tabRole.value = undefined;
     await sources.loadFrom(() => relay.sources());
     relay.start();
   }
@@ -652,6 +724,8 @@ export const useJobsStore = defineStore('jobs', () => {
     upstream.stop();
     upstream = directUpstream();
     relayHealth.value = undefined;
+    feedsHeldBy.value = 'here';
+    tabRole.value = undefined;
     records.clear();
     requests.clear();
     order = [];
@@ -664,7 +738,10 @@ export const useJobsStore = defineStore('jobs', () => {
     revision,
     ledger,
     relayHealth,
+    feedsHeldBy,
+    tabRole,
     relayConnections,
+    ledgerOf,
     finishedFacts,
     relayFacts,
     counts,

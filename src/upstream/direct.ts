@@ -28,6 +28,7 @@ export interface DirectOptions {
 /** This page follows the platforms itself, with the follower every genwatch runs. */
 export class DirectUpstream implements Upstream {
   readonly keepsHistory = true;
+  readonly writesHistory = true;
   private readonly follower: Follower;
 
   constructor(
@@ -67,7 +68,12 @@ export class DirectUpstream implements Upstream {
   }
 
   focus(key: string | undefined): void {
-    this.follower.feeds.focus(key);
+    this.focusAll(new Set(key === undefined ? [] : [key]));
+  }
+
+  /** the jobs open in every tab sharing this page's feeds */
+  focusAll(keys: ReadonlySet<string>): void {
+    this.follower.feeds.focus(keys);
   }
 
   close(): void {}
@@ -123,6 +129,10 @@ export class DirectUpstream implements Upstream {
 
   async connections(): Promise<RelayConnections[]> {
     return [];
+  }
+
+  ledgerOf(): undefined {
+    return undefined;
   }
 
   async insightsFacts(): Promise<JobFacts[]> {

@@ -20,6 +20,7 @@ export interface RelayBoardPort extends BoardPort {
 /** A relay follows the platforms for every viewer: this page holds one stream, to it, and connects to no platform. */
 export class RelayUpstream implements Upstream {
   readonly keepsHistory = false;
+  readonly writesHistory = false;
   private readonly link: RelayLink;
   /** per job, the newest relay sequence applied: a repeat after a resume is dropped */
   private readonly seqs = new Map<string, number>();
@@ -136,6 +137,10 @@ export class RelayUpstream implements Upstream {
 
   connections(): Promise<RelayConnections[]> {
     return this.link.connections();
+  }
+
+  ledgerOf(): undefined {
+    return undefined;
   }
 
   insightsFacts(): Promise<JobFacts[]> {

@@ -1,5 +1,6 @@
 import type { JobFeed } from '../feeds/jobFeed';
 import type { RelayConnections } from '../feeds/feedConnection';
+import type { SourceLedger } from '../feeds/wireLedger';
 import type { JobFacts } from '../insights/facts';
 import type { JobEvent } from '../model/events';
 import type { Job } from '../model/job';
@@ -14,6 +15,8 @@ import type { Source } from '../protocols/source';
 export interface Upstream {
   /** whether what arrives is this browser's to keep in its history (a relay keeps its own log) */
   readonly keepsHistory: boolean;
+  /** whether this page writes it (of a browser's tabs, the one that holds the feeds) */
+  readonly writesHistory: boolean;
   /** Follows the jobs of a source: its listings, and the unfinished jobs of it this browser kept. */
   watchSource(source: Source, unfinished: readonly string[]): void;
   /**
@@ -48,6 +51,8 @@ export interface Upstream {
   streamsByOrigin(): Map<string, number>;
   /** what every relay follows upstream, for the connections page (none in direct mode) */
   connections(): Promise<RelayConnections[]>;
+  /** what a source sent, where another page reads it (none: this page's own ledger) */
+  ledgerOf(sourceId: string): Promise<SourceLedger> | undefined;
   /** every finished job a relay's log holds, for /insights (none in direct mode) */
   insightsFacts(): Promise<JobFacts[]>;
 }

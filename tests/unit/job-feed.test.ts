@@ -146,7 +146,7 @@ describe('FeedManager stream budget', () => {
     expect(manager.feed(`demo/${ids[1]}`)!.mode).toBe('stream');
     expect(manager.feed(`demo/${ids[4]}`)!.mode).toBe('poll');
 
-    manager.focus(`demo/${ids[4]}`);
+    manager.focus(new Set([`demo/${ids[4]}`]));
     expect(manager.feed(`demo/${ids[4]}`)!.mode).toBe('stream');
     expect(manager.feed(`demo/${ids[0]}`)!.mode).toBe('poll'); // the oldest stream made room
     expect(modes().filter((mode) => mode === 'stream')).toHaveLength(2);

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { browserSuite, headerStatus, startFromForm, waitForStatus } from '../support/suite';
+
+// Many tabs of one browser on the platforms themselves: one tab holds the feed layer (elected
+// with a Web Lock), with one stream budget per origin for the whole browser, and every other
+// tab shows what its feeds bring; when that tab closes the next one takes the feeds over.
+
+const suite = browserSuite({ codebegen: { jobDurationMs: 9000 }, takoss: { jobDurationMs: 5000 } });
+
+/** More tabs in the browser (context) of `first`, each with the board open; page errors fail the test. */
+async function tabsBeside(first: Page, count: number, errors: string[]): Promise<Page[]> {
+  const tabs: Page[] = [];
+  for (let index = 0; index < count; index++) {
+    const tab = await first.context().newPage();
+    tab.on('pageerror', (error) => errors.push(error.message));
+    await tab.goto(suite.stack.appUrl);
+    tabs.push(tab);
+  }
+  return tabs;
+}
+
+/** what the connections page says of this tab's part in the browser's feeds */
+async function tabRole(tab: Page): Promise<'holds' | 'shows' | null> {
+  await tab.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
+  const text = await tab.getByTestId('tab-role').textContent();
+  return text?.includes('This tab holds') ? 'holds' : text?.includes('another tab') ? 'shows' : null;
+}
+
+/** the stages of the update events in the open job's log, oldest first, after the one genwatch's lookup of the id made */
+async function loggedStages(page: Page): Promise<string[]> {
+  await page.getByLabel('Filter events by kind').selectOption('update');
+  const stages = await page.locator('.log__list .entry__kind').allTextContents();
+  return stages.reverse().filter((stage) => stage !== 'lookup');
+}
+
+/** the number of update events in the open job's log */
+async function loggedUpdates(page: Page): Promise<number> {
+  await page.getByLabel('Filter events by kind').selectOption('update');
+  const count = (await page.locator('.log__count').textContent()) ?? '';
+  return Number(count.split(' of ')[0]);
+}
+
+describe('tabs of one browser on the platforms themselves', () => {
+  it('8 tabs: every tab live with every job, fewer than 6 connections to each origin, a launch from tab 5 in all at once', async () => {
+    const { platform, smartforge } = suite.stack;
+    // as many as the origin's stream budget: a polled job goes quiet between polls, in one tab as in eight
+    const prompts = Array.from({ length: 4 }, (_, index) => `Watched by eight tabs ${index + 1}`);
+    const first = await suite.freshPage();
+    await first.goto(suite.stack.appUrl);
+    await first.getByRole('table', { name: 'Jobs' }).waitFor();
+    const errors: string[] = [];
+    const tabs = [first, ...(await tabsBeside(first, 7, errors))];
+    for (const tab of tabs) await tab.getByRole('table', { name: 'Jobs' }).waitFor();
+    const ids = prompts.map((prompt) => platform.startGeneration({ prompt }));
+
+    // every tab shows every job running, live
+    for (const tab of tabs) {
+      for (const id of ids) {
+        const row = tab.locator(`tbody tr[data-job="codebegen-demo/${id}"]`);
+        await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/running|completed/);
+      }
+    }
+    for (const tab of tabs) expect(await tab.getByTestId('health-banner').count()).toBe(0);
+    // the last tab only shows: its connections page lists the feeds of the tab that holds them
+    const last = tabs[7];
+    expect(await tabRole(last)).toBe('shows');
+    await expect.poll(() => last.getByRole('table', { name: 'Connections' }).locator('tbody tr').count(), { timeout: 5000 }).toBeGreaterThanOrEqual(ids.length);
+    await last.goBack();
+
+    const fifth = tabs[4];
+    await startFromForm(fifth, 'Takoss (demo) (Takoss)', {
+      'Project name': 'Launched from tab five',
+      Description: 'Seen by all eight tabs',
+      Requirements: 'One feed layer for the browser',
+    });
+    const key = decodeURIComponent(new URL(fifth.url()).pathname.replace('/jobs/', ''));
+    await expect.poll(() => headerStatus(fifth).textContent(), { timeout: 10_000 }).toBe('running');
+    for (const tab of tabs.filter((tab) => tab !== fifth)) {
+      const row = tab.locator(`tbody tr[data-job="${key}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.textContent()).toContain('Launched from tab five');
+    }
+    await waitForStatus(fifth, 'completed');
+    await fifth.goBack();
+    for (const tab of tabs) {
+      for (const id of ids) {
+        const row = tab.locator(`tbody tr[data-job="codebegen-demo/${id}"]`);
+        await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('completed');
+      }
+    }
+
+    // one browser's worth of connections, whatever the number of tabs
+    expect(platform.stats().peakConnections).toBeLessThan(6);
+    expect(smartforge.stats().peakConnections).toBeLessThan(6);
+    const roles: (string | null)[] = [];
+    for (const tab of tabs) roles.push(await tabRole(tab));
+    expect(roles.filter((role) => role === 'holds')).toHaveLength(1);
+    expect(roles.filter((role) => role === 'shows')).toHaveLength(7);
+    expect(errors).toEqual([]);
+  }, 150_000);
+
+  it('the tab holding the feeds closed mid-job: the others carry on, the job page with every update once', async () => {
+    const { platform } = suite.stack;
+    const leader = await suite.freshPage();
+    await leader.goto(suite.stack.appUrl);
+    await leader.getByRole('table', { name: 'Jobs' }).waitFor();
+    const errors: string[] = [];
+    const [board, viewer] = await tabsBeside(leader, 2, errors);
+
+    const id = platform.startGeneration({ prompt: 'Watched by three tabs, one of them closed' });
+    const key = `codebegen-demo/${id}`;
+    await viewer.goto(`${suite.stack.appUrl}/jobs/${key}`);
+    await expect.poll(() => headerStatus(viewer).textContent(), { timeout: 10_000 }).toBe('running');
+    await expect.poll(() => loggedUpdates(viewer), { timeout: 10_000 }).toBeGreaterThan(2);
+
+    await leader.close();
+    await waitForStatus(viewer, 'completed');
+    const row = board.locator(`tbody tr[data-job="${key}"]`);
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('completed');
+
+    // every update the platform sent, once: nothing lost in the handover, nothing repeated
+    const sent = platform.eventsOf(id).map((event: { stage: string }) => event.stage.replaceAll('_', ' '));
+    await expect.poll(() => loggedStages(viewer), { timeout: 5000 }).toEqual(sent);
+    expect([await tabRole(board), await tabRole(viewer)].sort()).toEqual(['holds', 'shows']);
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('a browser without Web Locks: each tab follows the platforms itself, and every tab is live', async () => {
+    const { platform } = suite.stack;
+    const first = await suite.freshPage();
+    await first.context().addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { value: undefined, configurable: true }));
+    await first.goto(suite.stack.appUrl);
+    const errors: string[] = [];
+    const [second] = await tabsBeside(first, 1, errors);
+    const id = platform.startGeneration({ prompt: 'Watched by two tabs that cannot share' });
+    for (const tab of [first, second]) {
+      const row = tab.locator(`tbody tr[data-job="codebegen-demo/${id}"]`);
+      await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('completed');
+    }
+    await second.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
+    await second.getByRole('table', { name: 'Stream budget per origin' }).waitFor();
+    expect(await second.getByTestId('tab-role').count()).toBe(0);
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
