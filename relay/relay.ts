@@ -9,7 +9,7 @@ import { reduceJob } from '../src/model/reducer';
 import { LaunchValidationError } from '../src/protocols/launch';
 import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../src/protocols/source';
 import { feedConnection, type OriginBudget, type RelayConnections } from '../src/feeds/feedConnection';
-import { factsOf } from '../src/insights/facts';
+import { factsOf } from '../src/model/facts';
 import { helloFrame, snapshotFrame } from '../src/protocols/relayWire';
 import { Collector, RelayRequestError } from './collector';
 import { LocalLeases, type Leases } from './leases';

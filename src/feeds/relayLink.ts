@@ -7,7 +7,7 @@ import { describeIssues } from '../protocols/wire';
 import { SseConnection, type SseSignal } from '../transports/sse';
 import { TabGroup, tabGroupsAvailable } from '../transports/tabs';
 import { RelayConnectionsSchema, type RelayConnections } from './feedConnection';
-import type { JobFacts } from '../insights/facts';
+import type { JobFacts } from '../model/facts';
 
 const RelayConnectionsAnswer = v.object({ relays: v.array(RelayConnectionsSchema) });
 

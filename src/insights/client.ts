@@ -1,5 +1,5 @@
 import type { Insights, InsightsQuery } from './compute';
-import type { JobFacts } from './facts';
+import type { JobFacts } from '../model/facts';
 import type { InsightsReply, InsightsRequest } from './worker';
 
 export interface InsightsAnswer {

@@ -1,5 +1,5 @@
 import type { PlatformKind } from '../model/job';
-import type { JobFacts } from './facts';
+import type { JobFacts } from '../model/facts';
 
 // The figures of /insights from finished jobs' facts, in one pass over the window. Pure, so
 // the worker runs it off the main thread and the tests check it against figures worked out

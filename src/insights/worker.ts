@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import { loadFacts } from '../persistence/facts';
 import { computeInsights, FactTable, type Insights, type InsightsQuery } from './compute';
-import type { JobFacts } from './facts';
+import type { JobFacts } from '../model/facts';
 
 // Off the main thread: holds every kept fact, as columns in end-time order, and answers each window.
 

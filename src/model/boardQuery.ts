@@ -1,4 +1,4 @@
-import { failureGroup, NO_REASON } from '../insights/facts';
+import { failureGroup, NO_REASON } from './failure';
 import { isPlatformKind, JOB_STATUSES, type Job, type JobStatus, type PlatformKind } from './job';
 
 /** The board's filters and sort, as they live in its URL query. */

@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { JobFacts } from '../insights/facts';
+import type { JobFacts } from '../model/facts';
 
 // Finished jobs' facts for /insights, in their own IndexedDB database: a few hundred bytes a
 // job, kept far longer than the job history (whose events are the bulk), and written in relay

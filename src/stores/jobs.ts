@@ -16,7 +16,7 @@ import type { Source } from '../protocols/source';
 import { exportedPlatform, parseJsonl, replay, type ReplaySpeed } from '../persistence/exchange';
 import { DEFAULT_HISTORY, historyOptionsFromSettings, JobHistory } from '../persistence/history';
 import { FactsLog } from '../persistence/facts';
-import { factsOf, type JobFacts } from '../insights/facts';
+import { factsOf, type JobFacts } from '../model/facts';
 import { DirectUpstream, type DirectOptions } from '../upstream/direct';
 import { RelayUpstream } from '../upstream/relay';
 import { TabUpstream, type SharedBoardPort } from '../upstream/tabs';

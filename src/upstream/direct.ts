@@ -3,7 +3,7 @@ import type { FeedSettings, JobFeed } from '../feeds/jobFeed';
 import type { ListingHealth } from '../feeds/discovery';
 import type { RelayConnections } from '../feeds/feedConnection';
 import type { WireLedger } from '../feeds/wireLedger';
-import type { JobFacts } from '../insights/facts';
+import type { JobFacts } from '../model/facts';
 import { jobKey } from '../model/job';
 import { dialectFor } from '../protocols';
 import type { JobRef } from '../protocols/dialect';

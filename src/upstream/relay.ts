@@ -1,7 +1,7 @@
 import type { JobFeed } from '../feeds/jobFeed';
 import type { RelayConnections } from '../feeds/feedConnection';
 import { RelayLink, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
-import type { JobFacts } from '../insights/facts';
+import type { JobFacts } from '../model/facts';
 import type { JobEvent } from '../model/events';
 import { isTerminal, jobKey, type Job } from '../model/job';
 import type { Source } from '../protocols/source';

@@ -2,7 +2,7 @@ import type { ListingHealth } from '../feeds/discovery';
 import { feedConnection, type RelayConnections } from '../feeds/feedConnection';
 import type { JobFeed } from '../feeds/jobFeed';
 import type { SourceLedger } from '../feeds/wireLedger';
-import type { JobFacts } from '../insights/facts';
+import type { JobFacts } from '../model/facts';
 import type { JobEvent } from '../model/events';
 import { isTerminal, jobKey, type Job } from '../model/job';
 import { LaunchValidationError } from '../protocols/launch';

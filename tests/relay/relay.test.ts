@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminal } from '../../src/model/job';
-import type { JobFacts } from '../../src/insights/facts';
+import type { JobFacts } from '../../src/model/facts';
 import { startRelayWith } from '../../relay/main';
 import { startPrometheus } from '../support/prometheus';
 import { startStack } from '../support/stack';

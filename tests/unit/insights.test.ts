@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bucketFor, computeInsights, percentile, type InsightsQuery } from '../../src/insights/compute';
 import { insightsQueryToParams, parseInsightsQuery } from '../../src/insights/query';
-import { factsOf, failureGroup } from '../../src/insights/facts';
+import { factsOf } from '../../src/model/facts';
+import { failureGroup } from '../../src/model/failure';
 import { insightsHistory, TIMEOUT } from '../fixtures/insights';
 import type { JobEvent, JobUpdate } from '../../src/model/events';
 import { newJob } from '../../src/model/job';

@@ -1,4 +1,5 @@
-import { isTerminal, type Job, type JobStatus, type PlatformKind } from '../model/job';
+import { failureGroup, NO_REASON } from './failure';
+import { isTerminal, type Job, type JobStatus, type PlatformKind } from './job';
 
 /**
  * What /insights needs of a finished job, and nothing more: a few numbers and names, small
@@ -24,17 +25,6 @@ export interface JobFacts {
   unrecognized: number;
   /** the platform's predictions of the time left against the time it really took: [predicted, real], ms */
   eta: [predicted: number, real: number][];
-}
-
-/** the failure of a job that failed without saying why */
-export const NO_REASON = 'No reason given';
-
-const ID_LIKE = /\b(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{12,}|[A-Za-z]+[-_][A-Za-z0-9]*\d[A-Za-z0-9]*)\b/gi;
-const NUMBER = /\d+(?:\.\d+)?/g;
-
-/** A failure message as a group: ids become ‹id›, numbers ‹n›, whitespace one space, at most 160 characters. */
-export function failureGroup(message: string): string {
-  return message.replace(ID_LIKE, '‹id›').replace(NUMBER, '‹n›').replace(/\s+/g, ' ').trim().slice(0, 160);
 }
 
 /** A finished job's facts; undefined while it runs or when nobody knows when it finished. */
