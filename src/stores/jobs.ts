@@ -144,7 +144,11 @@ export const useJobsStore = defineStore('jobs', () => {
     jobs: publishedBoard,
     adopt: adoptSnapshot,
     mergeLog,
-    eventsOf: (key) => records.get(key)?.log.toArray() ?? [],
+    eventsOf: (key) => {
+      // a hidden tab applies what arrived only as often as its timers run
+      while (queue.length) flush();
+      return records.get(key)?.log.toArray() ?? [];
+    },
     storedWireIds: (key) => loadStoredEvents(key),
     flushHistory: async () => {
       await history?.flush();

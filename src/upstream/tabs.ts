@@ -81,8 +81,6 @@ type TabMessage =
   /** a tab took the feeds over: every other tab tells it what it shows, and asks again */
   | { type: 'leader'; tab: string };
 
-/** events gathered before they go to the other tabs: one message per frame, not one per wire message */
-const EVENT_BATCH_MS = 16;
 /** how long a request waits for the tab holding the feeds */
 const REQUEST_TIMEOUT_MS = 15_000;
 const JOIN_RETRY_MS = 2000;
@@ -108,7 +106,7 @@ export class TabUpstream implements Upstream {
   private stateSent = '';
   private stateTimer: ReturnType<typeof setInterval> | undefined;
   private outbox: JobEvent[] = [];
-  private outboxTimer: ReturnType<typeof setTimeout> | undefined;
+  private outboxQueued = false;
   private interestTimer: ReturnType<typeof setTimeout> | undefined;
   private nextRequest = 0;
   private readonly pending = new Map<
@@ -136,7 +134,10 @@ export class TabUpstream implements Upstream {
 
   /** @returns whether this tab holds the feeds; if not, it has asked the tab that does for the board */
   async start(): Promise<boolean> {
-    if (typeof addEventListener === 'function') addEventListener('pagehide', this.leave);
+    if (typeof addEventListener === 'function') {
+      addEventListener('pagehide', this.leave);
+      addEventListener('pageshow', this.back);
+    }
     const leads = await this.group.start();
     if (this.stopped) return false;
     if (leads) this.lead();
@@ -150,6 +151,13 @@ export class TabUpstream implements Upstream {
   private readonly leave = () => {
     this.sendEvents();
     this.group.post({ type: 'leave', tab: this.group.tabId });
+  };
+
+  /** back from the back-forward cache: this tab left, so it joins again and takes the board anew */
+  private readonly back = (event: PageTransitionEvent) => {
+    if (!event.persisted || this.direct || this.stopped) return;
+    this.joined = false;
+    this.join();
   };
 
   private join(): void {
@@ -174,7 +182,11 @@ export class TabUpstream implements Upstream {
           if (this.interests.size === 0) return;
           // the arrival sequence is set by now: every tab stores and orders an event alike
           for (const event of events) this.outbox.push(event);
-          this.outboxTimer ??= setTimeout(() => this.sendEvents(), EVENT_BATCH_MS);
+          // at the end of this task, not on a timer: a hidden tab's timers run once a second, or a minute
+          if (!this.outboxQueued) {
+            this.outboxQueued = true;
+            queueMicrotask(() => this.sendEvents());
+          }
         },
         remove: (key) => {
           this.board.remove(key);
@@ -211,8 +223,7 @@ export class TabUpstream implements Upstream {
   }
 
   private sendEvents(): void {
-    clearTimeout(this.outboxTimer);
-    this.outboxTimer = undefined;
+    this.outboxQueued = false;
     if (this.outbox.length === 0) return;
     const events = this.outbox;
     this.outbox = [];
@@ -470,7 +481,10 @@ export class TabUpstream implements Upstream {
   stop(): void {
     this.leave();
     this.stopped = true;
-    if (typeof removeEventListener === 'function') removeEventListener('pagehide', this.leave);
+    if (typeof removeEventListener === 'function') {
+      removeEventListener('pagehide', this.leave);
+      removeEventListener('pageshow', this.back);
+    }
     clearInterval(this.joinTimer);
     clearInterval(this.stateTimer);
     clearTimeout(this.interestTimer);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, headerStatus, startFromForm, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, jobUrl, startFromForm, waitForStatus } from '../support/suite';
 
 // Many tabs of one browser on the platforms themselves: one tab holds the feed layer (elected
 // with a Web Lock), with one stream budget per origin for the whole browser, and every other
@@ -125,6 +125,38 @@ describe('tabs of one browser on the platforms themselves', () => {
     expect([await tabRole(board), await tabRole(viewer)].sort()).toEqual(['holds', 'shows']);
     expect(errors).toEqual([]);
   }, 90_000);
+
+  it('a tab that only shows: a token it is given and a cancel it asks for are carried out by the tab holding the feeds', async () => {
+    const { platform } = suite.stack;
+    const badApp = await suite.stack.appWithToken('expired-or-revoked-token');
+    const leader = await suite.freshPage();
+    await leader.goto(badApp);
+    await leader.getByRole('table', { name: 'Jobs' }).waitFor();
+    const errors: string[] = [];
+    const viewer = await leader.context().newPage();
+    viewer.on('pageerror', (error) => errors.push(error.message));
+    const jobId = platform.startGeneration({ prompt: 'Needs a new token, given in another tab', __durationMs: 6000, __fail: false });
+    await viewer.goto(jobUrl(badApp, 'codebegen-demo', jobId));
+    await viewer.getByRole('alert').filter({ hasText: 'rejected its token' }).waitFor({ timeout: 10_000 });
+    await viewer.getByPlaceholder('New token').fill(platform.devToken);
+    await viewer.getByRole('button', { name: 'Use token' }).click();
+    await expect.poll(() => viewer.getByTestId('transport').textContent(), { timeout: 10_000 }).toMatch(/live/);
+    await waitForStatus(viewer, 'completed');
+    // not asked to keep it: in neither tab's storage, and in no URL the app wrote
+    for (const tab of [leader, viewer]) {
+      expect(await tab.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }))).not.toContain(platform.devToken);
+      expect(tab.url()).not.toContain(platform.devToken);
+    }
+
+    await viewer.goto(badApp);
+    await startFromForm(viewer, 'Takoss (demo) (Takoss)', { 'Project name': 'Cancelled from a tab that only shows', Description: 'x', Requirements: 'y' });
+    await viewer.getByRole('button', { name: 'Cancel generation' }).click();
+    await waitForStatus(viewer, 'cancelled');
+    const row = leader.locator(`tbody tr[data-job="${decodeURIComponent(new URL(viewer.url()).pathname.replace('/jobs/', ''))}"]`);
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('cancelled');
+    expect(await tabRole(viewer)).toBe('shows');
+    expect(errors).toEqual([]);
+  }, 60_000);
 
   it('a browser without Web Locks: each tab follows the platforms itself, and every tab is live', async () => {
     const { platform } = suite.stack;
