@@ -112,6 +112,7 @@ export class RelayLink {
   private acks = 0;
   private readonly pendingAcks = new Map<number, () => void>();
   private stopped = false;
+  private closedTabsTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly config: RelayConfig,
@@ -175,6 +176,20 @@ export class RelayLink {
     this.report({ tabRole: 'leader' });
     this.openStream();
     this.group?.post({ type: 'leader', tab: this.group.tabId });
+    if (this.group) this.closedTabsTimer = setInterval(() => void this.forgetClosedTabs(), 5000);
+  }
+
+  /** A tab that crashed or was killed said no goodbye: its rows and open jobs stop counting. */
+  private async forgetClosedTabs(): Promise<void> {
+    if (!this.group || this.sharedWith.size === 0) return;
+    const open = await this.group.openTabs();
+    let interestChanged = false;
+    for (const tab of [...this.sharedWith]) {
+      if (open.has(tab)) continue;
+      this.sharedWith.delete(tab);
+      interestChanged = this.tabInterests.delete(tab) || interestChanged;
+    }
+    if (interestChanged) void this.sendInterest();
   }
 
   private fromTab(message: TabMessage): void {
@@ -269,6 +284,7 @@ export class RelayLink {
     this.stopped = true;
     this.sse?.close();
     clearTimeout(this.interestTimer);
+    clearInterval(this.closedTabsTimer);
     this.leave();
     this.group?.stop();
     if (typeof removeEventListener === 'function') removeEventListener('pagehide', this.leave);

@@ -19,6 +19,7 @@ export class TabGroup<M> {
   readonly tabId = crypto.randomUUID();
   private readonly channel: BroadcastChannel;
   private releaseLock: (() => void) | undefined;
+  private releaseTabLock: (() => void) | undefined;
   private readonly abort = new AbortController();
   private leading = false;
   private stopped = false;
@@ -42,6 +43,15 @@ export class TabGroup<M> {
     const lock = `${this.name}:leader`;
     // held until this tab stops or closes
     const hold = () => new Promise<void>((resolve) => (this.releaseLock = resolve));
+    // a lock of this tab's own, which says it is open: the browser lets go of it even when the tab crashes
+    await new Promise<void>((granted) => {
+      navigator.locks
+        .request(`${this.name}:tab:${this.tabId}`, () => {
+          granted();
+          return new Promise<void>((resolve) => (this.releaseTabLock = resolve));
+        })
+        .catch(() => granted());
+    });
     const leadsNow = await new Promise<boolean>((decided) => {
       navigator.locks
         .request(lock, { ifAvailable: true }, (held) => {
@@ -65,6 +75,13 @@ export class TabGroup<M> {
     return leadsNow;
   }
 
+  /** The tabs of the group that are still open, by their `tabId` (a tab that crashed said no goodbye). */
+  async openTabs(): Promise<Set<string>> {
+    const prefix = `${this.name}:tab:`;
+    const { held = [] } = await navigator.locks.query();
+    return new Set(held.flatMap((lock) => (lock.name?.startsWith(prefix) ? [lock.name.slice(prefix.length)] : [])));
+  }
+
   post(message: M): void {
     if (!this.stopped) this.channel.postMessage(message);
   }
@@ -74,6 +91,7 @@ export class TabGroup<M> {
     this.stopped = true;
     this.abort.abort();
     this.releaseLock?.();
+    this.releaseTabLock?.();
     this.channel.close();
   }
 }

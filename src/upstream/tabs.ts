@@ -212,7 +212,11 @@ export class TabUpstream implements Upstream {
     this.applyInterest();
     this.post({ type: 'leader', tab: this.group.tabId });
     this.board.watchAll();
-    this.stateTimer = setInterval(() => this.sendState(), 1000);
+    let ticks = 0;
+    this.stateTimer = setInterval(() => {
+      this.sendState();
+      if (++ticks % 5 === 0) void this.forgetClosedTabs();
+    }, 1000);
     // asked of the tab that closed and not answered: answered here, but never carried out twice
     for (const [id, waiting] of this.pending) {
       this.pending.delete(id);
@@ -251,6 +255,15 @@ export class TabUpstream implements Upstream {
     if (text === this.stateSent) return;
     this.stateSent = text;
     this.post({ type: 'state', state });
+  }
+
+  /** A tab that crashed or was killed said no goodbye: what it showed stops counting. */
+  private async forgetClosedTabs(): Promise<void> {
+    if (this.interests.size === 0) return;
+    const open = await this.group.openTabs();
+    let changed = false;
+    for (const tab of this.interests.keys()) if (!open.has(tab)) changed = this.interests.delete(tab) || changed;
+    if (changed) this.applyInterest();
   }
 
   /** The feeds serve what every tab shows: each tab's open job first, then every tab's rows. */

@@ -158,6 +158,27 @@ describe('tabs of one browser on the platforms themselves', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
+  it('a tab that crashed, with no goodbye: the job it had open stops counting as open', async () => {
+    const { platform } = suite.stack;
+    // one stream for the origin: it goes to a job open in a tab, and moves only to one open in a tab that outranks it
+    const app = await suite.stack.appWithBudget(1);
+    const leader = await suite.freshPage();
+    await leader.goto(app);
+    await leader.getByRole('table', { name: 'Jobs' }).waitFor();
+    const [first, second] = [0, 1].map((index) => platform.startGeneration({ prompt: `Open in a tab ${index + 1}`, __durationMs: 40_000, __fail: false }));
+    const crashing = await leader.context().newPage();
+    await crashing.goto(jobUrl(app, 'codebegen-demo', first));
+    await expect.poll(() => crashing.getByTestId('transport').textContent(), { timeout: 10_000 }).toMatch(/stream/);
+    // the tab goes without a word to the others, as a crashed renderer does
+    await crashing.evaluate(() => (BroadcastChannel.prototype.postMessage = () => undefined));
+    await crashing.close();
+
+    const viewer = await leader.context().newPage();
+    await viewer.goto(jobUrl(app, 'codebegen-demo', second));
+    await expect.poll(() => viewer.getByTestId('transport').textContent(), { timeout: 15_000 }).toMatch(/stream/);
+    expect(await tabRole(viewer)).toBe('shows');
+  }, 60_000);
+
   it('a browser without Web Locks: each tab follows the platforms itself, and every tab is live', async () => {
     const { platform } = suite.stack;
     const first = await suite.freshPage();
