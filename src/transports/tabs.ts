@@ -5,8 +5,10 @@
  * of the group over a BroadcastChannel, in the order each tab sent them.
  */
 export interface TabGroupHandlers<M> {
-  /** this tab now leads: at once when it is the first, else when the leader went away */
+  /** this tab now leads: at once when it is the first, else when the leader went away or handed over */
   onLeader(): void;
+  /** another tab took the lead from this one (`takeOver`): this tab is in line again */
+  onLostLead?(): void;
   onMessage(message: M): void;
 }
 
@@ -20,7 +22,8 @@ export class TabGroup<M> {
   private readonly channel: BroadcastChannel;
   private releaseLock: (() => void) | undefined;
   private releaseTabLock: (() => void) | undefined;
-  private readonly abort = new AbortController();
+  /** withdraws this tab's place in line for the lead */
+  private inLine: AbortController | undefined;
   private leading = false;
   private stopped = false;
 
@@ -38,11 +41,12 @@ export class TabGroup<M> {
     return this.leading;
   }
 
+  private get leaderLock(): string {
+    return `${this.name}:leader`;
+  }
+
   /** @returns whether this tab leads now; if not, it is in line to, and `onLeader` says when it does */
   async start(): Promise<boolean> {
-    const lock = `${this.name}:leader`;
-    // held until this tab stops or closes
-    const hold = () => new Promise<void>((resolve) => (this.releaseLock = resolve));
     // a lock of this tab's own, which says it is open: the browser lets go of it even when the tab crashes
     await new Promise<void>((granted) => {
       navigator.locks
@@ -52,27 +56,50 @@ export class TabGroup<M> {
         })
         .catch(() => granted());
     });
-    const leadsNow = await new Promise<boolean>((decided) => {
-      navigator.locks
-        .request(lock, { ifAvailable: true }, (held) => {
-          if (!held || this.stopped) return decided(false);
-          this.leading = true;
-          decided(true);
-          return hold();
-        })
-        .catch(() => decided(false));
-    });
-    if (!leadsNow && !this.stopped) {
-      navigator.locks
-        .request(lock, { signal: this.abort.signal }, () => {
-          if (this.stopped) return undefined;
-          this.leading = true;
-          this.handlers.onLeader();
-          return hold();
-        })
-        .catch(() => undefined); // aborted: this tab left the group
-    }
+    const leadsNow = await new Promise<boolean>((decided) => this.ask({ ifAvailable: true }, decided));
+    if (!leadsNow && !this.stopped) this.getInLine();
     return leadsNow;
+  }
+
+  /**
+   * Asks for the leader's lock; `granted` says whether this tab holds it. Held until this tab
+   * stops or closes, or another takes it over, and then this tab gets in line again.
+   */
+  private ask(options: LockOptions, granted: (held: boolean) => void): void {
+    let held = false;
+    navigator.locks
+      .request(this.leaderLock, options, (lock) => {
+        if (!lock || this.stopped) return granted(false);
+        held = true;
+        this.leading = true;
+        granted(true);
+        return new Promise<void>((resolve) => (this.releaseLock = resolve));
+      })
+      .catch(() => {
+        if (!held) return granted(false); // withdrawn from the line, or stopped
+        // taken over by another tab
+        this.leading = false;
+        this.releaseLock = undefined;
+        if (this.stopped) return;
+        this.handlers.onLostLead?.();
+        this.getInLine();
+      });
+  }
+
+  private getInLine(): void {
+    this.inLine = new AbortController();
+    this.ask({ signal: this.inLine.signal }, (held) => {
+      if (held) this.handlers.onLeader();
+    });
+  }
+
+  /** Takes the lead at once, from the tab that holds it (which the tab asked for, by handing over). */
+  takeOver(): void {
+    if (this.leading || this.stopped) return;
+    this.inLine?.abort();
+    this.ask({ steal: true }, (held) => {
+      if (held) this.handlers.onLeader();
+    });
   }
 
   /** The tabs of the group that are still open, by their `tabId` (a tab that crashed said no goodbye). */
@@ -89,7 +116,7 @@ export class TabGroup<M> {
   /** Leaves the group: the next tab in line leads. */
   stop(): void {
     this.stopped = true;
-    this.abort.abort();
+    this.inLine?.abort();
     this.releaseLock?.();
     this.releaseTabLock?.();
     this.channel.close();

@@ -42,6 +42,8 @@ export type DirectFactory = (board: BoardPort, overrides: Partial<DirectOptions>
 interface Interest {
   focused: string[];
   visible: string[];
+  /** whether the tab is in front of the operator */
+  shown: boolean;
 }
 
 /** What the tab holding the feeds says of them, for the tabs that only show them. */
@@ -79,11 +81,24 @@ type TabMessage =
   | { type: 'reply'; to: string; id: number; value?: unknown; error?: { message: string; fields?: Record<string, string> } }
   | { type: 'leave'; tab: string }
   /** a tab took the feeds over: every other tab tells it what it shows, and asks again */
-  | { type: 'leader'; tab: string };
+  | { type: 'leader'; tab: string }
+  /** the tab holding the feeds has been in the background a while: this tab, in front, takes them over */
+  | { type: 'hand-over'; to: string };
 
 /** how long a request waits for the tab holding the feeds */
 const REQUEST_TIMEOUT_MS = 15_000;
 const JOIN_RETRY_MS = 2000;
+/**
+ * How long the tab holding the feeds may stay in the background while another tab is in front
+ * before it hands them over: the browser runs a hidden tab's timers once a second, and after
+ * five minutes once a minute (polls, listings, stall checks), while switching tabs back and
+ * forth should not move every connection each time.
+ */
+export const HAND_OVER_WHEN_HIDDEN_MS = 60_000;
+/** how long a tab that handed the feeds over waits for the other to take them before it goes on holding them */
+const HAND_OVER_TIMEOUT_MS = 5000;
+
+const shownNow = () => typeof document === 'undefined' || document.visibilityState !== 'hidden';
 
 /**
  * One feed layer for every tab of the browser: the first tab follows the platforms (its
@@ -100,7 +115,10 @@ export class TabUpstream implements Upstream {
   /** a tab that only shows: whether it has the board yet (events before it are in the board) */
   private joined = false;
   private joinTimer: ReturnType<typeof setInterval> | undefined;
-  private own: Interest = { focused: [], visible: [] };
+  private own: Interest = { focused: [], visible: [], shown: shownNow() };
+  /** when this tab, holding the feeds, went into the background */
+  private hiddenSince: number | undefined;
+  private handOverTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly interests = new Map<string, Interest>();
   private state: FeedState = { cancellable: [], streams: [] };
   private stateSent = '';
@@ -124,7 +142,11 @@ export class TabUpstream implements Upstream {
     private readonly board: SharedBoardPort,
     private readonly makeDirect: DirectFactory,
   ) {
-    this.group = new TabGroup<TabMessage>('genwatch-feeds', { onLeader: () => this.lead(), onMessage: (message) => this.fromTab(message) });
+    this.group = new TabGroup<TabMessage>('genwatch-feeds', {
+      onLeader: () => this.lead(),
+      onLostLead: () => this.stepDown(),
+      onMessage: (message) => this.fromTab(message),
+    });
   }
 
   /** whether this tab holds the browser's feeds and writes what they bring to the history */
@@ -137,6 +159,7 @@ export class TabUpstream implements Upstream {
     if (typeof addEventListener === 'function') {
       addEventListener('pagehide', this.leave);
       addEventListener('pageshow', this.back);
+      if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.shownOrHidden);
     }
     const leads = await this.group.start();
     if (this.stopped) return false;
@@ -151,6 +174,14 @@ export class TabUpstream implements Upstream {
   private readonly leave = () => {
     this.sendEvents();
     this.group.post({ type: 'leave', tab: this.group.tabId });
+  };
+
+  private readonly shownOrHidden = () => {
+    const shown = shownNow();
+    if (shown === this.own.shown) return;
+    this.own = { ...this.own, shown };
+    this.hiddenSince = shown ? undefined : Date.now();
+    this.sendInterest();
   };
 
   /** back from the back-forward cache: this tab left, so it joins again and takes the board anew */
@@ -173,6 +204,7 @@ export class TabUpstream implements Upstream {
   // ── holding the feeds ──────────────────────────────────────────────────────────────────
   private lead(): void {
     if (this.stopped || this.direct) return;
+    clearTimeout(this.handOverTimer);
     clearInterval(this.joinTimer);
     const direct = this.makeDirect(
       {
@@ -216,7 +248,9 @@ export class TabUpstream implements Upstream {
     this.stateTimer = setInterval(() => {
       this.sendState();
       if (++ticks % 5 === 0) void this.forgetClosedTabs();
+      this.handOverIfHidden();
     }, 1000);
+    this.hiddenSince = this.own.shown ? undefined : Date.now();
     // asked of the tab that closed and not answered: answered here, but never carried out twice
     for (const [id, waiting] of this.pending) {
       this.pending.delete(id);
@@ -255,6 +289,37 @@ export class TabUpstream implements Upstream {
     if (text === this.stateSent) return;
     this.stateSent = text;
     this.post({ type: 'state', state });
+  }
+
+  /**
+   * In the background for a while, with another tab in front: that tab takes the feeds over,
+   * resuming every job after what this one sent. Not while this tab holds a stream that is a
+   * job itself (a Takoss launch), which cannot be opened again elsewhere.
+   */
+  private handOverIfHidden(): void {
+    const direct = this.direct;
+    if (!direct || this.hiddenSince === undefined || Date.now() - this.hiddenSince < HAND_OVER_WHEN_HIDDEN_MS) return;
+    const inFront = [...this.interests].find(([, interest]) => interest.shown)?.[0];
+    if (!inFront || direct.feeds().some((feed) => feed.pinned && feed.active)) return;
+    this.stepDown();
+    this.post({ type: 'hand-over', to: inFront });
+    // that tab may have closed before it could take over: this one, still holding the lock, goes on
+    this.handOverTimer = setTimeout(() => {
+      if (this.group.leader && !this.direct) this.lead();
+    }, HAND_OVER_TIMEOUT_MS);
+  }
+
+  /** This tab no longer holds the feeds (it handed them over, or another tab took them): it shows another's. */
+  private stepDown(): void {
+    if (!this.direct) return;
+    // nothing more arrives here, and what arrived has gone to the others before the next tab starts
+    this.direct.stop();
+    this.direct = undefined;
+    this.sendEvents();
+    clearInterval(this.stateTimer);
+    this.interests.clear();
+    this.hiddenSince = undefined;
+    this.board.onRole('follower');
   }
 
   /** A tab that crashed or was killed said no goodbye: what it showed stops counting. */
@@ -336,7 +401,7 @@ export class TabUpstream implements Upstream {
     switch (message.type) {
       case 'join':
         if (!this.direct) return;
-        this.interests.set(message.tab, this.interests.get(message.tab) ?? { focused: [], visible: [] });
+        this.interests.set(message.tab, this.interests.get(message.tab) ?? { focused: [], visible: [], shown: false });
         this.sendEvents();
         this.stateSent = '';
         this.group.post({ type: 'board', to: message.tab, jobs: this.board.jobs(), state: this.feedState(), listings: this.board.listings() });
@@ -394,7 +459,11 @@ export class TabUpstream implements Upstream {
         else waiting.reject(message.error.fields ? new LaunchValidationError(message.error.fields) : new Error(message.error.message));
         return;
       }
+      case 'hand-over':
+        if (mine(message.to)) this.group.takeOver();
+        return;
       case 'leader':
+        clearTimeout(this.handOverTimer);
         if (this.direct) return;
         if (!this.joined) this.join();
         this.group.post({ type: 'interest', tab: this.group.tabId, interest: this.own });
@@ -497,10 +566,12 @@ export class TabUpstream implements Upstream {
     if (typeof removeEventListener === 'function') {
       removeEventListener('pagehide', this.leave);
       removeEventListener('pageshow', this.back);
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.shownOrHidden);
     }
     clearInterval(this.joinTimer);
     clearInterval(this.stateTimer);
     clearTimeout(this.interestTimer);
+    clearTimeout(this.handOverTimer);
     for (const waiting of this.pending.values()) clearTimeout(waiting.timer);
     this.pending.clear();
     this.direct?.stop();
