@@ -15,7 +15,7 @@ import { startAppServer } from '../server/app-server.js';
 import { startCodebegenPlatform } from '../server/codebegen/platform.js';
 import { insightsScenario } from './insights.mjs';
 import { relayScenario } from './relay.mjs';
-import { tabsScenario } from './tabs.mjs';
+import { tabsDirectScenario, tabsScenario } from './tabs.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const APP_DIST = path.join(ROOT, 'dist');
@@ -30,7 +30,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
-const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts', 'insights', 'relay', 'tabs'];
+const SCENARIOS = ['bundle', 'wire', 'open', 'ingest', 'sustainable', 'burst', 'memory', 'board', 'charts', 'insights', 'relay', 'tabs', 'tabsDirect'];
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -204,7 +204,8 @@ async function main() {
     // one run: it takes a NATS server, two relays, 50 viewers and a browser for 30 s
     relay: () => relayScenario({ log, browser, benchUrl: benchServer.url }),
     // the baseline is genwatch's own build with each tab on a stream of its own
-    tabs: () => tabsScenario({ log, browser }),
+    tabs: () => tabsScenario({ log, browser, runs: RUNS }),
+    tabsDirect: () => tabsDirectScenario({ log, browser, runs: RUNS }),
 
     async memory() {
       const out = {};
@@ -543,15 +544,19 @@ function summarize(results) {
       met: r.lostAcknowledged === 0 && r.acknowledgedChecked > 0,
     });
   }
-  if (s.tabs && !s.tabs.error) {
-    // baseline: the same build, each tab with a stream of its own to the relay
+  for (const [name, label] of [
+    ['tabs', 'tabs'],
+    ['tabsDirect', 'tabs on the platform'],
+  ]) {
+    if (!s[name] || s[name].error) continue;
+    // baseline: the same build, each tab with a stream (or feeds) of its own
     for (const tabs of [1, 4, 8]) {
-      const at = (subject, pick) => median(s.tabs[subject].filter((run) => run.tabs === tabs).map(pick));
+      const at = (subject, pick) => median(s[name][subject].filter((run) => run.tabs === tabs).map(pick));
       const both = (metric, target, pick, met) => {
         const genwatch = at('genwatch', pick);
         const baseline = at('perTab', pick);
         rows.push({
-          scenario: `tabs ${tabs}`,
+          scenario: `${label} ${tabs}`,
           metric,
           target,
           genwatch,
@@ -560,12 +565,23 @@ function summarize(results) {
           met: met?.(genwatch),
         });
       };
-      both(
-        'streams from the browser to the relay',
-        '1',
-        (run) => run.relayStreams,
-        (value) => value === 1,
-      );
+      if (name === 'tabs') {
+        both(
+          'streams from the browser to the relay',
+          '1',
+          (run) => run.relayStreams,
+          (value) => value === 1,
+        );
+      } else {
+        // the browser's cap is six: four streams and two requests at once reach it in one tab too
+        both('connections from the browser to the platform, most at once', '', (run) => run.platformConnections);
+        both(
+          'streams open to the platform',
+          '<= 4',
+          (run) => run.platformStreams,
+          (value) => value <= 4,
+        );
+      }
       if (tabs > 1) {
         both(
           'a new tab: its first row painted, from navigation (ms; the slowest tab)',

@@ -1,8 +1,9 @@
-// The tabs scenario of npm run bench: one browser with 1, 4 and 8 tabs of a dashboard behind a
-// relay (in-memory log) following 30 running CodeBegen jobs. genwatch's tabs share one stream
-// to the relay; the baseline is the same build with Web Locks taken away, where each tab holds
-// its own stream (the design before). Measures the relay's viewers (streams from the browser),
-// a new tab's first row painted, main-thread busy time of all tabs together and their heap.
+// The tabs scenarios of npm run bench: one browser with 1, 4 and 8 tabs of a dashboard
+// following 30 running CodeBegen jobs, behind a relay (in-memory log) or on the platform
+// itself. genwatch's tabs share one stream to the relay, or one feed layer; the baseline is the
+// same build with Web Locks taken away, where each tab holds its own stream or feeds (the
+// design before). Measures the streams to the relay or the connections to the platform, a new
+// tab's first row painted, main-thread busy time of all tabs together and their heap.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -49,7 +50,7 @@ async function until(check, timeoutMs) {
 }
 
 /** one browser (context) with `tabs` tabs of the board, opened one after the other */
-async function browserWithTabs({ browser, appUrl, relayUrl, tabs, shared }) {
+async function browserWithTabs({ browser, appUrl, tabs, shared, connections, settled }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   // the design before: no Web Locks, so no tab leads and each holds a stream of its own
   if (!shared) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { value: undefined, configurable: true }));
@@ -93,11 +94,10 @@ async function browserWithTabs({ browser, appUrl, relayUrl, tabs, shared }) {
       await cdp.send('HeapProfiler.collectGarbage');
       heapMb += (await cdp.send('Performance.getMetrics')).metrics.find((metric) => metric.name === 'JSHeapUsedSize').value / 2 ** 20;
     }
-    const viewers = await viewersOf(relayUrl);
     const newTabs = firstRowMs.slice(1);
     return {
       tabs,
-      relayStreams: viewers,
+      ...(await connections()),
       firstTabFirstRowMs: firstRowMs[0],
       newTabFirstRowMs: newTabs.length ? Math.max(...newTabs.map((ms) => ms ?? Infinity)) : undefined,
       tabsWithoutRows: firstRowMs.filter((ms) => ms === undefined).length,
@@ -106,13 +106,29 @@ async function browserWithTabs({ browser, appUrl, relayUrl, tabs, shared }) {
     };
   } finally {
     await context.close();
-    await until(async () => (await viewersOf(relayUrl)) === 0, 10_000);
+    await until(settled, 10_000);
   }
 }
 
+/** one browser at a time with 1, 4 and 8 tabs, shared and per tab, alternating which goes first */
+async function eachBrowser({ log, runs, label, open }) {
+  const out = { genwatch: [], perTab: [] };
+  for (let run = 0; run < runs; run++) {
+    for (const tabs of [1, 4, 8]) {
+      for (const shared of run % 2 ? [false, true] : [true, false]) {
+        log(`${label} ${tabs} ${shared ? 'shared' : 'per tab'} run ${run + 1}/${runs}`);
+        (shared ? out.genwatch : out.perTab).push(await open(tabs, shared));
+      }
+    }
+  }
+  return out;
+}
+
+const RUNNING_JOBS = { jobDurationMs: 10 * 60_000, initialJobs: 30, heartbeatMs: 5000 };
+
 export async function tabsScenario({ log, browser, runs = 1 }) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'genwatch-bench-tabs-'));
-  const platform = await startCodebegenPlatform({ jobDurationMs: 10 * 60_000, initialJobs: 30, heartbeatMs: 5000 });
+  const platform = await startCodebegenPlatform(RUNNING_JOBS);
   const sourcesFile = path.join(dir, 'sources.json');
   await writeFile(
     sourcesFile,
@@ -123,20 +139,59 @@ export async function tabsScenario({ log, browser, runs = 1 }) {
   const relay = await startRelay(sourcesFile, app.url);
   relayConfig.url = relay.url;
   try {
-    const out = { genwatch: [], perTab: [] };
-    for (let run = 0; run < runs; run++) {
-      for (const tabs of [1, 4, 8]) {
-        for (const shared of run % 2 ? [false, true] : [true, false]) {
-          log(`tabs ${tabs} ${shared ? 'shared' : 'per tab'} run ${run + 1}/${runs}`);
-          (shared ? out.genwatch : out.perTab).push(await browserWithTabs({ browser, appUrl: app.url, relayUrl: relay.url, tabs, shared }));
-        }
-      }
-    }
-    return out;
+    return await eachBrowser({
+      log,
+      runs,
+      label: 'tabs',
+      open: (tabs, shared) =>
+        browserWithTabs({
+          browser,
+          appUrl: app.url,
+          tabs,
+          shared,
+          connections: async () => ({ relayStreams: await viewersOf(relay.url) }),
+          settled: async () => (await viewersOf(relay.url)) === 0,
+        }),
+    });
   } finally {
     relay.child.kill('SIGTERM');
     await app.close();
     await platform.close();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same browsers on the platform itself: genwatch's tabs share one feed layer, with one
+ * budget of 4 streams for the origin; per tab, each tab wants 4 and the browser's cap of six
+ * connections per origin holds the rest (listings, polls) back.
+ */
+export async function tabsDirectScenario({ log, browser, runs = 1 }) {
+  const platform = await startCodebegenPlatform(RUNNING_JOBS);
+  const sources = [{ id: 'codebegen-demo', name: 'CodeBegen (demo)', kind: 'codebegen', baseUrl: platform.url, token: platform.devToken }];
+  const app = await startAppServer({ root: path.join(ROOT, 'dist'), sources: async () => JSON.stringify(sources) });
+  try {
+    return await eachBrowser({
+      log,
+      runs,
+      label: 'tabs on the platform',
+      open: (tabs, shared) => {
+        platform.resetPeakConnections();
+        return browserWithTabs({
+          browser,
+          appUrl: app.url,
+          tabs,
+          shared,
+          connections: async () => {
+            const { openStreams, peakConnections } = platform.stats();
+            return { platformStreams: openStreams, platformConnections: peakConnections };
+          },
+          settled: async () => platform.stats().openConnections === 0,
+        });
+      },
+    });
+  } finally {
+    await app.close();
+    await platform.close();
   }
 }
