@@ -27,11 +27,11 @@ async function tabRole(tab: Page): Promise<'holds' | 'shows' | null> {
   return text?.includes('This tab holds') ? 'holds' : text?.includes('another tab') ? 'shows' : null;
 }
 
-/** the stages of the update events in the open job's log, oldest first, after the one genwatch's lookup of the id made */
+/** the stages of the platform's update events in the open job's log, oldest first (without genwatch's own: its lookup of the id, what a listing said) */
 async function loggedStages(page: Page): Promise<string[]> {
   await page.getByLabel('Filter events by kind').selectOption('update');
   const stages = await page.locator('.log__list .entry__kind').allTextContents();
-  return stages.reverse().filter((stage) => stage !== 'lookup');
+  return stages.reverse().filter((stage) => stage !== 'lookup' && stage !== 'listing');
 }
 
 /** the number of update events in the open job's log */
