@@ -10,6 +10,7 @@ import { JOB_STATUSES, isTerminal, jobKey, newJob, splitJobKey, type Job, type J
 import { compactQueue } from '../model/compact';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
+import { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, FINISHED_LOG_CAPACITY, mergedLog, withStored } from '../model/jobLog';
 import { dialectFor } from '../protocols';
 import { LaunchValidationError, launchRequest } from '../protocols/launch';
 import type { Source } from '../protocols/source';
@@ -34,18 +35,7 @@ const FLUSH_BUDGET_MS = 8;
  */
 export const MAX_QUEUED = 20_000;
 
-/** events kept in memory for the job the operator has open, for its log */
-export const EVENT_LOG_CAPACITY = 1000;
-/**
- * events kept in memory for every other job: a million events across a thousand jobs must fit
- * in a bounded heap. The rest is in the history (IndexedDB) and is read back when the job opens.
- */
-export const BACKGROUND_LOG_CAPACITY = 100;
-/**
- * events kept in memory for a finished job that is not on screen, when the history has them
- * all: a board left open for hours holds thousands of finished jobs.
- */
-export const FINISHED_LOG_CAPACITY = 10;
+export { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, FINISHED_LOG_CAPACITY };
 
 interface JobRecord {
   job: Job;
@@ -412,12 +402,7 @@ export const useJobsStore = defineStore('jobs', () => {
     const record = records.get(key);
     if (!history || !record || record.job.eventCount === 0) return [];
     const stored = await history.loadEvents(key).catch(() => [] as JobEvent[]);
-    // what is in memory was stored too (or is about to be): each event once
-    const inMemory = record.log.toArray();
-    const seen = new Set(inMemory.map((event) => event.seq));
-    const log = new RingBuffer<JobEvent>(logCapacity(key));
-    for (const event of stored) if (event.seq === undefined || !seen.has(event.seq)) log.push(event);
-    for (const event of inMemory) log.push(event);
+    const log = withStored(stored, record.log.toArray(), logCapacity(key));
     record.log = log;
     revision.value++;
     return stored.flatMap((event) => (event.wireId ? [event.wireId] : []));
@@ -584,18 +569,11 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** What another tab has of a job's log in memory, merged into this one's: each event once, in arrival order. */
   function mergeLog(key: string, events: readonly JobEvent[]): void {
+    // what arrived and waits for a frame would be pushed onto the merged log again
+    while (queue.length) flush();
     const record = records.get(key);
     if (!record || events.length === 0) return;
-    const mine = record.log.toArray();
-    const bySeq = new Map<number, JobEvent>();
-    const unordered: JobEvent[] = [];
-    for (const event of [...events, ...mine]) {
-      if (event.seq === undefined) unordered.push(event);
-      else bySeq.set(event.seq, event);
-    }
-    const log = new RingBuffer<JobEvent>(logCapacity(key));
-    for (const event of [...bySeq.values()].sort((a, b) => a.seq! - b.seq!)) log.push(event);
-    for (const event of unordered) log.push(event);
+    const log = mergedLog(events, record.log.toArray(), logCapacity(key));
     record.log = log;
     revision.value++;
   }
