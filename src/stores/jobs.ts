@@ -23,6 +23,7 @@ import { RelayUpstream } from '../upstream/relay';
 import { TabUpstream, type SharedBoardPort } from '../upstream/tabs';
 import type { BoardPort, Upstream } from '../upstream/upstream';
 import { tabGroupsAvailable } from '../transports/tabs';
+import { feedWorkerAvailable, startFeedWorker } from '../upstream/feedWorkerClient';
 import type { SourceLedger } from '../feeds/wireLedger';
 import { useSourcesStore } from './sources';
 
@@ -46,7 +47,7 @@ interface JobRecord {
  * Overridable for tests and the benchmark (shorter retries, a given fetch; one interval for
  * every listing instead of each listing's own).
  */
-export const jobsConfig: { feed: FeedSettings; discoveryIntervalMs?: number; shareFeedsAcrossTabs?: boolean } = {
+export const jobsConfig: { feed: FeedSettings; discoveryIntervalMs?: number; shareFeedsAcrossTabs?: boolean; feedWorker?: boolean } = {
   feed: { ...DEFAULT_FEED_SETTINGS },
 };
 
@@ -146,14 +147,14 @@ export const useJobsStore = defineStore('jobs', () => {
     watchAll: () => {
       for (const source of sources.sources) attachSource(source);
     },
-    source: (id) => sources.byId(id),
+    sourceFor: (source) => sources.byId(source.id) ?? source,
     listings: () => [...sources.listings.values()],
     setListing: (health) => sources.setListing(health),
     setToken: (sourceId, token, options) => sources.setToken(sourceId, token, options),
     ledger: (sourceId) => ledger.snapshot(sourceId),
-    onRole: (role) => {
+    onRole: (role, holder = 'tab') => {
       tabRole.value = role;
-      feedsHeldBy.value = role === 'leader' ? 'here' : 'tab';
+      feedsHeldBy.value = role === 'leader' ? 'here' : holder;
     },
   };
   /** the platforms, followed from this page, until a relay is configured: then the relay */
@@ -161,7 +162,7 @@ export const useJobsStore = defineStore('jobs', () => {
   /** the relay's health, when the dashboard uses one */
   const relayHealth = shallowRef<RelayHealth>();
   /** where the feeds behind the board run: this page, a relay, or another tab of this browser */
-  const feedsHeldBy = shallowRef<'here' | 'relay' | 'tab'>('here');
+  const feedsHeldBy = shallowRef<'here' | 'relay' | 'tab' | 'worker'>('here');
   /** where this browser's tabs share one feed layer: whether this tab holds it */
   const tabRole = shallowRef<'leader' | 'follower'>();
 
@@ -551,11 +552,13 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   /**
-   * One feed layer for all of this browser's tabs: the tab that holds it follows the platforms
-   * with the browser's one stream budget per origin; the others show what it brings.
+   * One feed layer for all of this browser's tabs: the feed worker (else the tab that holds it)
+   * follows the platforms with the browser's one stream budget per origin; the tabs show what it brings.
    */
   async function shareFeedsAcrossTabs(): Promise<void> {
     upstream.stop();
+    // in the worker, the feeds' parsing and checking leave every page's main thread
+    if (feedWorkerAvailable() && jobsConfig.feedWorker !== false) await startFeedWorker();
     const tabs = markRaw(new TabUpstream(sharedBoard, (port, overrides) => directUpstream(port, overrides)));
     upstream = tabs;
     await tabs.start();

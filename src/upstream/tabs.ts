@@ -27,14 +27,18 @@ export interface SharedBoardPort extends BoardPort {
   flushHistory(): Promise<void>;
   /** watches every source again: this tab took the feeds over */
   watchAll(): void;
-  source(id: string): Source | undefined;
+  /** this page's copy of a source another tab asked about (with the token it holds), else the asking tab's */
+  sourceFor(source: Source): Source;
   listings(): ListingHealth[];
   setListing(health: ListingHealth): void;
   setToken(sourceId: string, token: string, options: { keep?: boolean }): Source | undefined;
   ledger(sourceId: string): SourceLedger;
-  /** this tab holds the browser's feeds, or shows what another tab's feeds bring */
-  onRole(role: 'leader' | 'follower'): void;
+  /** this tab holds the browser's feeds, or shows what the feeds of another tab (or of the feed worker) bring */
+  onRole(role: 'leader' | 'follower', holder?: FeedHolder): void;
 }
+
+/** what holds a browser's feeds: one of its tabs, or the feed worker all of them share */
+export type FeedHolder = 'tab' | 'worker';
 
 /** The browser's feed layer in this tab, wired to the board: built when this tab takes the feeds. */
 export type DirectFactory = (board: BoardPort, overrides: Partial<DirectOptions>) => DirectUpstream;
@@ -70,7 +74,7 @@ const ONCE_ONLY = new Set<Request['call']>(['launch', 'followUp', 'cancel']);
 
 type TabMessage =
   | { type: 'join'; tab: string }
-  | { type: 'board'; to: string; jobs: Job[]; state: FeedState; listings: ListingHealth[] }
+  | { type: 'board'; to: string; jobs: Job[]; state: FeedState; listings: ListingHealth[]; holder: FeedHolder }
   /** events as the feeds normalized them, in order, every one with its arrival sequence */
   | { type: 'events'; events: JobEvent[] }
   | { type: 'state'; state: FeedState }
@@ -81,7 +85,7 @@ type TabMessage =
   | { type: 'reply'; to: string; id: number; value?: unknown; error?: { message: string; fields?: Record<string, string> } }
   | { type: 'leave'; tab: string }
   /** a tab took the feeds over: every other tab tells it what it shows, and asks again */
-  | { type: 'leader'; tab: string }
+  | { type: 'leader'; tab: string; holder: FeedHolder }
   /** the tab holding the feeds has been in the background a while: this tab, in front, takes them over */
   | { type: 'hand-over'; to: string };
 
@@ -141,6 +145,8 @@ export class TabUpstream implements Upstream {
   constructor(
     private readonly board: SharedBoardPort,
     private readonly makeDirect: DirectFactory,
+    /** what this instance runs in: a tab, or the feed worker (never in front of the operator, never handing over) */
+    private readonly holder: FeedHolder = 'tab',
   ) {
     this.group = new TabGroup<TabMessage>('genwatch-feeds', {
       onLeader: () => this.lead(),
@@ -208,7 +214,8 @@ export class TabUpstream implements Upstream {
     clearInterval(this.joinTimer);
     const direct = this.makeDirect(
       {
-        ...this.board,
+        known: (key) => this.board.known(key),
+        focused: () => this.board.focused(),
         ingest: (events) => {
           this.board.ingest(events);
           if (this.interests.size === 0) return;
@@ -242,7 +249,7 @@ export class TabUpstream implements Upstream {
     this.joined = true;
     this.board.onRole('leader');
     this.applyInterest();
-    this.post({ type: 'leader', tab: this.group.tabId });
+    this.post({ type: 'leader', tab: this.group.tabId, holder: this.holder });
     this.board.watchAll();
     let ticks = 0;
     this.stateTimer = setInterval(() => {
@@ -342,7 +349,7 @@ export class TabUpstream implements Upstream {
   private async serve(request: Request): Promise<unknown> {
     const direct = this.direct!;
     // this tab's own copy of a source, with the token it holds, before the asking tab's
-    const sourceOf = (source: Source) => this.board.source(source.id) ?? source;
+    const sourceOf = (source: Source) => this.board.sourceFor(source);
     switch (request.call) {
       case 'watch':
         return direct.watchSource(sourceOf(request.source), request.unfinished);
@@ -404,13 +411,21 @@ export class TabUpstream implements Upstream {
         this.interests.set(message.tab, this.interests.get(message.tab) ?? { focused: [], visible: [], shown: false });
         this.sendEvents();
         this.stateSent = '';
-        this.group.post({ type: 'board', to: message.tab, jobs: this.board.jobs(), state: this.feedState(), listings: this.board.listings() });
+        this.group.post({
+          type: 'board',
+          to: message.tab,
+          jobs: this.board.jobs(),
+          state: this.feedState(),
+          listings: this.board.listings(),
+          holder: this.holder,
+        });
         return;
       case 'board':
         if (!mine(message.to) || this.joined) return;
         this.joined = true;
         clearInterval(this.joinTimer);
         this.state = message.state;
+        this.board.onRole('follower', message.holder);
         for (const health of message.listings) this.board.setListing(health);
         this.board.adopt(message.jobs);
         this.group.post({ type: 'interest', tab: this.group.tabId, interest: this.own });
@@ -465,6 +480,7 @@ export class TabUpstream implements Upstream {
       case 'leader':
         clearTimeout(this.handOverTimer);
         if (this.direct) return;
+        this.board.onRole('follower', message.holder);
         if (!this.joined) this.join();
         this.group.post({ type: 'interest', tab: this.group.tabId, interest: this.own });
         // asked of the tab that closed: the new one is asked again, except what may have been done

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserSuite, headerStatus, waitForStatus } from '../support/suite';
+import { watchFeedWorker } from '../support/feedWorker';
 
 // Every platform launched from the dashboard and watched to its end, in Chromium, against
 // the real demo platforms.
@@ -174,10 +175,8 @@ describe('CodeBegen iteration', () => {
 
   it('iterates on a finished generation: phases, files per phase, parent and child linked, token kept out of sight', async () => {
     const page = await suite.freshPage();
-    const streamUrls: string[] = [];
-    page.on('request', (request) => {
-      if (request.url().includes('/generations/')) streamUrls.push(request.url());
-    });
+    // the streams are opened by the browser's feed worker
+    const worker = await watchFeedWorker(page);
     const parentUrl = await finishedGeneration(page);
     await page.getByPlaceholder('Add user authentication').fill('Add sessions and an audit trail');
     await page.getByRole('button', { name: 'Iterate' }).click();
@@ -191,7 +190,9 @@ describe('CodeBegen iteration', () => {
     await page.waitForURL(parentUrl);
     await page.getByRole('list', { name: 'Iterations' }).getByRole('link', { name: 'Add sessions and an audit trail' }).waitFor();
 
-    const token = new URL(streamUrls.find((url) => url.includes('token='))!).searchParams.get('token')!;
+    const streamUrl = worker.requests.find((url) => url.includes('/generations/') && url.includes('token='));
+    await worker.stop();
+    const token = new URL(streamUrl!).searchParams.get('token')!;
     expect(token.length).toBeGreaterThan(20);
     expect(page.url()).not.toContain(token);
     expect(await page.content()).not.toContain(token);

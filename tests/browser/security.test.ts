@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserSuite, inject, jobUrl, storedByPage, waitForStatus } from '../support/suite';
+import { watchFeedWorker } from '../support/feedWorker';
 
 // Hostile input and the browser's own defences, against the demo platforms and the built app.
 // Every page of every browser test also runs under the dashboard's CSP and fails on a
@@ -131,6 +132,8 @@ describe('tokens', () => {
   it('appear nowhere but in Authorization headers and the iteration stream query: not in request logs, console, pages, URLs or storage', async () => {
     const { platform, takoss, imagegen, requestLog } = suite.stack;
     const page = await suite.freshPage();
+    // the platform requests, their answers and what is logged of them are the feed worker's
+    const worker = await watchFeedWorker(page, (url) => url.endsWith('/generations/iterate'));
     const consoleLines: string[] = [];
     page.on('console', (message) => consoleLines.push(message.text()));
     const pages: string[] = [];
@@ -142,10 +145,10 @@ describe('tokens', () => {
     await page.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', jobId));
     await waitForStatus(page, 'completed');
     await keep();
-    const iterated = page.waitForResponse((response) => response.url().endsWith('/generations/iterate'));
     await page.getByPlaceholder('Add user authentication').fill('Add an audit trail');
     await page.getByRole('button', { name: 'Iterate' }).click();
-    const sseToken = ((await (await iterated).json()) as { sse_token: string }).sse_token;
+    await expect.poll(() => worker.bodies.length, { timeout: 10_000 }).toBe(1);
+    const sseToken = (JSON.parse(worker.bodies[0].body) as { sse_token: string }).sse_token;
     await page.waitForURL((url) => !url.pathname.endsWith(jobId));
     await waitForStatus(page, 'completed');
     await keep();
@@ -155,6 +158,8 @@ describe('tokens', () => {
       await keep();
     }
 
+    await worker.stop();
+    consoleLines.push(...worker.console);
     const tokens = { codebegen: platform.devToken, takoss: takoss.devToken, imagegen: imagegen.devToken, iteration: sseToken };
     for (const [name, token] of Object.entries(tokens)) {
       expect(token.length, name).toBeGreaterThan(10);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserSuite, jobUrl, storedByPage, waitForStatus } from '../support/suite';
+import { watchFeedWorker } from '../support/feedWorker';
 import type { Wire } from '../support/stack';
 
 // A job of every platform watched to its end in Chromium, against the demo platforms speaking
@@ -235,14 +236,8 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
     const page = await suite.freshPage();
     const consoleLines: string[] = [];
     page.on('console', (message) => consoleLines.push(message.text()));
-    const minted: string[] = [];
-    page.on('response', (response) => {
-      if (response.url().endsWith('/stream-token'))
-        void response
-          .json()
-          .then((body: { sse_token?: string }) => body.sse_token && minted.push(body.sse_token))
-          .catch(() => {});
-    });
+    // the feed worker asks for the stream tokens, and logs what it logs
+    const worker = await watchFeedWorker(page, (url) => url.endsWith('/stream-token'));
     const kept: string[] = [];
     const keep = async () => kept.push(page.url(), await page.content(), await storedByPage(page));
     await launch(page, 'CodeBegen (demo) (CodeBegen)', { Prompt: 'A generation whose iteration streams with tokens' });
@@ -272,6 +267,9 @@ describe.each<Wire>(['upstream', 'guide'])('the %s wire', (wire) => {
       await page.waitForTimeout(400);
       await keep();
     }
+    await worker.stop();
+    consoleLines.push(...worker.console);
+    const minted = worker.bodies.flatMap(({ body }) => (JSON.parse(body) as { sse_token?: string }).sse_token ?? []);
     expect(minted.length).toBeGreaterThanOrEqual(1);
     const tokens = {
       codebegen: platform.devToken,
