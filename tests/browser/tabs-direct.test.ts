@@ -1,52 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserSuite, headerStatus, jobUrl, startFromForm, waitForStatus } from '../support/suite';
+import { feedHolder as tabRole, loggedStages, loggedUpdates, tabsBeside as tabsBesideAt } from '../support/tabs';
 
-// Many tabs of one browser on the platforms themselves: one tab holds the feed layer (elected
-// with a Web Lock), with one stream budget per origin for the whole browser, and every other
-// tab shows what its feeds bring; when that tab closes the next one takes the feeds over.
+// Many tabs of one browser without SharedWorker, on the platforms themselves: one tab holds the
+// feed layer (elected with a Web Lock), with one stream budget per origin for the whole browser,
+// and every other tab shows what its feeds bring; when that tab closes the next one takes over.
 
 const suite = browserSuite({ codebegen: { jobDurationMs: 9000 }, takoss: { jobDurationMs: 5000 } });
 
-/** More tabs in the browser (context) of `first`, each with the board open; page errors fail the test. */
-async function tabsBeside(first: Page, count: number, errors: string[]): Promise<Page[]> {
-  const tabs: Page[] = [];
-  for (let index = 0; index < count; index++) {
-    const tab = await first.context().newPage();
-    tab.on('pageerror', (error) => errors.push(error.message));
-    await tab.goto(suite.stack.appUrl);
-    tabs.push(tab);
-  }
-  return tabs;
+/** A page of a browser without SharedWorker (as Chrome on Android): its tabs share the feeds through a Web Lock. */
+async function pageWithoutWorkers(): Promise<Page> {
+  const page = await suite.freshPage();
+  await page.context().addInitScript(() => Object.defineProperty(window, 'SharedWorker', { value: undefined, configurable: true }));
+  return page;
 }
 
-/** what the connections page says of this tab's part in the browser's feeds */
-async function tabRole(tab: Page): Promise<'holds' | 'shows' | null> {
-  await tab.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
-  const text = await tab.getByTestId('tab-role').textContent();
-  return text?.includes('This tab holds') ? 'holds' : text?.includes('another tab') ? 'shows' : null;
-}
-
-/** the stages of the platform's update events in the open job's log, oldest first (without genwatch's own: its lookup of the id, what a listing said) */
-async function loggedStages(page: Page): Promise<string[]> {
-  await page.getByLabel('Filter events by kind').selectOption('update');
-  const stages = await page.locator('.log__list .entry__kind').allTextContents();
-  return stages.reverse().filter((stage) => stage !== 'lookup' && stage !== 'listing');
-}
-
-/** the number of update events in the open job's log */
-async function loggedUpdates(page: Page): Promise<number> {
-  await page.getByLabel('Filter events by kind').selectOption('update');
-  const count = (await page.locator('.log__count').textContent()) ?? '';
-  return Number(count.split(' of ')[0]);
-}
+const tabsBeside = (first: Page, count: number, errors: string[]) => tabsBesideAt(first, count, suite.stack.appUrl, errors);
 
 describe('tabs of one browser on the platforms themselves', () => {
   it('8 tabs: every tab live with every job, one stream budget for the browser, a launch from tab 5 in all at once', async () => {
     const { platform, smartforge } = suite.stack;
     // as many as the origin's stream budget: a polled job goes quiet between polls, in one tab as in eight
     const prompts = Array.from({ length: 4 }, (_, index) => `Watched by eight tabs ${index + 1}`);
-    const first = await suite.freshPage();
+    const first = await pageWithoutWorkers();
     await first.goto(suite.stack.appUrl);
     await first.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
@@ -103,7 +80,7 @@ describe('tabs of one browser on the platforms themselves', () => {
 
   it('the tab holding the feeds closed mid-job: the others carry on, the job page with every update once', async () => {
     const { platform } = suite.stack;
-    const leader = await suite.freshPage();
+    const leader = await pageWithoutWorkers();
     await leader.goto(suite.stack.appUrl);
     await leader.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
@@ -130,7 +107,7 @@ describe('tabs of one browser on the platforms themselves', () => {
   it('a tab that only shows: a token it is given and a cancel it asks for are carried out by the tab holding the feeds', async () => {
     const { platform } = suite.stack;
     const badApp = await suite.stack.appWithToken('expired-or-revoked-token');
-    const leader = await suite.freshPage();
+    const leader = await pageWithoutWorkers();
     await leader.goto(badApp);
     await leader.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
@@ -163,7 +140,7 @@ describe('tabs of one browser on the platforms themselves', () => {
     const { platform } = suite.stack;
     // one stream for the origin: it goes to a job open in a tab, and moves only to one open in a tab that outranks it
     const app = await suite.stack.appWithBudget(1);
-    const leader = await suite.freshPage();
+    const leader = await pageWithoutWorkers();
     await leader.goto(app);
     await leader.getByRole('table', { name: 'Jobs' }).waitFor();
     const [first, second] = [0, 1].map((index) => platform.startGeneration({ prompt: `Open in a tab ${index + 1}`, __durationMs: 40_000, __fail: false }));
@@ -182,7 +159,7 @@ describe('tabs of one browser on the platforms themselves', () => {
 
   it('the tab holding the feeds a minute in the background: the tab in front takes them over, every update once', async () => {
     const { platform } = suite.stack;
-    const background = await suite.freshPage();
+    const background = await pageWithoutWorkers();
     await background.goto(suite.stack.appUrl);
     await background.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];

@@ -1,0 +1,46 @@
+import type { Page } from 'playwright-core';
+
+/** More tabs in the browser (context) of `first`, each with `url` open; page errors go to `errors`. */
+export async function tabsBeside(first: Page, count: number, url: string, errors: string[]): Promise<Page[]> {
+  const tabs: Page[] = [];
+  for (let index = 0; index < count; index++) {
+    const tab = await first.context().newPage();
+    tab.on('pageerror', (error) => errors.push(error.message));
+    await tab.goto(url);
+    tabs.push(tab);
+  }
+  return tabs;
+}
+
+/** what the connections page says holds the browser's platform connections: this tab, another tab, or the feed worker */
+export async function feedHolder(tab: Page): Promise<'holds' | 'shows' | 'worker' | null> {
+  await tab.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
+  const text = await tab.getByTestId('tab-role').textContent();
+  if (text?.includes('This tab holds')) return 'holds';
+  if (text?.includes('feed worker holds')) return 'worker';
+  return text?.includes('another tab') ? 'shows' : null;
+}
+
+/** the stages of the platform's update events in the open job's log, oldest first (without genwatch's own: its lookup of the id, what a listing said) */
+export async function loggedStages(page: Page): Promise<string[]> {
+  await page.getByLabel('Filter events by kind').selectOption('update');
+  const stages = await page.locator('.log__list .entry__kind').allTextContents();
+  return stages.reverse().filter((stage) => stage !== 'lookup' && stage !== 'listing');
+}
+
+/** the number of update events in the open job's log */
+export async function loggedUpdates(page: Page): Promise<number> {
+  await page.getByLabel('Filter events by kind').selectOption('update');
+  const count = (await page.locator('.log__count').textContent()) ?? '';
+  return Number(count.split(' of ')[0]);
+}
+
+/** the addresses this page's own main thread fetched outside the dashboard's origin (a worker's requests are its own) */
+export function fetchedElsewhere(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .map((entry) => entry.name)
+      .filter((name) => new URL(name).origin !== location.origin),
+  );
+}
