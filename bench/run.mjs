@@ -552,11 +552,11 @@ function summarize(results) {
     // baseline: the same build, each tab with a stream (or feeds) of its own
     for (const tabs of [1, 4, 8]) {
       const at = (subject, pick) => median(s[name][subject].filter((run) => run.tabs === tabs).map(pick));
-      const both = (metric, target, pick, met) => {
+      const both = (metric, target, pick, met, { against = 'perTab', scenario = `${label} ${tabs}` } = {}) => {
         const genwatch = at('genwatch', pick);
-        const baseline = at('perTab', pick);
+        const baseline = at(against, pick);
         rows.push({
-          scenario: `${label} ${tabs}`,
+          scenario,
           metric,
           target,
           genwatch,
@@ -597,7 +597,23 @@ function summarize(results) {
         );
       }
       both('main-thread busy, all tabs (% of a core)', '', (run) => run.busyPercent);
+      both("the whole browser's CPU, workers included (% of a core)", '', (run) => run.browserCpuPercent);
       both('JS heap after GC, all tabs (MB)', '', (run) => run.heapMb);
+      // the feed worker against the same feeds held by one of the tabs (a browser without SharedWorker)
+      if (s[name].tabHolds?.length) {
+        const againstTab = { against: 'tabHolds', scenario: `${label} ${tabs}, worker against a tab holding` };
+        if (tabs > 1)
+          both(
+            'a new tab: its first row painted, from navigation (ms; the slowest tab)',
+            '<= 300',
+            (run) => run.newTabFirstRowMs,
+            (value) => value <= 300,
+            againstTab,
+          );
+        both('main-thread busy, all tabs (% of a core)', '', (run) => run.busyPercent, undefined, againstTab);
+        both("the whole browser's CPU, workers included (% of a core)", '', (run) => run.browserCpuPercent, undefined, againstTab);
+        both('JS heap after GC, all tabs (MB)', '', (run) => run.heapMb, undefined, againstTab);
+      }
     }
   }
   return rows;

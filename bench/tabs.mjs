@@ -1,11 +1,13 @@
 // The tabs scenarios of npm run bench: one browser with 1, 4 and 8 tabs of a dashboard
 // following 30 running CodeBegen jobs, behind a relay (in-memory log) or on the platform
-// itself. genwatch's tabs share one stream to the relay, or one feed layer; the baseline is the
-// same build with Web Locks taken away, where each tab holds its own stream or feeds (the
-// design before). Measures the streams to the relay or the connections to the platform, a new
-// tab's first row painted, main-thread busy time of all tabs together and their heap.
+// itself. genwatch's tabs share one stream to the relay, or one feed layer (in the feed
+// worker); the baseline is the same build with Web Locks taken away, where each tab holds its
+// own stream or feeds (the design before). On the platform, a third browser has no
+// SharedWorker, so one of its tabs holds the feeds. Measures the streams to the relay or the
+// connections to the platform, a new tab's first row painted, main-thread busy time of all
+// tabs together, the whole browser's CPU (workers included) and the tabs' heap.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startAppServer } from '../server/app-server.js';
@@ -49,11 +51,33 @@ async function until(check, timeoutMs) {
   return false;
 }
 
+/** CPU seconds of every Chromium process so far (the browser, its renderers, GPU and network services) */
+async function chromiumCpuSeconds() {
+  const ticksPerSecond = 100;
+  let ticks = 0;
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // the command sits in parentheses and may hold spaces: the fields after it are fixed
+    const close = stat.lastIndexOf(')');
+    if (close < 0 || !/\((chromium|chrome)[^)]*\)/.test(stat.slice(stat.indexOf('('), close + 1))) continue;
+    const fields = stat.slice(close + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / ticksPerSecond;
+}
+
+/**
+ * How a browser's tabs hold their feeds: shared by genwatch's feed worker, shared by one of
+ * the tabs (a browser without SharedWorker), or each tab its own (no Web Locks: the design before).
+ */
+const MODES = { worker: 'genwatch', tab: 'tabHolds', perTab: 'perTab' };
+
 /** one browser (context) with `tabs` tabs of the board, opened one after the other */
-async function browserWithTabs({ browser, appUrl, tabs, shared, connections, settled }) {
+async function browserWithTabs({ browser, appUrl, tabs, mode, connections, settled }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   // the design before: no Web Locks, so no tab leads and each holds a stream of its own
-  if (!shared) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { value: undefined, configurable: true }));
+  if (mode === 'perTab') await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { value: undefined, configurable: true }));
+  if (mode === 'tab') await context.addInitScript(() => Object.defineProperty(window, 'SharedWorker', { value: undefined, configurable: true }));
   // the first row's frame, seen from the document's start (before the app's own script runs)
   await context.addInitScript(() => {
     const observer = new MutationObserver(() => {
@@ -86,9 +110,12 @@ async function browserWithTabs({ browser, appUrl, tabs, shared, connections, set
       return sum;
     };
     const before = await taskSeconds();
+    const cpuBefore = await chromiumCpuSeconds();
     const measuredFrom = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 10_000));
-    const busyPercent = (((await taskSeconds()) - before) / ((Date.now() - measuredFrom) / 1000)) * 100;
+    const seconds = (Date.now() - measuredFrom) / 1000;
+    const busyPercent = (((await taskSeconds()) - before) / seconds) * 100;
+    const browserCpuPercent = (((await chromiumCpuSeconds()) - cpuBefore) / seconds) * 100;
     let heapMb = 0;
     for (const cdp of sessions) {
       await cdp.send('HeapProfiler.collectGarbage');
@@ -102,6 +129,7 @@ async function browserWithTabs({ browser, appUrl, tabs, shared, connections, set
       newTabFirstRowMs: newTabs.length ? Math.max(...newTabs.map((ms) => ms ?? Infinity)) : undefined,
       tabsWithoutRows: firstRowMs.filter((ms) => ms === undefined).length,
       busyPercent: Number(busyPercent.toFixed(1)),
+      browserCpuPercent: Number(browserCpuPercent.toFixed(1)),
       heapMb: Number(heapMb.toFixed(1)),
     };
   } finally {
@@ -110,14 +138,14 @@ async function browserWithTabs({ browser, appUrl, tabs, shared, connections, set
   }
 }
 
-/** one browser at a time with 1, 4 and 8 tabs, shared and per tab, alternating which goes first */
-async function eachBrowser({ log, runs, label, open }) {
-  const out = { genwatch: [], perTab: [] };
+/** one browser at a time with 1, 4 and 8 tabs in each mode, alternating which goes first */
+async function eachBrowser({ log, runs, label, modes, open }) {
+  const out = Object.fromEntries(modes.map((mode) => [MODES[mode], []]));
   for (let run = 0; run < runs; run++) {
     for (const tabs of [1, 4, 8]) {
-      for (const shared of run % 2 ? [false, true] : [true, false]) {
-        log(`${label} ${tabs} ${shared ? 'shared' : 'per tab'} run ${run + 1}/${runs}`);
-        (shared ? out.genwatch : out.perTab).push(await open(tabs, shared));
+      for (const mode of run % 2 ? [...modes].reverse() : modes) {
+        log(`${label} ${tabs} ${mode} run ${run + 1}/${runs}`);
+        out[MODES[mode]].push(await open(tabs, mode));
       }
     }
   }
@@ -143,12 +171,14 @@ export async function tabsScenario({ log, browser, runs = 1 }) {
       log,
       runs,
       label: 'tabs',
-      open: (tabs, shared) =>
+      // in relay mode the tabs share the relay stream through one of them, worker or not
+      modes: ['worker', 'perTab'],
+      open: (tabs, mode) =>
         browserWithTabs({
           browser,
           appUrl: app.url,
           tabs,
-          shared,
+          mode,
           connections: async () => ({ relayStreams: await viewersOf(relay.url) }),
           settled: async () => (await viewersOf(relay.url)) === 0,
         }),
@@ -175,13 +205,14 @@ export async function tabsDirectScenario({ log, browser, runs = 1 }) {
       log,
       runs,
       label: 'tabs on the platform',
-      open: (tabs, shared) => {
+      modes: ['worker', 'tab', 'perTab'],
+      open: (tabs, mode) => {
         platform.resetPeakConnections();
         return browserWithTabs({
           browser,
           appUrl: app.url,
           tabs,
-          shared,
+          mode,
           connections: async () => {
             const { openStreams, peakConnections } = platform.stats();
             return { platformStreams: openStreams, platformConnections: peakConnections };
