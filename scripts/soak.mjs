@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run soak: one board tab on the demo at a job a second, as a browser left open, sampled
-// every 30 s: JS heap after a forced GC, event listeners, DOM nodes, the tab's connections to
-// the demo platforms. Writes bench/soak.json and the "Soak" section of bench/results.md.
+// every 30 s: JS heap after a forced GC (the tab's and the feed worker's), event listeners, DOM
+// nodes, the browser's connections to the demo platforms. Writes bench/soak.json and the "Soak" section of bench/results.md.
 //
 //   npm run soak -- --minutes 60 --every 30    (defaults)
 //   npm run soak -- --minutes 5 --no-build     (a short look)
@@ -81,15 +81,48 @@ const cdp = await page.context().newCDPSession(page);
 await cdp.send('Performance.enable');
 await page.goto(`${base}/`);
 
+/**
+ * The feed worker's heap after a GC, over the browser's DevTools session (Playwright has no
+ * handle on a shared worker); undefined while there is none.
+ */
+const browserCdp = await browser.newBrowserCDPSession();
+let workerSession;
+let nextCall = 1;
+const workerCalls = new Map();
+browserCdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => {
+  const parsed = JSON.parse(message);
+  if (sessionId === workerSession && parsed.id !== undefined) workerCalls.get(parsed.id)?.(parsed.result);
+});
+function callWorker(method) {
+  return new Promise((resolve) => {
+    const id = nextCall++;
+    workerCalls.set(id, resolve);
+    browserCdp.send('Target.sendMessageToTarget', { sessionId: workerSession, message: JSON.stringify({ id, method }) }).catch(() => resolve(undefined));
+  });
+}
+async function workerHeapMB() {
+  if (!workerSession) {
+    const { targetInfos } = await browserCdp.send('Target.getTargets');
+    const worker = targetInfos.find((target) => target.type === 'shared_worker' && target.title === 'genwatch-feeds');
+    if (!worker) return undefined;
+    workerSession = (await browserCdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false })).sessionId;
+  }
+  await callWorker('HeapProfiler.collectGarbage');
+  const usage = await callWorker('Runtime.getHeapUsage');
+  return usage ? Math.round((usage.usedSize / 1024 / 1024) * 10) / 10 : undefined;
+}
+
 async function sample(startedAt) {
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const workerMB = await workerHeapMB();
   const { nodes, jsEventListeners } = await cdp.send('Memory.getDOMCounters');
   const jobs = await page.evaluate(() => document.querySelectorAll('tr.row').length).catch(() => undefined);
   const connections = connectionsByPort();
   return {
     minute: Math.round(((Date.now() - startedAt) / 60_000) * 10) / 10,
     heapMB: Math.round((usedSize / 1024 / 1024) * 10) / 10,
+    workerHeapMB: workerMB,
     listeners: jsEventListeners,
     nodes,
     rowsRendered: jobs,
@@ -129,20 +162,22 @@ const result = {
 writeFileSync(path.join(ROOT, 'bench/soak.json'), `${JSON.stringify(result, null, 2)}\n`);
 
 const row = (label, entry) =>
-  `| ${label} (${entry.minute} min) | ${entry.heapMB} | ${entry.listeners} | ${entry.nodes} | ${entry.connections} | ${entry.maxPerOrigin} |`;
+  `| ${label} (${entry.minute} min) | ${entry.heapMB} | ${entry.workerHeapMB ?? '—'} | ${entry.listeners} | ${entry.nodes} | ${entry.connections} | ${entry.maxPerOrigin} |`;
 const section = [
   '## Soak',
   '',
   `One board tab on the demo at a job a second (15 s jobs) for ${MINUTES} min, sampled every ${EVERY_S} s, ${result.finishedJobsKept} finished jobs kept (\`npm run soak\`, ${result.measuredAt.slice(0, 10)}).`,
-  'Heap is after a forced GC; connections are the tab’s established TCP connections to the five demo platforms.',
+  'Heaps are after a forced GC; the feed worker holds the feeds, so connections are the browser’s established TCP connections to the five demo platforms.',
   '',
-  '| sample | JS heap (MB) | event listeners | DOM nodes | connections | most to one origin (WebSockets included) |',
-  '|---|---|---|---|---|---|',
+  '| sample | tab JS heap (MB) | feed worker JS heap (MB) | event listeners | DOM nodes | connections | most to one origin (WebSockets included) |',
+  '|---|---|---|---|---|---|---|',
   row('start', first),
   row('settled', settled),
   row('end', last),
   '',
-  `Heap growth from settled to end: ${Math.round((last.heapMB - settled.heapMB) * 10) / 10} MB; listeners: ${last.listeners - settled.listeners}.`,
+  `Heap growth from settled to end: ${Math.round((last.heapMB - settled.heapMB) * 10) / 10} MB in the tab, ${
+    last.workerHeapMB === undefined || settled.workerHeapMB === undefined ? '—' : Math.round((last.workerHeapMB - settled.workerHeapMB) * 10) / 10
+  } MB in the feed worker; listeners: ${last.listeners - settled.listeners}.`,
   '',
 ].join('\n');
 const resultsPath = path.join(ROOT, 'bench/results.md');
