@@ -213,3 +213,19 @@ export function newJob(sourceId: string, jobId: string, platform: PlatformKind):
     samples: [],
   };
 }
+
+/**
+ * The oldest finished jobs past a limit of kept ones (by when they ended), as the history lets
+ * them go: memory lets them go too, or a board left open for hours grows without end.
+ */
+export function finishedPastLimit(finished: readonly Job[], limit: number): Job[] {
+  if (finished.length <= limit) return [];
+  const endOf = (job: Job) => job.finishedAt ?? job.updatedAt ?? 0;
+  return [...finished].sort((a, b) => endOf(a) - endOf(b)).slice(0, finished.length - limit);
+}
+
+/** What the feeds are told of a job let go of: finished, with nothing a listing could add. */
+export function letGoJob(key: string, platform: PlatformKind): Job {
+  const { sourceId, jobId } = splitJobKey(key);
+  return { ...newJob(sourceId, jobId, platform), status: 'completed', title: '', createdAt: 0 };
+}

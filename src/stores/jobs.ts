@@ -6,7 +6,7 @@ import type { RelayConnections } from '../feeds/feedConnection';
 import { loadRelayConfig, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
-import { JOB_STATUSES, isTerminal, jobKey, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
+import { JOB_STATUSES, finishedPastLimit, isTerminal, jobKey, letGoJob, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
 import { compactQueue } from '../model/compact';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
@@ -334,11 +334,10 @@ export const useJobsStore = defineStore('jobs', () => {
   function evictFinished(): void {
     const limit = history?.options.maxFinishedJobs ?? DEFAULT_HISTORY.maxFinishedJobs;
     // a replayed export is the file the operator chose to look at, whole: it is not let go of
-    const finished = [...records.values()].filter(({ job }) => isTerminal(job.status) && job.key !== focusedKey && !sources.byId(job.sourceId)?.replay);
-    if (finished.length <= limit) return;
-    const endOf = (job: Job) => job.finishedAt ?? job.updatedAt ?? 0;
-    finished.sort((a, b) => endOf(a.job) - endOf(b.job));
-    for (const { job } of finished.slice(0, finished.length - limit)) {
+    const finished = [...records.values()].flatMap(({ job }) =>
+      isTerminal(job.status) && job.key !== focusedKey && !sources.byId(job.sourceId)?.replay ? [job] : [],
+    );
+    for (const job of finishedPastLimit(finished, limit)) {
       records.delete(job.key);
       upstream.forget(job.key);
       storedLoads.delete(job.key);
@@ -347,11 +346,7 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  /** what the follower is told of a job let go of: finished, with nothing a listing could add */
-  function evictedPlaceholder(key: string): Job {
-    const { sourceId, jobId } = splitJobKey(key);
-    return { ...newJob(sourceId, jobId, sources.byId(sourceId)?.kind ?? 'codebegen'), status: 'completed', title: '', createdAt: 0 };
-  }
+  const evictedPlaceholder = (key: string) => letGoJob(key, sources.byId(splitJobKey(key).sourceId)?.kind ?? 'codebegen');
 
   function sortOrder(): void {
     order = [...records.keys()];

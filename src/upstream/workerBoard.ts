@@ -3,7 +3,7 @@ import { listingKey } from '../feeds/discovery';
 import { DEFAULT_FEED_SETTINGS } from '../feeds/jobFeed';
 import { WireLedger, type SourceLedger } from '../feeds/wireLedger';
 import type { JobEvent } from '../model/events';
-import { isTerminal, newJob, splitJobKey, type Job } from '../model/job';
+import { finishedPastLimit, isTerminal, letGoJob, newJob, splitJobKey, type Job } from '../model/job';
 import { BACKGROUND_LOG_CAPACITY, FINISHED_LOG_CAPACITY, mergedLog, withStored } from '../model/jobLog';
 import { reduceJob } from '../model/reducer';
 import { RingBuffer } from '../model/ringBuffer';
@@ -106,8 +106,7 @@ export class WorkerBoard implements SharedBoardPort {
   known(key: string): Job | undefined {
     const job = this.records.get(key)?.job;
     if (job || !this.evicted.has(key)) return job;
-    const { sourceId, jobId } = splitJobKey(key);
-    return { ...newJob(sourceId, jobId, this.sources.get(sourceId)?.kind ?? 'codebegen'), status: 'completed', title: '', createdAt: 0 };
+    return letGoJob(key, this.sources.get(splitJobKey(key).sourceId)?.kind ?? 'codebegen');
   }
 
   focused(): undefined {
@@ -207,12 +206,8 @@ export class WorkerBoard implements SharedBoardPort {
 
   /** Past the history's limit of finished jobs, the oldest go from memory too, as they do from the history. */
   private evictFinished(): void {
-    const finished = [...this.records.values()].filter(({ job }) => isTerminal(job.status));
-    const limit = this.historyOptions.maxFinishedJobs;
-    if (finished.length <= limit) return;
-    const endOf = (job: Job) => job.finishedAt ?? job.updatedAt ?? 0;
-    finished.sort((a, b) => endOf(a.job) - endOf(b.job));
-    for (const { job } of finished.slice(0, finished.length - limit)) {
+    const finished = [...this.records.values()].flatMap(({ job }) => (isTerminal(job.status) ? [job] : []));
+    for (const job of finishedPastLimit(finished, this.historyOptions.maxFinishedJobs)) {
       this.records.delete(job.key);
       this.feeds?.forget(job.key);
       this.storedLoads.delete(job.key);

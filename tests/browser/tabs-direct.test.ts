@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserSuite, headerStatus, jobUrl, startFromForm, waitForStatus } from '../support/suite';
-import { feedHolder as tabRole, loggedStages, loggedUpdates, tabsBeside as tabsBesideAt } from '../support/tabs';
+import { boardTabs, feedHolder as tabRole, launchSeenByAll, loggedStages, loggedUpdates, rowsReach, tabsBeside } from '../support/tabs';
 
 // Many tabs of one browser without SharedWorker, on the platforms themselves: one tab holds the
 // feed layer (elected with a Web Lock), with one stream budget per origin for the whole browser,
@@ -16,56 +16,31 @@ async function pageWithoutWorkers(): Promise<Page> {
   return page;
 }
 
-const tabsBeside = (first: Page, count: number, errors: string[]) => tabsBesideAt(first, count, suite.stack.appUrl, errors);
-
 describe('tabs of one browser on the platforms themselves', () => {
   it('8 tabs: every tab live with every job, one stream budget for the browser, a launch from tab 5 in all at once', async () => {
     const { platform, smartforge } = suite.stack;
     // as many as the origin's stream budget: a polled job goes quiet between polls, in one tab as in eight
     const prompts = Array.from({ length: 4 }, (_, index) => `Watched by eight tabs ${index + 1}`);
-    const first = await pageWithoutWorkers();
-    await first.goto(suite.stack.appUrl);
-    await first.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
-    const tabs = [first, ...(await tabsBeside(first, 7, errors))];
-    for (const tab of tabs) await tab.getByRole('table', { name: 'Jobs' }).waitFor();
-    const ids = prompts.map((prompt) => platform.startGeneration({ prompt }));
+    const tabs = await boardTabs(await pageWithoutWorkers(), 7, suite.stack.appUrl, errors);
+    const keys = prompts.map((prompt) => `codebegen-demo/${platform.startGeneration({ prompt })}`);
 
     // every tab shows every job running, live
-    for (const tab of tabs) {
-      for (const id of ids) {
-        const row = tab.locator(`tbody tr[data-job="codebegen-demo/${id}"]`);
-        await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/running|completed/);
-      }
-    }
+    await rowsReach(tabs, keys, /running|completed/, 15_000);
     for (const tab of tabs) expect(await tab.getByTestId('health-banner').count()).toBe(0);
     // the last tab only shows: its connections page lists the feeds of the tab that holds them
     const last = tabs[7];
     expect(await tabRole(last)).toBe('shows');
-    await expect.poll(() => last.getByRole('table', { name: 'Connections' }).locator('tbody tr').count(), { timeout: 5000 }).toBeGreaterThanOrEqual(ids.length);
+    await expect
+      .poll(() => last.getByRole('table', { name: 'Connections' }).locator('tbody tr').count(), { timeout: 5000 })
+      .toBeGreaterThanOrEqual(keys.length);
     await last.goBack();
 
     const fifth = tabs[4];
-    await startFromForm(fifth, 'Takoss (demo) (Takoss)', {
-      'Project name': 'Launched from tab five',
-      Description: 'Seen by all eight tabs',
-      Requirements: 'One feed layer for the browser',
-    });
-    const key = decodeURIComponent(new URL(fifth.url()).pathname.replace('/jobs/', ''));
-    await expect.poll(() => headerStatus(fifth).textContent(), { timeout: 10_000 }).toBe('running');
-    for (const tab of tabs.filter((tab) => tab !== fifth)) {
-      const row = tab.locator(`tbody tr[data-job="${key}"]`);
-      await row.waitFor({ timeout: 10_000 });
-      expect(await row.textContent()).toContain('Launched from tab five');
-    }
+    await launchSeenByAll(fifth, tabs, { name: 'Launched from tab five', requirements: 'One feed layer for the browser' });
     await waitForStatus(fifth, 'completed');
     await fifth.goBack();
-    for (const tab of tabs) {
-      for (const id of ids) {
-        const row = tab.locator(`tbody tr[data-job="codebegen-demo/${id}"]`);
-        await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('completed');
-      }
-    }
+    await rowsReach(tabs, keys, /completed/, 20_000);
 
     // one stream budget for the browser, whatever the number of tabs (per tab, the streams alone reach six, the cap):
     // four streams and at most two requests at once, so a request never waits behind a stream
@@ -80,11 +55,8 @@ describe('tabs of one browser on the platforms themselves', () => {
 
   it('the tab holding the feeds closed mid-job: the others carry on, the job page with every update once', async () => {
     const { platform } = suite.stack;
-    const leader = await pageWithoutWorkers();
-    await leader.goto(suite.stack.appUrl);
-    await leader.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
-    const [board, viewer] = await tabsBeside(leader, 2, errors);
+    const [leader, board, viewer] = await boardTabs(await pageWithoutWorkers(), 2, suite.stack.appUrl, errors);
 
     const id = platform.startGeneration({ prompt: 'Watched by three tabs, one of them closed' });
     const key = `codebegen-demo/${id}`;
@@ -191,7 +163,7 @@ describe('tabs of one browser on the platforms themselves', () => {
     await first.context().addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { value: undefined, configurable: true }));
     await first.goto(suite.stack.appUrl);
     const errors: string[] = [];
-    const [second] = await tabsBeside(first, 1, errors);
+    const [second] = await tabsBeside(first, 1, suite.stack.appUrl, errors);
     const id = platform.startGeneration({ prompt: 'Watched by two tabs that cannot share' });
     for (const tab of [first, second]) {
       const row = tab.locator(`tbody tr[data-job="codebegen-demo/${id}"]`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, headerStatus, jobUrl, startFromForm, waitForStatus } from '../support/suite';
-import { feedHolder, fetchedElsewhere, loggedStages, loggedUpdates, tabsBeside } from '../support/tabs';
+import { browserSuite, headerStatus, jobUrl, waitForStatus } from '../support/suite';
+import { boardTabs, feedHolder, fetchedElsewhere, launchSeenByAll, loggedStages, loggedUpdates, rowsReach } from '../support/tabs';
 
 // Many tabs of one browser with SharedWorker, on the platforms themselves: the feed layer runs
 // once, in the browser's feed worker, with one stream budget per origin for the whole browser;
@@ -26,48 +26,25 @@ describe('tabs of one browser sharing the feed worker', () => {
   it('8 tabs: every tab live, one stream budget, no platform request from any page, a launch from tab 5 in all at once', async () => {
     const { platform, smartforge } = suite.stack;
     const prompts = Array.from({ length: 4 }, (_, index) => `Watched through the worker ${index + 1}`);
-    const first = await suite.freshPage();
-    await first.goto(suite.stack.appUrl);
-    await first.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
-    const tabs = [first, ...(await tabsBeside(first, 7, suite.stack.appUrl, errors))];
-    for (const tab of tabs) await tab.getByRole('table', { name: 'Jobs' }).waitFor();
-    const ids = prompts.map((prompt) => platform.startGeneration({ prompt }));
+    const tabs = await boardTabs(await suite.freshPage(), 7, suite.stack.appUrl, errors);
+    const keys = prompts.map((prompt) => `codebegen-demo/${platform.startGeneration({ prompt })}`);
 
-    for (const tab of tabs) {
-      for (const id of ids) {
-        const row = tab.locator(`tbody tr[data-job="codebegen-demo/${id}"]`);
-        await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/running|completed/);
-      }
-    }
+    await rowsReach(tabs, keys, /running|completed/, 15_000);
     for (const tab of tabs) expect(await tab.getByTestId('health-banner').count()).toBe(0);
     // the connections page of any tab lists the worker's feeds
     const last = tabs[7];
     expect(await feedHolder(last)).toBe('worker');
-    await expect.poll(() => last.getByRole('table', { name: 'Connections' }).locator('tbody tr').count(), { timeout: 5000 }).toBeGreaterThanOrEqual(ids.length);
+    await expect
+      .poll(() => last.getByRole('table', { name: 'Connections' }).locator('tbody tr').count(), { timeout: 5000 })
+      .toBeGreaterThanOrEqual(keys.length);
     await last.goBack();
 
     const fifth = tabs[4];
-    await startFromForm(fifth, 'Takoss (demo) (Takoss)', {
-      'Project name': 'Launched from tab five, run by the worker',
-      Description: 'Seen by all eight tabs',
-      Requirements: 'One feed layer for the browser',
-    });
-    const key = decodeURIComponent(new URL(fifth.url()).pathname.replace('/jobs/', ''));
-    await expect.poll(() => headerStatus(fifth).textContent(), { timeout: 10_000 }).toBe('running');
-    for (const tab of tabs.filter((tab) => tab !== fifth)) {
-      const row = tab.locator(`tbody tr[data-job="${key}"]`);
-      await row.waitFor({ timeout: 10_000 });
-      expect(await row.textContent()).toContain('Launched from tab five');
-    }
+    await launchSeenByAll(fifth, tabs, { name: 'Launched from tab five, run by the worker', requirements: 'One feed layer for the browser' });
     await waitForStatus(fifth, 'completed');
     await fifth.goBack();
-    for (const tab of tabs) {
-      for (const id of ids) {
-        const row = tab.locator(`tbody tr[data-job="codebegen-demo/${id}"]`);
-        await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('completed');
-      }
-    }
+    await rowsReach(tabs, keys, /completed/, 20_000);
 
     expect(platform.stats().peakStreams).toBeLessThanOrEqual(4);
     expect(smartforge.stats().peakStreams).toBeLessThanOrEqual(4);
@@ -81,11 +58,8 @@ describe('tabs of one browser sharing the feed worker', () => {
 
   it('the first tab closed mid-job: the worker goes on for the others, the job page with every update once', async () => {
     const { platform } = suite.stack;
-    const first = await suite.freshPage();
-    await first.goto(suite.stack.appUrl);
-    await first.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
-    const [board, viewer] = await tabsBeside(first, 2, suite.stack.appUrl, errors);
+    const [first, board, viewer] = await boardTabs(await suite.freshPage(), 2, suite.stack.appUrl, errors);
     const id = platform.startGeneration({ prompt: 'Outlives the tab that started the worker' });
     await viewer.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', id));
     await expect.poll(() => headerStatus(viewer).textContent(), { timeout: 10_000 }).toBe('running');
@@ -102,11 +76,8 @@ describe('tabs of one browser sharing the feed worker', () => {
 
   it('the worker gone mid-job: a tab takes the feeds over, resumes after what it has, every update once', async () => {
     const { platform } = suite.stack;
-    const board = await suite.freshPage();
-    await board.goto(suite.stack.appUrl);
-    await board.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
-    const [viewer] = await tabsBeside(board, 1, suite.stack.appUrl, errors);
+    const [board, viewer] = await boardTabs(await suite.freshPage(), 1, suite.stack.appUrl, errors);
     const id = platform.startGeneration({ prompt: 'Outlives the feed worker', __durationMs: 12_000, __fail: false });
     await viewer.goto(jobUrl(suite.stack.appUrl, 'codebegen-demo', id));
     await expect.poll(() => loggedUpdates(viewer), { timeout: 10_000 }).toBeGreaterThan(2);

@@ -5,7 +5,8 @@ import { startRelayWith } from '../../relay/main';
 import { startNats } from '../support/nats';
 import { relayApi } from '../support/relayStream';
 import { DIST } from '../support/stack';
-import { browserSuite, headerStatus, startFromForm, waitForStatus } from '../support/suite';
+import { browserSuite, headerStatus, waitForStatus } from '../support/suite';
+import { boardTabs, launchSeenByAll, rowsReach, tabsBeside } from '../support/tabs';
 
 // Many tabs of one browser behind a relay: one stream to the relay for all of them, held by one
 // tab (elected with a Web Lock) and shared over a BroadcastChannel; when that tab closes the
@@ -45,18 +46,6 @@ afterAll(async () => {
   await nats?.close();
 });
 
-/** More tabs in the browser (context) of `first`, each with the board open; page errors fail the test. */
-async function tabsBeside(first: Page, count: number, errors: string[]): Promise<Page[]> {
-  const tabs: Page[] = [];
-  for (let index = 0; index < count; index++) {
-    const tab = await first.context().newPage();
-    tab.on('pageerror', (error) => errors.push(error.message));
-    await tab.goto(app.url);
-    tabs.push(tab);
-  }
-  return tabs;
-}
-
 /** a CodeBegen generation started straight at the platform, as another client would */
 async function generationElsewhere(prompt: string): Promise<{ generation_id: string }> {
   const { platform } = suite.stack;
@@ -80,27 +69,17 @@ describe('tabs of one browser behind a relay', () => {
     const first = await suite.freshPage();
     const requests: string[] = [];
     first.context().on('request', (request) => requests.push(request.url()));
-    await first.goto(app.url);
-    await first.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
-    const tabs = [first, ...(await tabsBeside(first, 7, errors))];
-    for (const tab of tabs) await tab.getByRole('table', { name: 'Jobs' }).waitFor();
+    const tabs = await boardTabs(first, 7, app.url, errors);
 
     const fifth = tabs[4];
-    await startFromForm(fifth, 'Takoss (demo) (Takoss)', {
-      'Project name': 'Launched from tab five',
-      Description: 'Seen by all eight tabs',
-      Requirements: 'One stream for the browser',
-    });
-    const key = decodeURIComponent(new URL(fifth.url()).pathname.replace('/jobs/', ''));
-    await expect.poll(() => headerStatus(fifth).textContent(), { timeout: 10_000 }).toBe('running');
-
-    for (const tab of tabs.filter((tab) => tab !== fifth)) {
-      const row = tab.locator(`tbody tr[data-job="${key}"]`);
-      await row.waitFor({ timeout: 10_000 });
-      await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('completed');
-      expect(await row.textContent()).toContain('Launched from tab five');
-    }
+    const key = await launchSeenByAll(fifth, tabs, { name: 'Launched from tab five', requirements: 'One stream for the browser' });
+    await rowsReach(
+      tabs.filter((tab) => tab !== fifth),
+      [key],
+      /completed/,
+      30_000,
+    );
     await waitForStatus(fifth, 'completed');
 
     // one tab holds the stream; the others take its frames
@@ -122,10 +101,8 @@ describe('tabs of one browser behind a relay', () => {
       requests.push(request.url());
       if (request.url() === `${relay.url}/v1/stream`) resumedFrom.push(request.headers()['last-event-id']);
     });
-    await leader.goto(app.url);
-    await leader.getByRole('table', { name: 'Jobs' }).waitFor();
     const errors: string[] = [];
-    const [board, viewer] = await tabsBeside(leader, 2, errors);
+    const [, board, viewer] = await boardTabs(leader, 2, app.url, errors);
 
     const started = await generationElsewhere('Watched by three tabs, one of them closed');
     const key = `codebegen-demo/${started.generation_id}`;
@@ -157,7 +134,7 @@ describe('tabs of one browser behind a relay', () => {
     first.context().on('request', (request) => requests.push(request.url()));
     await first.goto(app.url);
     const errors: string[] = [];
-    const [second] = await tabsBeside(first, 1, errors);
+    const [second] = await tabsBeside(first, 1, app.url, errors);
 
     const started = await generationElsewhere('Watched by two tabs that cannot share');
     for (const tab of [first, second]) {

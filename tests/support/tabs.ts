@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
+import { headerStatus, startFromForm } from './suite';
 
 /** More tabs in the browser (context) of `first`, each with `url` open; page errors go to `errors`. */
 export async function tabsBeside(first: Page, count: number, url: string, errors: string[]): Promise<Page[]> {
@@ -43,4 +45,40 @@ export function fetchedElsewhere(page: Page): Promise<string[]> {
       .map((entry) => entry.name)
       .filter((name) => new URL(name).origin !== location.origin),
   );
+}
+
+/** `first` with the board at `url`, and `count` more tabs of its browser beside it, each with the board on screen */
+export async function boardTabs(first: Page, count: number, url: string, errors: string[]): Promise<Page[]> {
+  await first.goto(url);
+  await first.getByRole('table', { name: 'Jobs' }).waitFor();
+  const tabs = [first, ...(await tabsBeside(first, count, url, errors))];
+  for (const tab of tabs) await tab.getByRole('table', { name: 'Jobs' }).waitFor();
+  return tabs;
+}
+
+/** in every tab, the row of every job of `keys` comes to say `status` (a pattern: /running|completed/) */
+export async function rowsReach(tabs: readonly Page[], keys: readonly string[], status: RegExp, timeout: number): Promise<void> {
+  for (const tab of tabs) {
+    for (const key of keys) {
+      const row = tab.locator(`tbody tr[data-job="${key}"]`);
+      await expect.poll(() => row.textContent(), { timeout }).toMatch(status);
+    }
+  }
+}
+
+/** A Takoss job launched from `from`, running there and its row (with its name) in every other tab: its key. */
+export async function launchSeenByAll(from: Page, tabs: readonly Page[], project: { name: string; requirements: string }): Promise<string> {
+  await startFromForm(from, 'Takoss (demo) (Takoss)', {
+    'Project name': project.name,
+    Description: 'Seen by all eight tabs',
+    Requirements: project.requirements,
+  });
+  const key = decodeURIComponent(new URL(from.url()).pathname.replace('/jobs/', ''));
+  await expect.poll(() => headerStatus(from).textContent(), { timeout: 10_000 }).toBe('running');
+  for (const tab of tabs.filter((tab) => tab !== from)) {
+    const row = tab.locator(`tbody tr[data-job="${key}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toContain(project.name);
+  }
+  return key;
 }

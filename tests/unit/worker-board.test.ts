@@ -6,25 +6,13 @@ import { WorkerBoard } from '../../src/upstream/workerBoard';
 
 // The feed worker's board, without IndexedDB (none in Node): what the feeds ask of it.
 
-const update = (jobId: string, at: number, fields: Partial<JobUpdate>): JobEvent => ({
-  key: `s/${jobId}`,
-  sourceId: 's',
-  jobId,
-  platform: 'codebegen',
-  at,
-  receivedAt: at,
+const at = (jobId: string, time: number) => ({ key: `s/${jobId}`, sourceId: 's', jobId, platform: 'codebegen' as const, at: time, receivedAt: time });
+const update = (jobId: string, time: number, fields: Partial<JobUpdate>): JobEvent => ({
+  ...at(jobId, time),
   kind: 'update',
   update: { status: 'running', createdAt: Number(jobId.slice(1)), ...fields },
 });
-const heartbeat = (jobId: string, at: number): JobEvent => ({
-  key: `s/${jobId}`,
-  sourceId: 's',
-  jobId,
-  platform: 'codebegen',
-  at,
-  receivedAt: at,
-  kind: 'heartbeat',
-});
+const heartbeat = (jobId: string, time: number): JobEvent => ({ ...at(jobId, time), kind: 'heartbeat' });
 const source: Source = { id: 's', name: 'S', kind: 'codebegen', baseUrl: 'http://s.invalid', token: 'first-token-0123456789' };
 
 describe('the feed worker board', () => {
