@@ -48,7 +48,7 @@ export class FeedManager {
         const origin = originOf(feed.source);
         const streaming = [...this.feeds.values()].filter((other) => other.mode === 'stream' && originOf(other.source) === origin).length;
         if (streaming < (feed.source.maxStreams ?? DEFAULT_MAX_STREAMS)) feed.probeStream();
-        else feed.streamFailedAt = Date.now();
+        else feed.postponeProbe();
       }
     }
   }

@@ -17,6 +17,7 @@ import { Poller, type PollSignal } from '../transports/poll';
 import type { CloseReason, ReconnectPolicy } from '../transports/reconnect';
 import { SseConnection, type SseSignal } from '../transports/sse';
 import { isPolicyClose, WsConnection, type WsSignal } from '../transports/websocket';
+import { fellBackAt, isFollowing, modeOf, type FeedMode, type FeedState } from './feedState';
 import { HealthMeter, type FeedHealth } from './healthMeter';
 import { WireOrder } from './wireOrder';
 
@@ -88,10 +89,7 @@ export type WireObserver = (source: Source, channel: WireChannel, raw: string, e
 /** status answers that fail in a row with a server error before the endpoint counts as broken */
 const BROKEN_AFTER = 3;
 
-export type { FeedHealth };
-
-/** What the feed is doing now: 'queued' waits for a stream slot where a platform cannot be polled. */
-export type FeedMode = 'stream' | 'poll' | 'queued' | 'idle';
+export type { FeedHealth, FeedMode, FeedState };
 
 function deferred() {
   let resolve!: () => void;
@@ -128,25 +126,13 @@ const OPERATOR_MUST_ACT = new Set([401, 403, 404]);
  * carries the job and how it is.
  */
 export class JobFeed {
-  mode: FeedMode = 'idle';
-  /** the stream failed past its reconnect budget; the feed stays on polling */
-  streamFailed = false;
-  /** the job finished: nothing more to fetch */
-  done = false;
-  /** stopped on an error only the operator can fix (a rejected token, a missing job) */
-  halted = false;
-  /** why it halted, in the words the job's page shows */
-  haltedBecause: string | undefined;
+  private state: FeedState = { phase: 'idle' };
   /** the stream is the job itself (a Takoss POST): always streamed, never re-requested */
   readonly pinned: boolean;
-  /** when the stream last failed past its budget; a retry is due `streamRetryMs` later */
-  streamFailedAt = 0;
   readonly source: Source;
   readonly dialect: Dialect;
   /** what is known of the job: an identified one may turn out to be another variant */
   ref: JobRef;
-  /** asking the platform what the id is: not streamed or polled until it has answered */
-  identifying = false;
   /** asked to identify its job, and the platform has not answered what it is (a refused token, say) */
   unidentified = false;
   readonly key: string;
@@ -163,7 +149,6 @@ export class JobFeed {
   private lastLink = '';
   private lastHeartbeatAt = 0;
   private snapshotTaken = false;
-  private probing = false;
   private lastPollBody: string | undefined;
   private closedBytes = 0;
   /** the stream being read, while there is one */
@@ -210,8 +195,69 @@ export class JobFeed {
     this.key = jobKey(this.source.id, this.ref.jobId);
     this.pinned = this.pinnedStream !== undefined;
     this.meter = new HealthMeter(this.source.heartbeatMs ?? this.dialect.heartbeatMs);
-    if (options.identify) this.identifying = this.unidentified = true;
-    else this.identifiedAs?.('found');
+    if (options.identify) {
+      this.unidentified = true;
+      this.enter({ phase: 'identifying' });
+    } else this.identifiedAs?.('found');
+  }
+
+  /** The one way a feed's state changes. */
+  private enter(next: FeedState): void {
+    this.state = next;
+  }
+
+  get phase(): FeedState['phase'] {
+    return this.state.phase;
+  }
+
+  /** the connections it holds or waits for */
+  get mode(): FeedMode {
+    return modeOf(this.state);
+  }
+
+  get active(): boolean {
+    return isFollowing(this.state);
+  }
+
+  /** the job finished: nothing more to fetch */
+  get done(): boolean {
+    return this.state.phase === 'done' || this.state.phase === 'draining';
+  }
+
+  /** stopped on an error only the operator can fix (a rejected token, a missing job) */
+  get halted(): boolean {
+    return this.state.phase === 'halted';
+  }
+
+  /** why it halted, in the words the job's page shows */
+  get haltedBecause(): string | undefined {
+    return this.state.phase === 'halted' ? this.state.because : undefined;
+  }
+
+  /** asking the platform what the id is: not streamed or polled until it has answered */
+  get identifying(): boolean {
+    return this.state.phase === 'identifying';
+  }
+
+  /** the stream failed past its reconnect budget; the feed stays off it until a probe */
+  get streamFailed(): boolean {
+    return fellBackAt(this.state) !== undefined;
+  }
+
+  /** when the stream last failed past its budget (or a probe was put off); a probe is due `streamRetryMs` later */
+  get streamFailedAt(): number {
+    return fellBackAt(this.state) ?? 0;
+  }
+
+  /** No stream slot for a probe now: tried again `streamRetryMs` from now. */
+  postponeProbe(): void {
+    const { state } = this;
+    if (fellBackAt(state) !== undefined) this.enter({ ...state, fellBackAt: Date.now() } as FeedState);
+  }
+
+  /** the feed rests, off its stream; one whose stream had failed remembers it */
+  private rest(fellBack = fellBackAt(this.state)): void {
+    this.enter({ phase: 'idle', fellBackAt: fellBack });
   }
 
   /**
@@ -228,17 +274,14 @@ export class JobFeed {
       lookup = asking ? await asking.call(this.dialect, this.source, this.jobId, this.settings.fetch) : { state: 'unknown' };
     } catch (error) {
       if (!this.active) return this.identifiedAs?.('stopped');
-      this.identifying = false;
       if (isTransportError(error) && error.status !== 404 && this.mustOperatorAct(error)) return this.identifiedAs?.('refused');
       // the platform could not be asked now: what it streams will tell
       lookup = { state: 'unknown', detail: (error as Error).message };
     }
     this.unidentified = false;
-    if (!this.active || !this.identifying) {
-      this.identifying = false;
-      return this.identifiedAs?.(this.active ? lookup.state : 'stopped');
-    }
-    this.identifying = false;
+    // stopped while the platform was asked: not acted on
+    if (!this.identifying) return this.identifiedAs?.(this.active ? lookup.state : 'stopped');
+    this.rest();
     const now = Date.now();
     if (lookup.state === 'found') {
       this.ref = { ...this.ref, ...lookup.ref, request: this.ref.request };
@@ -355,14 +398,7 @@ export class JobFeed {
   /** After a fallback, try the stream once more (the manager calls this when it is due). */
   probeStream(): void {
     if (!this.active || !this.streamFailed) return;
-    this.streamFailed = false;
-    this.probing = true;
-    this.mode = 'poll';
-    this.stream();
-  }
-
-  get active(): boolean {
-    return !this.done && !this.halted;
+    this.openStream(true);
   }
 
   /** Where to poll, unless the platform has nothing to poll or the endpoint is known broken. */
@@ -379,17 +415,21 @@ export class JobFeed {
   }
 
   stream(): void {
-    if (!this.active || this.identifying || this.mode === 'stream') return;
+    this.openStream(false);
+  }
+
+  /** @param probe a try after the stream failed past its budget: not reconnected when it fails */
+  private openStream(probe: boolean): void {
+    if (!this.active || this.identifying || this.state.phase === 'stream') return;
     this.armHeldEnd();
     const request = this.pinnedStream ?? this.dialect.streamRequest(this.source, this.ref);
     if (request.transport === 'none') {
       // a probe, or a free slot, finds the platform still offers no stream: a poll going on goes on
-      this.probing = false;
       if (this.canPoll) {
-        this.streamFailed = true;
-        this.streamFailedAt = Date.now();
-        if (!this.poller) {
-          if (this.mode === 'poll') this.mode = 'idle';
+        const now = Date.now();
+        if (this.poller) this.enter({ phase: 'poll', fellBackAt: now });
+        else {
+          this.rest(now);
           this.poll(request.reason);
         }
       } else {
@@ -401,7 +441,7 @@ export class JobFeed {
       return;
     }
     this.stopTransports();
-    this.mode = 'stream';
+    this.enter({ phase: 'stream', probe });
     this.request = request;
     this.lastSocketKey = undefined;
     // a stream that is the job's own start has nothing before it to catch up on
@@ -421,7 +461,7 @@ export class JobFeed {
         fallbackUrls: fallbacks.map((candidate) => candidate.url),
         outgoing: request.outgoing,
         handshakeProbeUrl: request.handshakeProbeUrl,
-        reconnect: this.reconnectPolicy(true),
+        reconnect: this.reconnectPolicy(true, probe),
         stallTimeoutMs,
         WebSocket: this.settings.WebSocket,
         onSignal: (signal) => this.onWs(signal),
@@ -438,7 +478,7 @@ export class JobFeed {
       body: request.body,
       headers: () => ({ ...this.dialect.authHeaders(this.source), ...request.headers }),
       lastEventId: this.lastEventId,
-      reconnect: this.reconnectPolicy(request.resumable, request.retryFloorMs),
+      reconnect: this.reconnectPolicy(request.resumable, probe, request.retryFloorMs),
       stallTimeoutMs,
       fetch: this.settings.fetch,
       onSignal: (signal) => this.onSse(signal),
@@ -450,8 +490,8 @@ export class JobFeed {
    * for a stream that would start something new (a POST that is the job) or for a probe of a
    * stream that failed before, and the stream's own floor.
    */
-  private reconnectPolicy(resumable: boolean, floorMs = 0): Partial<ReconnectPolicy> {
-    return { ...this.settings.reconnect, maxReconnects: !resumable || this.probing ? 0 : this.settings.reconnect.maxReconnects, onEnd: resumable, floorMs };
+  private reconnectPolicy(resumable: boolean, probe: boolean, floorMs = 0): Partial<ReconnectPolicy> {
+    return { ...this.settings.reconnect, maxReconnects: !resumable || probe ? 0 : this.settings.reconnect.maxReconnects, onEnd: resumable, floorMs };
   }
 
   /** The path that answered is the one to try first next time, for every job of this deployment. */
@@ -464,15 +504,16 @@ export class JobFeed {
   poll(why?: string): void {
     if (!this.active || this.identifying || this.mode === 'poll' || this.mode === 'queued') return;
     if (this.pinned) return this.stream();
+    const fellBack = fellBackAt(this.state);
     this.stopTransports();
     const status = this.statusRequest;
     if (!status) {
-      this.mode = 'queued';
+      this.enter({ phase: 'queued', fellBackAt: fellBack });
       const broken = this.brokenStatus();
       this.link('none', 'idle', broken ? `Waiting for a free stream slot: ${broken}` : 'Waiting for a free stream slot');
       return;
     }
-    this.mode = 'poll';
+    this.enter({ phase: 'poll', fellBackAt: fellBack });
     this.link('polling', 'polling', why ?? `Polling every ${this.settings.pollIntervalMs / 1000} s (stream slots in use)`);
     const [first, ...fallbacks] = status.urls;
     this.poller = new Poller({
@@ -492,11 +533,11 @@ export class JobFeed {
     this.heldEndTimer = undefined;
     clearTimeout(this.unconfirmed);
     this.unconfirmed = undefined;
-    // a lookup still under way is not acted on
-    this.identifying = false;
     this.stopTransports();
     this.wire.flush();
-    this.mode = 'idle';
+    // a lookup still under way is not acted on
+    if (this.state.phase === 'draining') this.enter({ phase: 'done' });
+    else if (this.active) this.rest();
   }
 
   /** Polling what can no longer be polled (the endpoint broke for the deployment): wait for a stream slot instead. */
@@ -504,8 +545,8 @@ export class JobFeed {
     if (this.mode !== 'poll' || this.canPoll || this.pinned) return;
     this.poller?.stop();
     this.poller = undefined;
-    this.mode = 'idle';
-    this.streamFailed = false;
+    // off a stream only because the endpoint was there to poll: it contends for a slot again
+    this.rest(undefined);
     this.poll();
   }
 
@@ -518,7 +559,7 @@ export class JobFeed {
   /** The operator cancelled: a job whose stream is its request ends with it. */
   cancel(): void {
     if (!this.active) return;
-    this.done = true;
+    this.enter({ phase: 'done' });
     this.stop();
     const now = Date.now();
     this.emit([{ ...this.base(now), kind: 'update', label: 'cancelled', update: { status: 'cancelled', message: 'Cancelled by the operator' } }]);
@@ -625,12 +666,13 @@ export class JobFeed {
     if (endsJob(events) && this.active) {
       // the stream told the end itself: the held row is not needed
       this.heldEnd = undefined;
-      this.done = true;
       const drainMs = this.request?.drainMs ?? 0;
       if (drainMs > 0 && (this.sse || this.ws)) {
         // what the platform still sends after the end (a result, a closing frame) is read too
+        this.enter({ phase: 'draining' });
         this.draining = setTimeout(() => this.stop(), drainMs);
       } else {
+        this.enter({ phase: 'done' });
         this.stop();
       }
       this.link('none', 'closed', 'Job finished');
@@ -722,7 +764,7 @@ export class JobFeed {
     this.wire.expectReplay();
     this.meter.connected();
     // a probe that opens means the stream is back: stay on it
-    this.probing = false;
+    if (this.state.phase === 'stream') this.enter({ phase: 'stream', probe: false });
     this.link(transport, 'live');
   }
 
@@ -743,13 +785,11 @@ export class JobFeed {
     this.meter.disconnected();
     if (reason === 'aborted' || !this.active) return;
     if (this.releaseEnd()) return;
-    this.mode = 'idle';
-    const probe = this.probing;
-    this.probing = false;
+    const probe = this.state.phase === 'stream' && this.state.probe;
+    this.rest();
     if (reason === 'fatal' && error?.unavailable) {
       // nothing is broken: this viewer gets no stream here, only what can be polled or listed
-      this.streamFailed = true;
-      this.streamFailedAt = Date.now();
+      this.rest(Date.now());
       this.noStreamBecause = error.message;
       if (this.canPoll) this.poll(error.message);
       else this.halt(error.message, false);
@@ -762,8 +802,7 @@ export class JobFeed {
       this.onModeChange(this);
       return;
     }
-    this.streamFailed = true;
-    this.streamFailedAt = Date.now();
+    this.rest(Date.now());
     if (!probe) this.meter.fellBack();
     if (this.canPoll) {
       const why = probe
@@ -816,7 +855,7 @@ export class JobFeed {
       case 'closed':
         if (signal.reason === 'stopped') return;
         this.poller = undefined;
-        this.mode = 'idle';
+        this.rest();
         if (signal.error?.routeMissing) {
           // the platform has no such endpoint at all: nothing is broken, there is just nothing to poll
           const route = this.dialect.statusRequest?.(this.source, this.ref)?.route;
@@ -842,8 +881,7 @@ export class JobFeed {
   private halt(detail: string, fatal = true, needsToken = false): void {
     // a refused or broken stream of a job known to be over: it is over, nothing to ask for
     if (this.releaseEnd()) return;
-    this.halted = true;
-    this.haltedBecause = detail;
+    this.enter({ phase: 'halted', because: detail });
     this.stop();
     if (!this.opened.settled) this.opened.reject(new Error(detail));
     this.link('none', fatal ? 'error' : 'idle', detail, { fatal, needsToken });

@@ -17,6 +17,7 @@ import { launchRequest } from '../../src/protocols/launch';
 import { routeBook } from '../../src/protocols/routes';
 import type { Source } from '../../src/protocols/source';
 import { postJson } from '../support/http';
+import { startScriptServer } from '../support/scriptServer';
 
 // Jobs started by another client and opened by id, against the demo platforms as their own code
 // serves them: the platform is asked what the id is before anything is opened, and an id it has
@@ -207,6 +208,31 @@ describe('an id opened that the dashboard has never seen', () => {
     expect(feed.unidentified).toBe(true);
     expect(requestLog.slice(before).filter((line) => line.includes(jobId))).toEqual([`GET /generations/${jobId}`]);
   });
+
+  it('a lookup the platform fails (a 500) leaves the id unknown: the operator is told, and what its stream sends decides', async () => {
+    // a CodeBegen that cannot answer for the id, and whose stream answers any id with pings
+    const platform = await startScriptServer((req, res) => {
+      if (!req.url?.endsWith('/stream')) {
+        res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"detail":"Internal Server Error"}');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const ping = setInterval(() => res.write(': ping\n\n'), 100);
+      res.on('close', () => clearInterval(ping));
+    });
+    try {
+      const source: Source = { ...sources().codebegen, id: 'cb500', baseUrl: platform.url.replace(/\/stream$/, '') };
+      const { job, events, feed } = await open(source, 'a-generation-nobody-can-vouch-for', (current) => current.notFound !== undefined, 5000);
+      const notices = events.flatMap((event) => (event.kind === 'notice' ? [event.text] : []));
+      expect(notices.some((text) => /could not say what this id is \(.*500.*\): what it sends will/.test(text))).toBe(true);
+      expect(job.notFound).toMatchObject({ final: false, answer: expect.stringContaining('only heartbeats') });
+      // still listened to: a job that starts late is still seen
+      expect(feed.active).toBe(true);
+      expect(feed.mode).toBe('stream');
+    } finally {
+      await platform.close();
+    }
+  });
 });
 
 describe('the platforms’ own listings', () => {
@@ -263,7 +289,9 @@ describe('the platforms’ own listings', () => {
         listing: running,
         onSightings: () => undefined,
         onState: (state) => state.state === 'error' && reject(new Error(state.detail)),
+        // the other tests' generations leave the list too: wait for this one's
         onDeparted: (jobIds) => {
+          if (!jobIds.includes(jobId)) return;
           discovery.stop();
           resolve(jobIds);
         },
