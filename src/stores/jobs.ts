@@ -6,11 +6,9 @@ import type { RelayConnections } from '../feeds/feedConnection';
 import { loadRelayConfig, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
 import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../feeds/jobFeed';
 import type { JobEvent } from '../model/events';
-import { JOB_STATUSES, finishedPastLimit, isTerminal, jobKey, letGoJob, newJob, splitJobKey, type Job, type JobStatus } from '../model/job';
-import { compactQueue } from '../model/compact';
-import { reduceJob } from '../model/reducer';
-import { RingBuffer } from '../model/ringBuffer';
-import { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, FINISHED_LOG_CAPACITY, mergedLog, withStored } from '../model/jobLog';
+import { JOB_STATUSES, isTerminal, jobKey, type Job, type JobStatus } from '../model/job';
+import { JobBoard, MAX_QUEUED } from '../model/jobBoard';
+import { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, FINISHED_LOG_CAPACITY } from '../model/jobLog';
 import { dialectFor } from '../protocols';
 import { LaunchValidationError, launchRequest } from '../protocols/launch';
 import type { Source } from '../protocols/source';
@@ -30,18 +28,7 @@ import { useSourcesStore } from './sources';
 /** main-thread time one flush may take before the rest waits for the next frame */
 const FLUSH_BUDGET_MS = 8;
 
-/**
- * Events waiting to be applied before the queue is compacted: a job's plain updates (status,
- * progress, stage, message) are merged into its newest one, and counted.
- */
-export const MAX_QUEUED = 20_000;
-
-export { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, FINISHED_LOG_CAPACITY };
-
-interface JobRecord {
-  job: Job;
-  log: RingBuffer<JobEvent>;
-}
+export { BACKGROUND_LOG_CAPACITY, EVENT_LOG_CAPACITY, FINISHED_LOG_CAPACITY, MAX_QUEUED };
 
 /**
  * Overridable for tests and the benchmark (shorter retries, a given fetch; one interval for
@@ -68,20 +55,26 @@ export const useJobsStore = defineStore('jobs', () => {
   const sources = useSourcesStore();
 
   // ── state ──────────────────────────────────────────────────────────────────────────────
-  // Records live outside Vue's reactivity: every flush publishes `jobs` (a new array whose
+  // The board lives outside Vue's reactivity: every flush publishes `jobs` (a new array whose
   // items are new objects only for jobs that changed) and bumps `revision`, which the getters
   // below read so that whatever uses them is reactive.
-  const records = new Map<string, JobRecord>();
+  const records: JobBoard = new JobBoard({
+    logCapacity: (key, job) => logCapacity(key, job),
+    maxFinishedJobs: () => history?.options.maxFinishedJobs ?? DEFAULT_HISTORY.maxFinishedJobs,
+    // a replayed export is the file the operator chose to look at, whole: it is not let go of
+    keep: (job) => job.key === focusedKey || !!sources.byId(job.sourceId)?.replay,
+    onLetGo: (key) => {
+      upstream.forget(key);
+      storedLoads.delete(key);
+      restored.delete(key);
+    },
+    platformOf: (sourceId) => sources.byId(sourceId)?.kind ?? 'codebegen',
+  });
   /** the launch-form values of jobs started here, to start the same again */
   const requests = new Map<string, unknown>();
-  let order: string[] = [];
-  let queue: JobEvent[] = [];
   let flushScheduled = false;
-  let compactAt = MAX_QUEUED;
   /** the job on screen: its log keeps EVENT_LOG_CAPACITY events in memory */
   let focusedKey: string | undefined;
-  // microseconds since the epoch at load: increasing across visits, exact as a double until 2255
-  let nextSeq = Date.now() * 1000;
   let firstLivePainted = false;
 
   /** newest first */
@@ -100,18 +93,12 @@ export const useJobsStore = defineStore('jobs', () => {
   const storedLoads = new Map<string, Promise<string[]>>();
   /** jobs that came from history rather than from a platform in this visit */
   const restored = new Set<string>();
-  /**
-   * Finished jobs let go of to keep memory bounded, past the history's limit of kept finished
-   * jobs (the history lets them go too): a listing that still shows one does not bring it back;
-   * opening it by URL does.
-   */
-  const evicted = new Set<string>();
 
   /** what the upstream may do to the board */
   const board: BoardPort = {
     ingest: (events) => ingestMany(events),
     // what is queued and not yet applied is not known yet: a listing may say it twice
-    known: (key) => records.get(key)?.job ?? (evicted.has(key) ? evictedPlaceholder(key) : undefined),
+    known: (key) => records.known(key),
     focused: () => focusedKey,
     remove: (key) => remove(key),
   };
@@ -137,8 +124,8 @@ export const useJobsStore = defineStore('jobs', () => {
     mergeLog,
     eventsOf: (key) => {
       // a hidden tab applies what arrived only as often as its timers run
-      while (queue.length) flush();
-      return records.get(key)?.log.toArray() ?? [];
+      flushAll();
+      return records.eventsOf(key);
     },
     storedWireIds: (key) => loadStoredEvents(key),
     flushHistory: async () => {
@@ -178,18 +165,18 @@ export const useJobsStore = defineStore('jobs', () => {
 
   function get(key: string): Job | undefined {
     void revision.value;
-    return records.get(key)?.job;
+    return records.get(key);
   }
 
   /** oldest first; a copy */
   function eventsOf(key: string): JobEvent[] {
     void revision.value;
-    return records.get(key)?.log.toArray() ?? [];
+    return records.eventsOf(key);
   }
 
   /** events received and not yet applied */
   function backlog(): number {
-    return queue.length;
+    return records.backlog;
   }
 
   /** The request a job was started with here, when it was (a job seen only via a listing has none). */
@@ -215,21 +202,11 @@ export const useJobsStore = defineStore('jobs', () => {
 
   // ── actions: events in ─────────────────────────────────────────────────────────────────
   function ingest(event: JobEvent): void {
-    event.seq ??= nextSeq++;
-    queue.push(event);
-    scheduleFlush();
+    ingestMany([event]);
   }
 
   function ingestMany(events: readonly JobEvent[]): void {
-    for (const event of events) {
-      event.seq ??= nextSeq++;
-      queue.push(event);
-    }
-    if (queue.length > compactAt) {
-      queue = compactQueue(queue);
-      // compact again only once the queue has doubled: each pass is linear
-      compactAt = Math.max(MAX_QUEUED, queue.length * 2);
-    }
+    records.enqueue(events);
     scheduleFlush();
   }
 
@@ -254,44 +231,15 @@ export const useJobsStore = defineStore('jobs', () => {
    */
   function flush(): void {
     flushScheduled = false;
-    if (queue.length === 0) return;
-    const startedAt = performance.now();
     // hidden, nothing paints and flushes come 100 ms apart: catch up in bigger steps
-    const budget = visibility.value === 'hidden' ? FLUSH_BUDGET_MS * 6 : FLUSH_BUDGET_MS;
-    let taken = 0;
-    let added = false;
-    const changed = new Set<JobRecord>();
-    while (taken < queue.length) {
-      const event = queue[taken++];
-      if (evicted.has(event.key)) continue;
-      let record = records.get(event.key);
-      if (!record) {
-        record = { job: newJob(event.sourceId, event.jobId, event.platform), log: new RingBuffer(logCapacity(event.key)) };
-        records.set(event.key, record);
-        added = true;
-      }
-      record.job = reduceJob(record.job, event);
-      if (event.kind !== 'heartbeat') record.log.push(event);
-      changed.add(record);
-      if ((taken & 255) === 0 && performance.now() - startedAt > budget) break;
-    }
-    const batch = taken === queue.length ? queue : queue.slice(0, taken);
-    queue = taken === queue.length ? [] : queue.slice(taken);
-    if (queue.length < MAX_QUEUED) compactAt = MAX_QUEUED;
-    if (queue.length) scheduleFlush();
-    for (const record of changed) {
-      const capacity = logCapacity(record.job.key, record.job);
-      if (record.log.capacity !== capacity) record.log = record.log.resized(capacity);
-    }
-    if (added) {
-      evictFinished();
-      sortOrder();
-    }
+    const applied = records.apply(visibility.value === 'hidden' ? FLUSH_BUDGET_MS * 6 : FLUSH_BUDGET_MS);
+    if (!applied) return;
+    if (records.backlog) scheduleFlush();
+    const { batch, changed } = applied;
     publish();
     if (!firstLivePainted) markFirstLivePaint(batch);
     if (factsLog) {
-      for (const record of changed) {
-        const { job } = record;
+      for (const { job } of changed) {
         if (!isTerminal(job.status) || factsWritten.has(job.key) || sources.byId(job.sourceId)?.replay) continue;
         const facts = factsOf(job);
         if (!facts) continue;
@@ -312,50 +260,31 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
+  /** Everything received, applied now: for a reader that must see all that arrived. */
+  function flushAll(): void {
+    while (records.backlog) flush();
+  }
+
   /**
    * The page's time to first live news, as a user timing mark (read by the benchmark and by any
    * real-user monitoring): set after the frame that painted the first update of a live stream.
    */
   function markFirstLivePaint(batch: readonly JobEvent[]): void {
-    if (!batch.some((event) => event.kind === 'update' && records.get(event.key)?.job.link === 'live')) return;
+    if (!batch.some((event) => event.kind === 'update' && records.get(event.key)?.link === 'live')) return;
     firstLivePainted = true;
     if (typeof performance === 'undefined' || typeof requestAnimationFrame !== 'function') return;
     void nextTick(() => requestAnimationFrame(() => performance.mark('genwatch:first-live-event-painted')));
   }
 
-  function logCapacity(key: string, job = records.get(key)?.job): number {
+  function logCapacity(key: string, job: Job | undefined = records.get(key)): number {
     if (key === focusedKey) return EVENT_LOG_CAPACITY;
     // the history has every event of it, read back when it opens
     if (history && upstream.keepsHistory && job && isTerminal(job.status) && !sources.byId(job.sourceId)?.replay) return FINISHED_LOG_CAPACITY;
     return BACKGROUND_LOG_CAPACITY;
   }
 
-  /** Past the history's limit of finished jobs, the oldest finished live ones go from memory too. */
-  function evictFinished(): void {
-    const limit = history?.options.maxFinishedJobs ?? DEFAULT_HISTORY.maxFinishedJobs;
-    // a replayed export is the file the operator chose to look at, whole: it is not let go of
-    const finished = [...records.values()].flatMap(({ job }) =>
-      isTerminal(job.status) && job.key !== focusedKey && !sources.byId(job.sourceId)?.replay ? [job] : [],
-    );
-    for (const job of finishedPastLimit(finished, limit)) {
-      records.delete(job.key);
-      upstream.forget(job.key);
-      storedLoads.delete(job.key);
-      restored.delete(job.key);
-      evicted.add(job.key);
-    }
-  }
-
-  const evictedPlaceholder = (key: string) => letGoJob(key, sources.byId(splitJobKey(key).sourceId)?.kind ?? 'codebegen');
-
-  function sortOrder(): void {
-    order = [...records.keys()];
-    const created = (key: string) => records.get(key)!.job.createdAt ?? 0;
-    order.sort((a, b) => created(b) - created(a));
-  }
-
   function publish(): void {
-    jobs.value = order.map((key) => records.get(key)!.job);
+    jobs.value = records.jobs();
     revision.value++;
   }
 
@@ -372,15 +301,11 @@ export const useJobsStore = defineStore('jobs', () => {
     } catch {
       return; // no history (a private window, a blocked database): start empty
     }
-    for (const job of stored) {
-      if (records.has(job.key)) continue;
-      const resting: Job = { ...job, transport: 'none', link: 'idle', linkDetail: undefined, linkFatal: false };
-      records.set(job.key, { job: resting, log: new RingBuffer(logCapacity(job.key)) });
+    for (const job of records.restore(stored)) {
       restored.add(job.key);
       // its end was written when it ended
       if (isTerminal(job.status)) factsWritten.add(job.key);
     }
-    sortOrder();
     publish();
   }
 
@@ -395,11 +320,10 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   async function readStoredEvents(key: string): Promise<string[]> {
-    const record = records.get(key);
-    if (!history || !record || record.job.eventCount === 0) return [];
+    const job = records.get(key);
+    if (!history || !job || job.eventCount === 0) return [];
     const stored = await history.loadEvents(key).catch(() => [] as JobEvent[]);
-    const log = withStored(stored, record.log.toArray(), logCapacity(key));
-    record.log = log;
+    records.withStoredLog(key, stored);
     revision.value++;
     return stored.flatMap((event) => (event.wireId ? [event.wireId] : []));
   }
@@ -435,7 +359,7 @@ export const useJobsStore = defineStore('jobs', () => {
   // ── actions: following jobs ────────────────────────────────────────────────────────────
   /** Watch a source: discover its jobs through each of its listings and keep the running ones current. */
   function attachSource(source: Source): void {
-    const unfinished = [...records.values()].flatMap(({ job }) => (job.sourceId === source.id && !isTerminal(job.status) ? [job.jobId] : []));
+    const unfinished = [...records.all()].flatMap(({ job }) => (job.sourceId === source.id && !isTerminal(job.status) ? [job.jobId] : []));
     upstream.watchSource(source, unfinished);
   }
 
@@ -446,8 +370,8 @@ export const useJobsStore = defineStore('jobs', () => {
   function open(source: Source, jobId: string): void {
     const key = jobKey(source.id, jobId);
     // let go of to keep memory bounded, and wanted again: read from where it is kept
-    evicted.delete(key);
-    const job = records.get(key)?.job;
+    records.wantAgain(key);
+    const job = records.get(key);
     const needsHistory = !job || job.phases.length <= 1 || !isTerminal(job.status);
     // an id this dashboard has never seen: the platform is asked what it is before anything is opened
     const unseen = !job && !requests.has(key) && !upstream.follows(key);
@@ -468,10 +392,8 @@ export const useJobsStore = defineStore('jobs', () => {
     upstream.focus(key);
     const previous = focusedKey;
     focusedKey = key;
-    for (const changed of [previous, key]) {
-      const record = changed === undefined ? undefined : records.get(changed);
-      if (record) record.log = record.log.resized(logCapacity(changed!));
-    }
+    records.fitLogOf(previous);
+    records.fitLogOf(key);
   }
 
   /** Jobs on screen on the board get streams before the rest. */
@@ -497,11 +419,7 @@ export const useJobsStore = defineStore('jobs', () => {
   function remove(key: string): void {
     upstream.forget(key);
     requests.delete(key);
-    queue = queue.filter((event) => event.key !== key);
-    if (records.delete(key)) {
-      order = order.filter((item) => item !== key);
-      publish();
-    }
+    if (records.remove(key)) publish();
   }
 
   // ── actions: starting jobs ─────────────────────────────────────────────────────────────
@@ -561,19 +479,15 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** The board as it is now, everything received applied: for a tab that joins this one. */
   function publishedBoard(): Job[] {
-    while (queue.length) flush();
+    flushAll();
     return [...jobs.value];
   }
 
   /** What another tab has of a job's log in memory, merged into this one's: each event once, in arrival order. */
   function mergeLog(key: string, events: readonly JobEvent[]): void {
-    // what arrived and waits for a frame would be pushed onto the merged log again
-    while (queue.length) flush();
-    const record = records.get(key);
-    if (!record || events.length === 0) return;
-    const log = mergedLog(events, record.log.toArray(), logCapacity(key));
-    record.log = log;
-    revision.value++;
+    // what arrived and waits for a frame is applied first, or it would be logged twice
+    flushAll();
+    if (records.mergeLog(key, events)) revision.value++;
   }
 
   /** What a source sent, for the protocol inspector: read where the feeds run. */
@@ -609,30 +523,13 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** The board as the relay has it: jobs without files or samples, which an open job reads whole. */
   function adoptSnapshot(snapshot: Job[]): void {
-    for (const job of snapshot) {
-      if (evicted.has(job.key)) continue;
-      const record = records.get(job.key);
-      if (record) record.job = job;
-      else records.set(job.key, { job, log: new RingBuffer(logCapacity(job.key)) });
-    }
-    sortOrder();
+    records.adopt(snapshot);
     publish();
   }
 
   /** A job as its whole history builds it, replacing the summary the board had. */
   function rebuild(key: string, stored: JobEvent[]): void {
-    const newest = stored.at(-1)?.seq ?? 0;
-    queue = queue.filter((event) => event.key !== key || (event.seq ?? 0) > newest);
-    const { sourceId, jobId } = splitJobKey(key);
-    let job = newJob(sourceId, jobId, stored[0].platform);
-    const log = new RingBuffer<JobEvent>(logCapacity(key));
-    for (const event of stored) {
-      job = reduceJob(job, event);
-      if (event.kind !== 'heartbeat') log.push(event);
-    }
-    const added = !records.has(key);
-    records.set(key, { job, log });
-    if (added) sortOrder();
+    records.rebuild(key, stored);
     publish();
   }
 
@@ -708,8 +605,6 @@ export const useJobsStore = defineStore('jobs', () => {
     tabRole.value = undefined;
     records.clear();
     requests.clear();
-    order = [];
-    queue = [];
     jobs.value = [];
   }
 

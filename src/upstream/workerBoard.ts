@@ -3,20 +3,14 @@ import { listingKey } from '../feeds/discovery';
 import { DEFAULT_FEED_SETTINGS } from '../feeds/jobFeed';
 import { WireLedger, type SourceLedger } from '../feeds/wireLedger';
 import type { JobEvent } from '../model/events';
-import { finishedPastLimit, isTerminal, letGoJob, newJob, splitJobKey, type Job } from '../model/job';
-import { BACKGROUND_LOG_CAPACITY, FINISHED_LOG_CAPACITY, mergedLog, withStored } from '../model/jobLog';
-import { reduceJob } from '../model/reducer';
-import { RingBuffer } from '../model/ringBuffer';
+import { isTerminal, type Job } from '../model/job';
+import { JobBoard } from '../model/jobBoard';
+import { BACKGROUND_LOG_CAPACITY, FINISHED_LOG_CAPACITY } from '../model/jobLog';
 import { DEFAULT_HISTORY, JobHistory, type HistoryOptions } from '../persistence/history';
 import type { Source } from '../protocols/source';
 import { DirectUpstream } from './direct';
 import type { SharedBoardPort } from './tabs';
 import type { BoardPort, Upstream } from './upstream';
-
-interface JobRecord {
-  job: Job;
-  log: RingBuffer<JobEvent>;
-}
 
 /**
  * The board as the feed worker holds it, for the feeds it runs for every tab of the browser:
@@ -26,7 +20,16 @@ interface JobRecord {
  */
 export class WorkerBoard implements SharedBoardPort {
   private readonly wireLedger = new WireLedger();
-  private readonly records = new Map<string, JobRecord>();
+  private readonly records = new JobBoard({
+    logCapacity: (_key, job) => this.capacity(job),
+    maxFinishedJobs: () => this.historyOptions.maxFinishedJobs,
+    onLetGo: (key) => {
+      this.feeds?.forget(key);
+      this.storedLoads.delete(key);
+      this.restored.delete(key);
+    },
+    platformOf: (sourceId) => this.sources.get(sourceId)?.kind ?? 'codebegen',
+  });
   /** every source a tab asked about, with the newest token a tab gave */
   private readonly sources = new Map<string, Source>();
   private readonly listingHealth = new Map<string, ListingHealth>();
@@ -34,10 +37,6 @@ export class WorkerBoard implements SharedBoardPort {
   /** jobs from the history not followed since the worker started */
   private readonly restored = new Set<string>();
   private readonly storedLoads = new Map<string, Promise<string[]>>();
-  /** finished jobs let go of past the history's limit: a listing that still shows one does not bring it back */
-  private readonly evicted = new Set<string>();
-  // microseconds since the epoch: increasing across visits, as every tab's are
-  private nextSeq = Date.now() * 1000;
   /** the feeds that follow this board's jobs, once they run */
   private feeds: Pick<Upstream, 'watchSource' | 'forget'> | undefined;
 
@@ -48,14 +47,7 @@ export class WorkerBoard implements SharedBoardPort {
   /** The jobs kept from earlier visits: what a listing shows of them is not news, and running ones resume after what is stored. */
   async restore(): Promise<void> {
     const stored = await this.history?.loadJobs().catch(() => [] as Job[]);
-    for (const job of stored ?? []) {
-      if (this.records.has(job.key)) continue;
-      this.records.set(job.key, {
-        job: { ...job, transport: 'none', link: 'idle', linkDetail: undefined, linkFatal: false },
-        log: new RingBuffer(this.capacity(job)),
-      });
-      this.restored.add(job.key);
-    }
+    for (const job of this.records.restore(stored ?? [])) this.restored.add(job.key);
   }
 
   followedBy(feeds: Pick<Upstream, 'watchSource' | 'forget'>): void {
@@ -76,37 +68,21 @@ export class WorkerBoard implements SharedBoardPort {
     });
   }
 
+  /** Applied at once: the feeds ask what is known of a job as soon as they have sent it. */
   ingest(events: readonly JobEvent[]): void {
-    const changed = new Set<JobRecord>();
-    let added = false;
-    for (const event of events) {
-      // the arrival sequence every tab orders and stores the event by
-      event.seq ??= this.nextSeq++;
-      if (this.evicted.has(event.key)) continue;
-      let record = this.records.get(event.key);
-      if (!record) {
-        record = { job: newJob(event.sourceId, event.jobId, event.platform), log: new RingBuffer(BACKGROUND_LOG_CAPACITY) };
-        this.records.set(event.key, record);
-        added = true;
-      }
-      record.job = reduceJob(record.job, event);
-      if (event.kind !== 'heartbeat') record.log.push(event);
-      changed.add(record);
-    }
-    for (const record of changed) record.log = record.log.resized(this.capacity(record.job));
-    if (added) this.evictFinished();
-    if (!this.history || changed.size === 0) return;
+    this.records.enqueue(events);
+    const applied = this.records.apply();
+    if (!this.history || !applied) return;
+    const { batch, changed } = applied;
     const keys = new Set([...changed].map((record) => record.job.key));
     this.history.record(
       [...changed].map((record) => record.job),
-      events.filter((event) => keys.has(event.key)),
+      batch.filter((event) => keys.has(event.key)),
     );
   }
 
   known(key: string): Job | undefined {
-    const job = this.records.get(key)?.job;
-    if (job || !this.evicted.has(key)) return job;
-    return letGoJob(key, this.sources.get(splitJobKey(key).sourceId)?.kind ?? 'codebegen');
+    return this.records.known(key);
   }
 
   focused(): undefined {
@@ -114,30 +90,24 @@ export class WorkerBoard implements SharedBoardPort {
   }
 
   remove(key: string): void {
-    this.records.delete(key);
+    this.records.remove(key);
     this.storedLoads.delete(key);
   }
 
   jobs(): Job[] {
-    const created = (job: Job) => job.createdAt ?? 0;
-    return [...this.records.values()].map((record) => record.job).sort((a, b) => created(b) - created(a));
+    return this.records.jobs();
   }
 
   adopt(jobs: Job[]): void {
-    for (const job of jobs) {
-      const record = this.records.get(job.key);
-      if (record) record.job = job;
-      else this.records.set(job.key, { job, log: new RingBuffer(this.capacity(job)) });
-    }
+    this.records.adopt(jobs);
   }
 
   mergeLog(key: string, events: JobEvent[]): void {
-    const record = this.records.get(key);
-    if (record && events.length) record.log = mergedLog(events, record.log.toArray(), record.log.capacity);
+    this.records.mergeLog(key, events);
   }
 
   eventsOf(key: string): JobEvent[] {
-    return this.records.get(key)?.log.toArray() ?? [];
+    return this.records.eventsOf(key);
   }
 
   /** Once per job: what the history holds of it, in its log, as the wire ids a stream resumes after. */
@@ -151,10 +121,10 @@ export class WorkerBoard implements SharedBoardPort {
   }
 
   private async readStored(key: string): Promise<string[]> {
-    const record = this.records.get(key);
-    if (!this.history || !record || record.job.eventCount === 0) return [];
+    const job = this.records.get(key);
+    if (!this.history || !job || job.eventCount === 0) return [];
     const stored = await this.history.loadEvents(key).catch(() => [] as JobEvent[]);
-    record.log = withStored(stored, record.log.toArray(), record.log.capacity);
+    this.records.withStoredLog(key, stored);
     return stored.flatMap((event) => (event.wireId ? [event.wireId] : []));
   }
 
@@ -164,7 +134,7 @@ export class WorkerBoard implements SharedBoardPort {
 
   watchAll(): void {
     for (const source of this.sources.values()) {
-      const unfinished = [...this.records.values()].flatMap(({ job }) => (job.sourceId === source.id && !isTerminal(job.status) ? [job.jobId] : []));
+      const unfinished = [...this.records.all()].flatMap(({ job }) => (job.sourceId === source.id && !isTerminal(job.status) ? [job.jobId] : []));
       this.feeds?.watchSource(source, unfinished);
     }
   }
@@ -200,19 +170,7 @@ export class WorkerBoard implements SharedBoardPort {
   onRole(): void {}
 
   /** a finished job's log is in the history, whole: a tab opening it reads it there */
-  private capacity(job: Job): number {
-    return this.history && isTerminal(job.status) ? FINISHED_LOG_CAPACITY : BACKGROUND_LOG_CAPACITY;
-  }
-
-  /** Past the history's limit of finished jobs, the oldest go from memory too, as they do from the history. */
-  private evictFinished(): void {
-    const finished = [...this.records.values()].flatMap(({ job }) => (isTerminal(job.status) ? [job] : []));
-    for (const job of finishedPastLimit(finished, this.historyOptions.maxFinishedJobs)) {
-      this.records.delete(job.key);
-      this.feeds?.forget(job.key);
-      this.storedLoads.delete(job.key);
-      this.restored.delete(job.key);
-      this.evicted.add(job.key);
-    }
+  private capacity(job: Job | undefined): number {
+    return this.history && job && isTerminal(job.status) ? FINISHED_LOG_CAPACITY : BACKGROUND_LOG_CAPACITY;
   }
 }
