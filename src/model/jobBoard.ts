@@ -173,6 +173,30 @@ export class JobBoard {
   }
 
   /**
+   * Jobs reduced elsewhere (by the feed worker), replacing what this board had of them, and the
+   * events of the jobs whose logs are kept here (the ones open), appended in arrival order.
+   */
+  adoptReduced(jobs: readonly Job[], log: readonly JobEvent[]): void {
+    let reordered = false;
+    for (const job of jobs) {
+      if (this.letGo.has(job.key)) continue;
+      const record = this.records.get(job.key);
+      if (!record) {
+        this.records.set(job.key, { job, log: new RingBuffer(this.policy.logCapacity(job.key, job)) });
+        reordered = true;
+        continue;
+      }
+      reordered ||= record.job.createdAt !== job.createdAt;
+      record.job = job;
+      this.fitLog(record);
+    }
+    for (const event of log) if (event.kind !== 'heartbeat') this.records.get(event.key)?.log.push(event);
+    if (!reordered) return;
+    this.letGoFinished();
+    this.sort();
+  }
+
+  /**
    * Jobs kept from an earlier visit, where the board has none of them yet: resting, since their
    * connections start fresh. @returns the ones taken
    */

@@ -127,6 +127,16 @@ export const useJobsStore = defineStore('jobs', () => {
       flushAll();
       return records.eventsOf(key);
     },
+    current: (key) => {
+      flushAll();
+      return records.get(key);
+    },
+    adoptReduced: ({ jobs: changed, log, updated }) => {
+      records.adoptReduced(changed, log);
+      publish();
+      if (!firstLivePainted) markFirstLivePaint(updated);
+      writeFacts(changed);
+    },
     storedWireIds: (key) => loadStoredEvents(key),
     flushHistory: async () => {
       await history?.flush();
@@ -237,16 +247,8 @@ export const useJobsStore = defineStore('jobs', () => {
     if (records.backlog) scheduleFlush();
     const { batch, changed } = applied;
     publish();
-    if (!firstLivePainted) markFirstLivePaint(batch);
-    if (factsLog) {
-      for (const { job } of changed) {
-        if (!isTerminal(job.status) || factsWritten.has(job.key) || sources.byId(job.sourceId)?.replay) continue;
-        const facts = factsOf(job);
-        if (!facts) continue;
-        factsWritten.add(job.key);
-        factsLog.record(facts);
-      }
-    }
+    if (!firstLivePainted) markFirstLivePaint(batch.flatMap((event) => (event.kind === 'update' ? [event.key] : [])));
+    writeFacts([...changed].map((record) => record.job));
     // replays are read-only copies of an export: the file is their history; a relay keeps its own
     if (history && upstream.writesHistory) {
       const kept = [...changed].filter((record) => !sources.byId(record.job.sourceId)?.replay);
@@ -265,12 +267,25 @@ export const useJobsStore = defineStore('jobs', () => {
     while (records.backlog) flush();
   }
 
+  /** A finished job's facts for /insights, once per job. */
+  function writeFacts(changed: readonly Job[]): void {
+    if (!factsLog) return;
+    for (const job of changed) {
+      if (!isTerminal(job.status) || factsWritten.has(job.key) || sources.byId(job.sourceId)?.replay) continue;
+      const facts = factsOf(job);
+      if (!facts) continue;
+      factsWritten.add(job.key);
+      factsLog.record(facts);
+    }
+  }
+
   /**
    * The page's time to first live news, as a user timing mark (read by the benchmark and by any
    * real-user monitoring): set after the frame that painted the first update of a live stream.
+   * @param updated the jobs just updated
    */
-  function markFirstLivePaint(batch: readonly JobEvent[]): void {
-    if (!batch.some((event) => event.kind === 'update' && records.get(event.key)?.link === 'live')) return;
+  function markFirstLivePaint(updated: readonly string[]): void {
+    if (!updated.some((key) => records.get(key)?.link === 'live')) return;
     firstLivePainted = true;
     if (typeof performance === 'undefined' || typeof requestAnimationFrame !== 'function') return;
     void nextTick(() => requestAnimationFrame(() => performance.mark('genwatch:first-live-event-painted')));

@@ -21,6 +21,10 @@ export interface SharedBoardPort extends BoardPort {
   mergeLog(key: string, events: JobEvent[]): void;
   /** the job's events in memory here */
   eventsOf(key: string): JobEvent[];
+  /** the job as this board has it, everything received applied (none for a job let go of) */
+  current(key: string): Job | undefined;
+  /** a batch the feed worker reduced, replacing what this board had of its jobs */
+  adoptReduced(batch: ReducedBatch): void;
   /** the wire ids of what this browser's history holds of a job */
   storedWireIds(key: string): Promise<string[]>;
   /** writes what is waiting for the history: another tab is about to read it */
@@ -39,6 +43,18 @@ export interface SharedBoardPort extends BoardPort {
 
 /** what holds a browser's feeds: one of its tabs, or the feed worker all of them share */
 export type FeedHolder = 'tab' | 'worker';
+
+/**
+ * What the feed worker sends the tabs of a batch of events: every job it changed, reduced, so
+ * that no page parses, checks or reduces anything, and the events of the jobs a tab has open,
+ * for their logs.
+ */
+export interface ReducedBatch {
+  jobs: Job[];
+  log: JobEvent[];
+  /** the jobs the batch brought news of, not only signs of life */
+  updated: string[];
+}
 
 /** The browser's feed layer in this tab, wired to the board: built when this tab takes the feeds. */
 export type DirectFactory = (board: BoardPort, overrides: Partial<DirectOptions>) => DirectUpstream;
@@ -75,8 +91,13 @@ const ONCE_ONLY = new Set<Request['call']>(['launch', 'followUp', 'cancel']);
 type TabMessage =
   | { type: 'join'; tab: string }
   | { type: 'board'; to: string; jobs: Job[]; state: FeedState; listings: ListingHealth[]; holder: FeedHolder }
-  /** events as the feeds normalized them, in order, every one with its arrival sequence */
+  /** events as the feeds normalized them, in order, every one with its arrival sequence (a tab holding the feeds) */
   | { type: 'events'; events: JobEvent[] }
+  /**
+   * the feed worker's batch, reduced; `wire` has the wire ids of unfinished jobs' events and
+   * `ended` the jobs that finished, for a tab that may have to take the feeds over
+   */
+  | { type: 'jobs'; batch: ReducedBatch; wire: [string, string][]; ended: string[] }
   | { type: 'state'; state: FeedState }
   | { type: 'listing'; health: ListingHealth }
   | { type: 'remove'; key: string }
@@ -88,6 +109,14 @@ type TabMessage =
   | { type: 'leader'; tab: string; holder: FeedHolder }
   /** the tab holding the feeds has been in the background a while: this tab, in front, takes them over */
   | { type: 'hand-over'; to: string };
+
+/**
+ * How long the feed worker gathers events before it sends the tabs what they changed: a frame,
+ * so that a job streaming code or steps is sent once a frame rather than once an event.
+ */
+const WORKER_BATCH_MS = 16;
+/** how long a job opened in a tab has its events sent in full, before that tab says it shows it */
+const OPENED_LOGGED_MS = 30_000;
 
 /** how long a request waits for the tab holding the feeds */
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -129,6 +158,9 @@ export class TabUpstream implements Upstream {
   private stateTimer: ReturnType<typeof setInterval> | undefined;
   private outbox: JobEvent[] = [];
   private outboxQueued = false;
+  private outboxTimer: ReturnType<typeof setTimeout> | undefined;
+  /** jobs a tab asked to open, by when: their events go to the tabs in full before the tab's interest says so */
+  private readonly opened = new Map<string, number>();
   private interestTimer: ReturnType<typeof setTimeout> | undefined;
   private nextRequest = 0;
   private readonly pending = new Map<
@@ -221,11 +253,12 @@ export class TabUpstream implements Upstream {
           if (this.interests.size === 0) return;
           // the arrival sequence is set by now: every tab stores and orders an event alike
           for (const event of events) this.outbox.push(event);
+          if (this.outboxQueued) return;
+          this.outboxQueued = true;
+          // a worker's timers run on time: a frame's events go as one batch
+          if (this.holder === 'worker') this.outboxTimer = setTimeout(() => this.sendEvents(), WORKER_BATCH_MS);
           // at the end of this task, not on a timer: a hidden tab's timers run once a second, or a minute
-          if (!this.outboxQueued) {
-            this.outboxQueued = true;
-            queueMicrotask(() => this.sendEvents());
-          }
+          else queueMicrotask(() => this.sendEvents());
         },
         remove: (key) => {
           this.board.remove(key);
@@ -269,10 +302,44 @@ export class TabUpstream implements Upstream {
 
   private sendEvents(): void {
     this.outboxQueued = false;
+    clearTimeout(this.outboxTimer);
     if (this.outbox.length === 0) return;
     const events = this.outbox;
     this.outbox = [];
-    this.group.post({ type: 'events', events });
+    this.group.post(this.holder === 'worker' ? this.reduced(events) : { type: 'events', events });
+  }
+
+  /** A batch as the tabs take it from the feed worker: each changed job once, reduced. */
+  private reduced(events: readonly JobEvent[]): TabMessage {
+    const logged = this.loggedKeys();
+    const keys = new Set<string>();
+    const updated = new Set<string>();
+    const log: JobEvent[] = [];
+    const wire: [string, string][] = [];
+    const ended: string[] = [];
+    for (const event of events) {
+      keys.add(event.key);
+      if (event.kind === 'update') {
+        updated.add(event.key);
+        if (event.update.status && isTerminal(event.update.status)) ended.push(event.key);
+      }
+      if (event.wireId) wire.push([event.key, event.wireId]);
+      if (event.kind !== 'heartbeat' && logged.has(event.key)) log.push(event);
+    }
+    const jobs = [...keys].flatMap((key) => this.board.current(key) ?? []);
+    return { type: 'jobs', batch: { jobs, log, updated: [...updated] }, wire, ended };
+  }
+
+  /** The jobs open in some tab, or just asked to open: their logs are kept in full there. */
+  private loggedKeys(): Set<string> {
+    const keys = new Set(this.own.focused);
+    for (const interest of this.interests.values()) for (const key of interest.focused) keys.add(key);
+    const now = Date.now();
+    for (const [key, at] of this.opened) {
+      if (now - at > OPENED_LOGGED_MS) this.opened.delete(key);
+      else keys.add(key);
+    }
+    return keys;
   }
 
   /** Every message after the events sent before it: a tab sees the board change in order. */
@@ -356,6 +423,7 @@ export class TabUpstream implements Upstream {
       case 'open': {
         const source = sourceOf(request.source);
         const key = jobKey(source.id, request.jobId);
+        this.opened.set(key, Date.now());
         direct.open(source, request.jobId, { needsHistory: request.needsHistory, unseen: request.unseen, seen: this.board.storedWireIds(key) });
         // the asking tab reads the history next: what is written of the job is there
         await this.board.flushHistory();
@@ -435,6 +503,11 @@ export class TabUpstream implements Upstream {
         this.remember(message.events);
         this.board.ingest(message.events);
         return;
+      case 'jobs':
+        if (this.direct || !this.joined) return;
+        this.rememberWire(message.wire, message.ended);
+        this.board.adoptReduced(message.batch);
+        return;
       case 'state':
         if (!this.direct) this.state = message.state;
         return;
@@ -497,16 +570,22 @@ export class TabUpstream implements Upstream {
 
   /** the wire ids of unfinished jobs, to resume after should this tab take the feeds over */
   private remember(events: readonly JobEvent[]): void {
+    const wire: [string, string][] = [];
+    const ended: string[] = [];
     for (const event of events) {
-      if (event.kind === 'update' && event.update.status && isTerminal(event.update.status)) {
-        this.received.delete(event.key);
-        continue;
-      }
-      if (!event.wireId) continue;
-      let ids = this.received.get(event.key);
-      if (!ids) this.received.set(event.key, (ids = new Set()));
-      ids.add(event.wireId);
+      if (event.kind === 'update' && event.update.status && isTerminal(event.update.status)) ended.push(event.key);
+      else if (event.wireId) wire.push([event.key, event.wireId]);
     }
+    this.rememberWire(wire, ended);
+  }
+
+  private rememberWire(wire: readonly [string, string][], ended: readonly string[]): void {
+    for (const [key, wireId] of wire) {
+      let ids = this.received.get(key);
+      if (!ids) this.received.set(key, (ids = new Set()));
+      ids.add(wireId);
+    }
+    for (const key of ended) this.received.delete(key);
   }
 
   // ── Upstream ───────────────────────────────────────────────────────────────────────────
@@ -587,6 +666,7 @@ export class TabUpstream implements Upstream {
     clearInterval(this.joinTimer);
     clearInterval(this.stateTimer);
     clearTimeout(this.interestTimer);
+    clearTimeout(this.outboxTimer);
     clearTimeout(this.handOverTimer);
     for (const waiting of this.pending.values()) clearTimeout(waiting.timer);
     this.pending.clear();

@@ -9,7 +9,7 @@ import { BACKGROUND_LOG_CAPACITY, FINISHED_LOG_CAPACITY } from '../model/jobLog'
 import { DEFAULT_HISTORY, JobHistory, type HistoryOptions } from '../persistence/history';
 import type { Source } from '../protocols/source';
 import { DirectUpstream } from './direct';
-import type { SharedBoardPort } from './tabs';
+import type { ReducedBatch, SharedBoardPort } from './tabs';
 import type { BoardPort, Upstream } from './upstream';
 
 /**
@@ -108,6 +108,15 @@ export class WorkerBoard implements SharedBoardPort {
 
   eventsOf(key: string): JobEvent[] {
     return this.records.eventsOf(key);
+  }
+
+  current(key: string): Job | undefined {
+    return this.records.get(key);
+  }
+
+  /** while a tab holds the feeds (the worker answered too late): the board it sends */
+  adoptReduced({ jobs, log }: ReducedBatch): void {
+    this.records.adoptReduced(jobs, log);
   }
 
   /** Once per job: what the history holds of it, in its log, as the wire ids a stream resumes after. */

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserSuite, headerStatus, jobUrl, waitForStatus } from '../support/suite';
-import { boardTabs, feedHolder, fetchedElsewhere, launchSeenByAll, loggedStages, loggedUpdates, rowsReach } from '../support/tabs';
+import {
+  boardTabs,
+  feedChannel,
+  feedHolder,
+  fetchedElsewhere,
+  launchSeenByAll,
+  loggedStages,
+  loggedUpdates,
+  rowsReach,
+  watchFeedChannel,
+} from '../support/tabs';
 
 // Many tabs of one browser with SharedWorker, on the platforms themselves: the feed layer runs
 // once, in the browser's feed worker, with one stream budget per origin for the whole browser;
@@ -28,6 +38,7 @@ describe('tabs of one browser sharing the feed worker', () => {
     const prompts = Array.from({ length: 4 }, (_, index) => `Watched through the worker ${index + 1}`);
     const errors: string[] = [];
     const tabs = await boardTabs(await suite.freshPage(), 7, suite.stack.appUrl, errors);
+    await watchFeedChannel(tabs[1]);
     const keys = prompts.map((prompt) => `codebegen-demo/${platform.startGeneration({ prompt })}`);
 
     await rowsReach(tabs, keys, /running|completed/, 15_000);
@@ -50,6 +61,12 @@ describe('tabs of one browser sharing the feed worker', () => {
     expect(smartforge.stats().peakStreams).toBeLessThanOrEqual(4);
     // no page reads a platform: every wire message is parsed and checked in the worker
     for (const tab of tabs) expect(await fetchedElsewhere(tab)).toEqual([]);
+    // nor reduces one: the worker sends each changed job reduced, and events only for the log of the job open (tab 5's launch)
+    const carried = await feedChannel(tabs[1]);
+    expect(carried.counts.jobs).toBeGreaterThan(10);
+    expect(carried.counts.events ?? 0).toBe(0);
+    expect(carried.logged).toHaveLength(1);
+    expect(keys).not.toContain(carried.logged[0]);
     const holders: (string | null)[] = [];
     for (const tab of tabs) holders.push(await feedHolder(tab));
     expect(holders).toEqual(tabs.map(() => 'worker'));

@@ -23,6 +23,31 @@ export async function feedHolder(tab: Page): Promise<'holds' | 'shows' | 'worker
   return text?.includes('another tab') ? 'shows' : null;
 }
 
+/**
+ * Starts counting, in a tab, what the tabs' channel carries from whatever holds the feeds: by
+ * message type, with the events the worker's batches carry for the logs of jobs open somewhere.
+ */
+export async function watchFeedChannel(tab: Page): Promise<void> {
+  await tab.evaluate(() => {
+    const counts: Record<string, number> = {};
+    const logged = new Set<string>();
+    const channel = new BroadcastChannel('genwatch-feeds');
+    channel.onmessage = ({ data }: MessageEvent<{ type: string; batch?: { log: { key: string }[] } }>) => {
+      counts[data.type] = (counts[data.type] ?? 0) + 1;
+      for (const event of data.batch?.log ?? []) logged.add(event.key);
+    };
+    (window as unknown as { feedChannel: unknown }).feedChannel = { counts, logged };
+  });
+}
+
+/** what `watchFeedChannel` counted */
+export async function feedChannel(tab: Page): Promise<{ counts: Record<string, number>; logged: string[] }> {
+  return tab.evaluate(() => {
+    const { counts, logged } = (window as unknown as { feedChannel: { counts: Record<string, number>; logged: Set<string> } }).feedChannel;
+    return { counts: { ...counts }, logged: [...logged] };
+  });
+}
+
 /** the stages of the platform's update events in the open job's log, oldest first (without genwatch's own: its lookup of the id, what a listing said) */
 export async function loggedStages(page: Page): Promise<string[]> {
   await page.getByLabel('Filter events by kind').selectOption('update');
