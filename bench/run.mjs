@@ -599,6 +599,21 @@ function summarize(results) {
       both('main-thread busy, all tabs (% of a core)', '', (run) => run.busyPercent);
       both("the whole browser's CPU, workers included (% of a core)", '', (run) => run.browserCpuPercent);
       both('JS heap after GC, all tabs (MB)', '', (run) => run.heapMb);
+      const opened = [
+        [
+          'a job opened by URL in the newest tab: first live event painted, from navigation (ms)',
+          '<= 500',
+          (run) => run.openFirstLiveMs ?? Infinity,
+          (value) => value <= 500,
+        ],
+        [
+          'its stream floods 20,000 events in a second: longest task of any tab (ms; 0: none over 50)',
+          '<= 50',
+          (run) => run.burstLongestTaskMs,
+          (value) => value <= 50,
+        ],
+      ];
+      if (name === 'tabsDirect') for (const [metric, target, pick, met] of opened) both(metric, target, pick, met);
       // the feed worker against the same feeds held by one of the tabs (a browser without SharedWorker)
       if (s[name].tabHolds?.length) {
         const againstTab = { against: 'tabHolds', scenario: `${label} ${tabs}, worker against a tab holding` };
@@ -613,6 +628,7 @@ function summarize(results) {
         both('main-thread busy, all tabs (% of a core)', '', (run) => run.busyPercent, undefined, againstTab);
         both("the whole browser's CPU, workers included (% of a core)", '', (run) => run.browserCpuPercent, undefined, againstTab);
         both('JS heap after GC, all tabs (MB)', '', (run) => run.heapMb, undefined, againstTab);
+        for (const [metric, target, pick, met] of opened) both(metric, target, pick, met, againstTab);
       }
     }
   }

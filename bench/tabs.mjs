@@ -72,8 +72,36 @@ async function chromiumCpuSeconds() {
  */
 const MODES = { worker: 'genwatch', tab: 'tabHolds', perTab: 'perTab' };
 
+/** how long after a flooded job is opened its burst is watched for long tasks */
+const BURST_WATCH_MS = 6000;
+
+/**
+ * A job opened by URL in the newest tab whose stream then floods (20,000 events in a second):
+ * the first live event painted after that navigation, and the longest main-thread task of any
+ * tab while the flood is read (in the opening tab, after its first live event: its own start
+ * is not the burst's).
+ */
+async function openFloodedJob(pages, startFlooded) {
+  const froms = await Promise.all(pages.map((page) => page.evaluate(() => performance.now())));
+  const jobUrl = await startFlooded();
+  const opener = pages.at(-1);
+  await opener.goto(jobUrl);
+  const firstLive = await opener
+    .waitForFunction(() => performance.getEntriesByName('genwatch:first-live-event-painted')[0]?.startTime, undefined, { timeout: FIRST_ROW_TIMEOUT_MS })
+    .then((handle) => handle.jsonValue())
+    .catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, BURST_WATCH_MS));
+  let longest = 0;
+  for (const [index, page] of pages.entries()) {
+    const from = page === opener ? (firstLive ?? Infinity) : froms[index];
+    const tasks = await page.evaluate(() => window.__longTasks ?? []);
+    for (const [startTime, duration] of tasks) if (startTime >= from) longest = Math.max(longest, duration);
+  }
+  return { openFirstLiveMs: firstLive === undefined ? undefined : Math.round(firstLive), burstLongestTaskMs: Math.round(longest) };
+}
+
 /** one browser (context) with `tabs` tabs of the board, opened one after the other */
-async function browserWithTabs({ browser, appUrl, tabs, mode, connections, settled }) {
+async function browserWithTabs({ browser, appUrl, tabs, mode, connections, settled, startFlooded }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   // the design before: no Web Locks, so no tab leads and each holds a stream of its own
   if (mode === 'perTab') await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { value: undefined, configurable: true }));
@@ -86,6 +114,11 @@ async function browserWithTabs({ browser, appUrl, tabs, mode, connections, settl
       observer.disconnect();
     });
     observer.observe(document, { childList: true, subtree: true });
+    // every task over 50 ms, in the page's own clock
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push([entry.startTime, entry.duration]);
+    }).observe({ type: 'longtask', buffered: true });
   });
   const pages = [];
   const firstRowMs = [];
@@ -122,9 +155,12 @@ async function browserWithTabs({ browser, appUrl, tabs, mode, connections, settl
       heapMb += (await cdp.send('Performance.getMetrics')).metrics.find((metric) => metric.name === 'JSHeapUsedSize').value / 2 ** 20;
     }
     const newTabs = firstRowMs.slice(1);
+    const measured = { ...(await connections()) };
+    const burst = startFlooded ? await openFloodedJob(pages, startFlooded) : {};
     return {
       tabs,
-      ...(await connections()),
+      ...measured,
+      ...burst,
       firstTabFirstRowMs: firstRowMs[0],
       newTabFirstRowMs: newTabs.length ? Math.max(...newTabs.map((ms) => ms ?? Infinity)) : undefined,
       tabsWithoutRows: firstRowMs.filter((ms) => ms === undefined).length,
@@ -213,6 +249,15 @@ export async function tabsDirectScenario({ log, browser, runs = 1 }) {
           appUrl: app.url,
           tabs,
           mode,
+          startFlooded: async () => {
+            const id = platform.startGeneration({ prompt: 'Opened in a new tab, then floods', __durationMs: 60_000, __fail: false });
+            await fetch(`${platform.url}/__faults`, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ kind: 'flood', job: id, rate: 20_000, seconds: 1, times: 1 }),
+            });
+            return `${app.url}/jobs/codebegen-demo/${id}`;
+          },
           connections: async () => {
             const { openStreams, peakConnections } = platform.stats();
             return { platformStreams: openStreams, platformConnections: peakConnections };
