@@ -1,7 +1,8 @@
 import { listingKey, type ListingHealth } from '../src/feeds/discovery';
 import { followable, Follower, startFailedEvent } from '../src/feeds/follower';
 import type { JobEvent } from '../src/model/events';
-import type { FeedSettings, Identified, JobFeed } from '../src/feeds/jobFeed';
+import type { FeedSettings, Identified } from '../src/feeds/feedSettings';
+import type { JobFeed } from '../src/feeds/jobFeed';
 import { isTerminal, jobKey, type Job } from '../src/model/job';
 import { dialectFor } from '../src/protocols';
 import type { Source } from '../src/protocols/source';

@@ -3,7 +3,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocket as NodeWebSocket } from 'ws';
 import * as v from 'valibot';
-import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../src/feeds/jobFeed';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../src/feeds/feedSettings';
 import { newJob, splitJobKey, type Job } from '../src/model/job';
 import { reduceJob } from '../src/model/reducer';
 import { LaunchValidationError } from '../src/protocols/launch';

@@ -2,7 +2,8 @@ import type { JobEvent } from '../model/events';
 import { jobKey } from '../model/job';
 import type { Dialect, JobRef, StreamRequest } from '../protocols/dialect';
 import { DEFAULT_MAX_STREAMS, originOf, type Source } from '../protocols/source';
-import { DEFAULT_FEED_SETTINGS, JobFeed, type FeedSettings } from './jobFeed';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings } from './feedSettings';
+import { JobFeed } from './jobFeed';
 
 /**
  * Owns every job feed and shares out stream slots. Browsers give an HTTP/1.1 origin six

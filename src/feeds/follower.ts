@@ -6,7 +6,8 @@ import { LaunchValidationError, launchRequest } from '../protocols/launch';
 import type { Source } from '../protocols/source';
 import { listingKey, listingsOf, settleDeparted, SourceDiscovery, type Listing, type ListingHealth } from './discovery';
 import { FeedManager } from './feedManager';
-import { DEFAULT_FEED_SETTINGS, type FeedSettings, type JobFeed } from './jobFeed';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings } from './feedSettings';
+import type { JobFeed } from './jobFeed';
 import type { WireLedger } from './wireLedger';
 
 /** How long a platform may take to open the stream a job's start request needs open first. */

@@ -18,35 +18,10 @@ import type { CloseReason, ReconnectPolicy } from '../transports/reconnect';
 import { SseConnection, type SseSignal } from '../transports/sse';
 import { isPolicyClose, WsConnection, type WsSignal } from '../transports/websocket';
 import { fellBackAt, isFollowing, modeOf, type FeedMode, type FeedState } from './feedState';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings, type Identified } from './feedSettings';
 import { HealthMeter, type FeedHealth } from './healthMeter';
+import { HeldEnd, SignWatch } from './idWatch';
 import { WireOrder } from './wireOrder';
-
-/** How every feed connects, polls and falls back: the same for all jobs of a dashboard. */
-export interface FeedSettings {
-  /**
-   * How a stream tries again; after `maxReconnects` failed reconnects the feed falls back to
-   * polling (the CodeBegen guide: 3). @default { baseMs: 1000, maxMs: 30000, maxReconnects: 3 }
-   */
-  reconnect: Pick<ReconnectPolicy, 'baseMs' | 'maxMs' | 'maxReconnects'>;
-  /** @default 2000 */
-  pollIntervalMs: number;
-  /** how long a feed that fell back to polling waits before trying its stream again @default 30000 */
-  streamRetryMs?: number;
-  fetch?: typeof fetch;
-  WebSocket?: typeof WebSocket;
-  /** sees every wire message this feed reads and what it became (the protocol inspector) */
-  observe?: WireObserver;
-  /**
-   * How long a job the platform could not be asked about may show nothing but signs of life
-   * before it is shown as not found (still listened to). @default 5000
-   */
-  confirmWithinMs?: number;
-}
-
-export const DEFAULT_FEED_SETTINGS: FeedSettings = {
-  reconnect: { baseMs: 1000, maxMs: 30_000, maxReconnects: 3 },
-  pollIntervalMs: 2000,
-};
 
 export interface JobFeedOptions {
   source: Source;
@@ -78,13 +53,6 @@ const CONFIRM_WITHIN_MS = 5000;
 /** A batch that tells the job ended. */
 const endsJob = (events: readonly JobEvent[]) =>
   events.some((event) => event.kind === 'update' && event.update.status !== undefined && isTerminal(event.update.status));
-
-/** What a feed that identified its job found out. */
-export type Identified = JobLookup['state'] | 'refused' | 'stopped';
-
-/** Where a wire message came from: a job's stream, its status endpoint, a listing, a launch answer, a lookup. */
-export type WireChannel = 'stream' | 'status' | 'listing' | 'launch' | 'lookup';
-export type WireObserver = (source: Source, channel: WireChannel, raw: string, events: readonly JobEvent[]) => void;
 
 /** status answers that fail in a row with a server error before the endpoint counts as broken */
 const BROKEN_AFTER = 3;
@@ -176,12 +144,9 @@ export class JobFeed {
   /** what identifying the job found (at once 'found' for a feed that did not need to ask) */
   readonly identified = new Promise<Identified>((resolve) => (this.identifiedAs = resolve));
   /** a job the platform could not be asked about, not yet seen doing anything: watched for a sign of it */
-  private unconfirmed: ReturnType<typeof setTimeout> | undefined;
-  private heartbeatsSeen = 0;
-  private lastNotice: string | undefined;
+  private readonly signs: SignWatch;
   /** the row of a finished job, held until its stream has sent the history again */
-  private heldEnd: JobEvent[] | undefined;
-  private heldEndTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly heldEnd: HeldEnd;
 
   constructor(options: JobFeedOptions) {
     this.source = options.source;
@@ -195,6 +160,9 @@ export class JobFeed {
     this.key = jobKey(this.source.id, this.ref.jobId);
     this.pinned = this.pinnedStream !== undefined;
     this.meter = new HealthMeter(this.source.heartbeatMs ?? this.dialect.heartbeatMs);
+    const confirmWithinMs = this.settings.confirmWithinMs ?? CONFIRM_WITHIN_MS;
+    this.signs = new SignWatch(confirmWithinMs, (sawInstead) => this.noSign(sawInstead));
+    this.heldEnd = new HeldEnd(confirmWithinMs, () => this.releaseEnd());
     if (options.identify) {
       this.unidentified = true;
       this.enter({ phase: 'identifying' });
@@ -311,58 +279,37 @@ export class JobFeed {
             text: `${this.source.name} could not say what this id is (${lookup.detail}): what it sends will`,
           },
         ]);
-      this.watchForSign();
+      this.signs.start();
     }
     this.identifiedAs?.(lookup.state);
   }
 
-  /**
-   * A finished job whose stream sends its history again: the row's end waits behind that
-   * history, so the page is built in the order it was live (stages before the end, not dropped
-   * as after it). The row ends the job if the stream does not: closed, refused or silent.
-   */
+  /** A finished job whose stream sends its history again: its facts now, its end after that history. */
   private holdEnd(events: JobEvent[]): void {
     this.emit(events.map((event) => (event.kind === 'update' ? { ...event, update: jobFacts(event.update) } : event)));
-    this.heldEnd = events.map((event) => ({ ...event, raw: undefined }));
-    this.armHeldEnd();
-  }
-
-  private armHeldEnd(): void {
-    clearTimeout(this.heldEndTimer);
-    if (!this.heldEnd) return;
-    this.heldEndTimer = setTimeout(() => this.releaseEnd(), this.settings.confirmWithinMs ?? CONFIRM_WITHIN_MS);
-    (this.heldEndTimer as { unref?: () => void }).unref?.();
+    this.heldEnd.hold(events);
   }
 
   /** Ends the job with its row, when its stream did not: true when it did. */
   private releaseEnd(): boolean {
-    clearTimeout(this.heldEndTimer);
-    this.heldEndTimer = undefined;
-    const events = this.heldEnd;
-    this.heldEnd = undefined;
+    const events = this.heldEnd.take();
     if (!events || !this.active) return false;
     this.deliver(events);
     return true;
   }
 
-  /** No sign of the job within `confirmWithinMs` (heartbeats, a "waiting" notice, silence): shown as not found, still listened to. */
-  private watchForSign(): void {
-    const waitMs = this.settings.confirmWithinMs ?? CONFIRM_WITHIN_MS;
-    this.unconfirmed = setTimeout(() => {
-      this.unconfirmed = undefined;
-      if (!this.active) return;
-      const what = [this.heartbeatsSeen ? 'heartbeats' : '', this.lastNotice ? `“${this.lastNotice.slice(0, 160)}”` : ''].filter(Boolean).join(' and ');
-      const answer = `in ${Math.round(waitMs / 1000)} s it sent ${what ? `only ${what}` : 'nothing'} for this id, no sign of a job`;
-      this.emit([
-        {
-          ...this.base(Date.now()),
-          kind: 'update',
-          label: 'not found',
-          update: { notFound: { answer, final: false }, message: `${this.source.name} shows no job by this id: ${answer}. Still listening.` },
-        },
-      ]);
-    }, waitMs);
-    (this.unconfirmed as { unref?: () => void }).unref?.();
+  /** No sign of the job in time: shown as not found, still listened to. */
+  private noSign(sawInstead: string): void {
+    if (!this.active) return;
+    const answer = `in ${Math.round(this.signs.waitMs / 1000)} s it sent ${sawInstead ? `only ${sawInstead}` : 'nothing'} for this id, no sign of a job`;
+    this.emit([
+      {
+        ...this.base(Date.now()),
+        kind: 'update',
+        label: 'not found',
+        update: { notFound: { answer, final: false }, message: `${this.source.name} shows no job by this id: ${answer}. Still listening.` },
+      },
+    ]);
   }
 
   /** what the connections page shows of this feed */
@@ -421,7 +368,7 @@ export class JobFeed {
   /** @param probe a try after the stream failed past its budget: not reconnected when it fails */
   private openStream(probe: boolean): void {
     if (!this.active || this.identifying || this.state.phase === 'stream') return;
-    this.armHeldEnd();
+    this.heldEnd.arm();
     const request = this.pinnedStream ?? this.dialect.streamRequest(this.source, this.ref);
     if (request.transport === 'none') {
       // a probe, or a free slot, finds the platform still offers no stream: a poll going on goes on
@@ -529,10 +476,8 @@ export class JobFeed {
   stop(): void {
     clearTimeout(this.draining);
     this.draining = undefined;
-    clearTimeout(this.heldEndTimer);
-    this.heldEndTimer = undefined;
-    clearTimeout(this.unconfirmed);
-    this.unconfirmed = undefined;
+    this.heldEnd.stop();
+    this.signs.stop();
     this.stopTransports();
     this.wire.flush();
     // a lookup still under way is not acted on
@@ -660,12 +605,11 @@ export class JobFeed {
 
   private deliver(events: JobEvent[]): void {
     if (events.length === 0) return;
-    if (this.unconfirmed) this.noteSigns(events);
+    this.signs.note(events);
     this.emit(events);
     if (!this.updated.settled && events.some((event) => event.kind === 'update')) this.updated.resolve();
     if (endsJob(events) && this.active) {
-      // the stream told the end itself: the held row is not needed
-      this.heldEnd = undefined;
+      this.heldEnd.drop();
       const drainMs = this.request?.drainMs ?? 0;
       if (drainMs > 0 && (this.sse || this.ws)) {
         // what the platform still sends after the end (a result, a closing frame) is read too
@@ -677,19 +621,6 @@ export class JobFeed {
       }
       this.link('none', 'closed', 'Job finished');
       this.onModeChange(this);
-    }
-  }
-
-  /** What an unconfirmed job's stream sent: news of the job ends the watch; the rest is what it says it saw. */
-  private noteSigns(events: readonly JobEvent[]): void {
-    for (const event of events) {
-      if (event.kind === 'update' && (event.update.status || event.update.stage || event.update.progress !== undefined || event.update.step)) {
-        clearTimeout(this.unconfirmed);
-        this.unconfirmed = undefined;
-        return;
-      }
-      if (event.kind === 'heartbeat') this.heartbeatsSeen++;
-      else if (event.kind === 'notice') this.lastNotice = event.text;
     }
   }
 
@@ -889,7 +820,7 @@ export class JobFeed {
 
   /** at most one heartbeat event a second: enough for staleness, cheap under chatty pings */
   private heartbeat(at: number): void {
-    this.heartbeatsSeen++;
+    this.signs.heartbeat();
     this.meter.heartbeat(at);
     this.meter.signOfLife(at, this.mode === 'stream');
     if (at - this.lastHeartbeatAt < 1000) return;

@@ -1,6 +1,6 @@
 import type { JobEvent, WireMismatch } from '../model/events';
 import type { Source } from '../protocols/source';
-import type { WireChannel } from './jobFeed';
+import type { WireChannel } from './feedSettings';
 
 /** a sample is kept to this many characters */
 const SAMPLE_CHARS = 2000;

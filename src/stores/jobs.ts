@@ -4,7 +4,7 @@ import { useDocumentVisibility, useEventListener, useOnline } from '@vueuse/core
 import { WireLedger } from '../feeds/wireLedger';
 import type { RelayConnections } from '../feeds/feedConnection';
 import { loadRelayConfig, type RelayConfig, type RelayHealth } from '../feeds/relayLink';
-import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../feeds/jobFeed';
+import { DEFAULT_FEED_SETTINGS, type FeedSettings } from '../feeds/feedSettings';
 import type { JobEvent } from '../model/events';
 import { JOB_STATUSES, isTerminal, jobKey, type Job, type JobStatus } from '../model/job';
 import { JobBoard, MAX_QUEUED } from '../model/jobBoard';

@@ -1,5 +1,6 @@
 import { followable, Follower, type FollowOptions } from '../feeds/follower';
-import type { FeedSettings, JobFeed } from '../feeds/jobFeed';
+import type { FeedSettings } from '../feeds/feedSettings';
+import type { JobFeed } from '../feeds/jobFeed';
 import type { ListingHealth } from '../feeds/discovery';
 import type { RelayConnections } from '../feeds/feedConnection';
 import type { WireLedger } from '../feeds/wireLedger';

@@ -1,6 +1,6 @@
 import type { ListingHealth } from '../feeds/discovery';
 import { listingKey } from '../feeds/discovery';
-import { DEFAULT_FEED_SETTINGS } from '../feeds/jobFeed';
+import { DEFAULT_FEED_SETTINGS } from '../feeds/feedSettings';
 import { WireLedger, type SourceLedger } from '../feeds/wireLedger';
 import type { JobEvent } from '../model/events';
 import { isTerminal, type Job } from '../model/job';

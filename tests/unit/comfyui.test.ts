@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startComfyuiPlatform } from '../../server/comfyui/platform.js';
-import { JobFeed, type FeedSettings } from '../../src/feeds/jobFeed';
+import type { FeedSettings } from '../../src/feeds/feedSettings';
+import { JobFeed } from '../../src/feeds/jobFeed';
 import type { JobEvent } from '../../src/model/events';
 import { newJob, type Job } from '../../src/model/job';
 import { reduceJob } from '../../src/model/reducer';

@@ -3,7 +3,7 @@ import { startCodebegenPlatform } from '../../server/codebegen/platform.js';
 import { startTakossPlatform } from '../../server/takoss/platform.js';
 import { Follower, type FollowerOptions } from '../../src/feeds/follower';
 import type { ListingHealth } from '../../src/feeds/discovery';
-import type { FeedSettings } from '../../src/feeds/jobFeed';
+import type { FeedSettings } from '../../src/feeds/feedSettings';
 import type { JobEvent } from '../../src/model/events';
 import { isTerminal, jobKey, newJob, type Job } from '../../src/model/job';
 import { reduceJob } from '../../src/model/reducer';

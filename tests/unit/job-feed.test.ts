@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCodebegenPlatform } from '../../server/codebegen/platform.js';
 import { FeedManager } from '../../src/feeds/feedManager';
-import { JobFeed, type FeedSettings } from '../../src/feeds/jobFeed';
+import type { FeedSettings } from '../../src/feeds/feedSettings';
+import { JobFeed } from '../../src/feeds/jobFeed';
 import type { JobEvent } from '../../src/model/events';
 import { isTerminal } from '../../src/model/job';
 import { codebegenDialect } from '../../src/protocols/codebegen';

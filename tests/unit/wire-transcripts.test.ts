@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { JobFeed, type FeedSettings } from '../../src/feeds/jobFeed';
+import type { FeedSettings } from '../../src/feeds/feedSettings';
+import { JobFeed } from '../../src/feeds/jobFeed';
 import { WireLedger } from '../../src/feeds/wireLedger';
 import type { JobEvent } from '../../src/model/events';
 import { newJob, type Job } from '../../src/model/job';
