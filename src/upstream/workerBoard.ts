@@ -9,7 +9,7 @@ import { BACKGROUND_LOG_CAPACITY, FINISHED_LOG_CAPACITY } from '../model/jobLog'
 import { DEFAULT_HISTORY, JobHistory, type HistoryOptions } from '../persistence/history';
 import type { Source } from '../protocols/source';
 import { DirectUpstream } from './direct';
-import type { ReducedBatch, SharedBoardPort } from './tabs';
+import type { ReducedBatch, SharedBoardPort } from './tabsWire';
 import type { BoardPort, Upstream } from './upstream';
 
 /**
