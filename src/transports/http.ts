@@ -1,4 +1,5 @@
 import { networkError, TransportError } from './error';
+import { inOriginTurn } from './originGate';
 
 const STATUS_WORDS: Record<number, string> = {
   400: 'Bad request',
@@ -123,14 +124,18 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 /** One JSON request with the same error vocabulary as the streams. Throws a TransportError. */
 export async function requestJson(url: string, init: RequestInit & { fetch?: typeof fetch } = {}): Promise<unknown> {
   const { fetch: fetchImpl, ...rest } = init;
-  let response: Response;
-  try {
-    response = await (fetchImpl ?? globalThis.fetch.bind(globalThis))(url, rest);
-  } catch (error) {
-    throw networkError(error);
-  }
-  if (!response.ok) throw await httpError(response);
-  const text = await response.text();
+  // what changes something (a launch, a cancel) goes before the reads waiting for the origin
+  const urgent = (rest.method ?? 'GET').toUpperCase() !== 'GET';
+  const { response, text } = await inOriginTurn(url, urgent, async () => {
+    let response: Response;
+    try {
+      response = await (fetchImpl ?? globalThis.fetch.bind(globalThis))(url, rest);
+    } catch (error) {
+      throw networkError(error);
+    }
+    if (!response.ok) throw await httpError(response);
+    return { response, text: await response.text() };
+  });
   try {
     return JSON.parse(text);
   } catch {

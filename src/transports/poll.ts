@@ -1,6 +1,7 @@
 import { definedOnly, ManagedConnection } from './connection';
 import { networkError, type TransportError } from './error';
 import { backoffDelay, httpError } from './http';
+import { inOriginTurn } from './originGate';
 
 export type PollSignal =
   /** `url` is the one that answered (of `url` and `fallbackUrls`) */
@@ -61,18 +62,22 @@ export class Poller extends ManagedConnection {
       let error: TransportError | undefined;
       const url = this.urls[this.urlIndex];
       try {
-        const response = await this.options.fetch(url, {
-          headers: { Accept: 'application/json', ...this.options.headers?.() },
-          signal: this.controller.signal,
+        // the response read whole in the origin's turn: its connection is busy until then
+        const answer = await inOriginTurn(url, false, async () => {
+          const response = await this.options.fetch(url, {
+            headers: { Accept: 'application/json', ...this.options.headers?.() },
+            signal: this.controller.signal,
+          });
+          return response.ok ? { ok: true as const, body: await response.text() } : { ok: false as const, error: await httpError(response) };
         });
-        if (response.ok) {
-          const body = await response.text();
-          if (this.stopped) break;
+        if (this.stopped) break;
+        if (answer.ok) {
+          const { body } = answer;
           consecutiveErrors = 0;
           this.answered = true;
           this.options.onSignal({ type: 'response', at: Date.now(), body, url });
         } else {
-          error = await httpError(response);
+          error = answer.error;
           if (error.routeMissing && !this.answered && this.urlIndex < this.urls.length - 1) {
             // that path does not exist here: the next candidate, at once
             this.urlIndex++;

@@ -39,6 +39,8 @@ describe('tabs of one browser sharing the feed worker', () => {
     const errors: string[] = [];
     const tabs = await boardTabs(await suite.freshPage(), 7, suite.stack.appUrl, errors);
     await watchFeedChannel(tabs[1]);
+    platform.resetPeakConnections();
+    smartforge.resetPeakConnections();
     const keys = prompts.map((prompt) => `codebegen-demo/${platform.startGeneration({ prompt })}`);
 
     await rowsReach(tabs, keys, /running|completed/, 15_000);
@@ -59,6 +61,9 @@ describe('tabs of one browser sharing the feed worker', () => {
 
     expect(platform.stats().peakStreams).toBeLessThanOrEqual(4);
     expect(smartforge.stats().peakStreams).toBeLessThanOrEqual(4);
+    // four streams and one request at a time: the browser's six connections per origin are never all taken
+    expect(platform.stats().peakConnections).toBeLessThanOrEqual(5);
+    expect(smartforge.stats().peakConnections).toBeLessThanOrEqual(5);
     // no page reads a platform: every wire message is parsed and checked in the worker
     for (const tab of tabs) expect(await fetchedElsewhere(tab)).toEqual([]);
     // nor reduces one: the worker sends each changed job reduced, and events only for the log of the job open (tab 5's launch)

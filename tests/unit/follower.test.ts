@@ -117,7 +117,7 @@ describe('the follower', () => {
     // the listing said how they ended: no feed is left queued for a finished job
     expect(short.map((jobId) => following.feed(jobKey('cb', jobId))?.mode)).toEqual([undefined, undefined]);
     expect(following.feed(jobKey('cb', long))?.mode).toBe('stream');
-  });
+  }, 15_000);
 
   it('a launch the platform accepts is followed on the stream that is the job, and can be cancelled there', async () => {
     const { follower: following, jobs } = follower();

@@ -233,7 +233,7 @@ describe.each(PLATFORM_KINDS)('%s: any sequence of messages', (kind) => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 20_000);
 
   it('ends in the same state whatever order the same messages arrive in, for status and progress', () => {
     fc.assert(
