@@ -18,8 +18,6 @@ export type FeedState =
   /** stopped on an error only the operator can fix, or on a platform that offers nothing to follow */
   | { phase: 'halted'; because: string };
 
-export type FeedPhase = FeedState['phase'];
-
 /** What the feed does with the connections it may hold: 'queued' waits for a stream slot. */
 export type FeedMode = 'stream' | 'poll' | 'queued' | 'idle';
 

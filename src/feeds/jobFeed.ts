@@ -174,10 +174,6 @@ export class JobFeed {
     this.state = next;
   }
 
-  get phase(): FeedState['phase'] {
-    return this.state.phase;
-  }
-
   /** the connections it holds or waits for */
   get mode(): FeedMode {
     return modeOf(this.state);
@@ -220,7 +216,8 @@ export class JobFeed {
   /** No stream slot for a probe now: tried again `streamRetryMs` from now. */
   postponeProbe(): void {
     const { state } = this;
-    if (fellBackAt(state) !== undefined) this.enter({ ...state, fellBackAt: Date.now() } as FeedState);
+    if ((state.phase === 'idle' || state.phase === 'queued' || state.phase === 'poll') && state.fellBackAt !== undefined)
+      this.enter({ ...state, fellBackAt: Date.now() });
   }
 
   /** the feed rests, off its stream; one whose stream had failed remembers it */

@@ -122,10 +122,6 @@ export class JobBoard {
     return this.records.get(key)?.job;
   }
 
-  has(key: string): boolean {
-    return this.records.has(key);
-  }
-
   /** A job as the feeds may ask about it: one let go of is finished, with nothing a listing could add. */
   known(key: string): Job | undefined {
     const job = this.records.get(key)?.job;
@@ -143,9 +139,11 @@ export class JobBoard {
     return this.order.map((key) => this.records.get(key)!.job);
   }
 
-  /** every job, in no order */
-  all(): IterableIterator<JobRecord> {
-    return this.records.values();
+  /** the ids of a source's jobs that have not finished: what its feeds resume */
+  unfinishedOf(sourceId: string): string[] {
+    const ids: string[] = [];
+    for (const { job } of this.records.values()) if (job.sourceId === sourceId && !isTerminal(job.status)) ids.push(job.jobId);
+    return ids;
   }
 
   /** A job let go of and wanted again (opened by the operator): what comes of it is applied again. */
@@ -247,7 +245,7 @@ export class JobBoard {
   }
 
   /** The log sized as the policy says now (the job opened, closed or finished). */
-  fitLog(record: JobRecord | undefined): void {
+  private fitLog(record: JobRecord | undefined): void {
     if (!record) return;
     const capacity = this.policy.logCapacity(record.job.key, record.job);
     if (record.log.capacity !== capacity) record.log = record.log.resized(capacity);

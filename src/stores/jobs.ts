@@ -375,8 +375,7 @@ export const useJobsStore = defineStore('jobs', () => {
   // ── actions: following jobs ────────────────────────────────────────────────────────────
   /** Watch a source: discover its jobs through each of its listings and keep the running ones current. */
   function attachSource(source: Source): void {
-    const unfinished = [...records.all()].flatMap(({ job }) => (job.sourceId === source.id && !isTerminal(job.status) ? [job.jobId] : []));
-    upstream.watchSource(source, unfinished);
+    upstream.watchSource(source, records.unfinishedOf(source.id));
   }
 
   /**

@@ -143,8 +143,7 @@ export class WorkerBoard implements SharedBoardPort {
 
   watchAll(): void {
     for (const source of this.sources.values()) {
-      const unfinished = [...this.records.all()].flatMap(({ job }) => (job.sourceId === source.id && !isTerminal(job.status) ? [job.jobId] : []));
-      this.feeds?.watchSource(source, unfinished);
+      this.feeds?.watchSource(source, this.records.unfinishedOf(source.id));
     }
   }
 
