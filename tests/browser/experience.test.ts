@@ -95,7 +95,8 @@ describe('export and replay', () => {
     await page.locator('tbody tr[data-job]').getByRole('link', { name: 'exported and replayed' }).click();
     await page.getByTestId('replay-note').waitFor();
     expect(page.url()).toContain(`/jobs/replay-1/${jobId}`);
-    expect(await headerStatus(page).textContent()).toBe('completed');
+    // the replay's last events may still be applied a frame after the page opens
+    await expect.poll(() => headerStatus(page).textContent(), { timeout: 5000 }).toBe('completed');
     expect(await loggedStreamMessages(page)).toEqual(original);
     expect(await page.getByRole('list', { name: 'Stages' }).getByRole('listitem').count()).toBe(7);
   });
